@@ -9,10 +9,11 @@ Usage::
 Areas are the modules of ``asv_bench/benchmarks/`` that define
 ``compare_cases(quick)``; ``linalg_sor.py`` is area ``linalg-sor``. Each case
 runs sparsekit and the peer on the same data, repeats each timing (median of at
-least 3; the two sides alternate, so that both see the same load), and reports
-the ratio peer / sparsekit (> 1: sparsekit is faster, or
-better for lower-is-better metrics). BLAS and OpenMP pools are pinned to
-``--threads`` (default 1) for both sides.
+least 3, sparsekit and peer runs alternating; a case may time a peer that
+takes minutes only ``peer_repeat`` times), and reports the ratio
+peer / sparsekit (> 1: sparsekit is faster, or better for lower-is-better
+metrics). BLAS and OpenMP pools are pinned to ``--threads`` (default 1) for
+both sides.
 """
 
 import argparse
@@ -44,21 +45,30 @@ def discover_areas():
     return areas
 
 
-def _median_times(funcs, repeat):
-    """Median time and last output of each callable, their runs interleaved.
+def _timed(func):
+    start = time.perf_counter()
+    out = func()
+    return time.perf_counter() - start, out
 
-    On a shared machine the load drifts during a case; alternating the sides
-    (sparsekit, peer, sparsekit, ...) exposes both to the same drift, so
-    that their ratio holds even when the absolute times do not.
+
+def _interleaved_medians(case):
+    """Median times of both sides, alternating sparsekit and peer runs.
+
+    Alternating spreads a load spike on a shared machine over both sides
+    instead of charging it to whichever ran during it. A peer with
+    ``peer_repeat`` set runs only in the first that many rounds.
     """
-    times = [[] for _ in funcs]
-    outs = [None for _ in funcs]
-    for _ in range(max(3, repeat)):
-        for i, func in enumerate(funcs):
-            start = time.perf_counter()
-            outs[i] = func()
-            times[i].append(time.perf_counter() - start)
-    return [(statistics.median(t), out) for t, out in zip(times, outs)]
+    rounds = max(3, case.repeat)
+    peer_rounds = rounds if case.peer_repeat is None else max(1, case.peer_repeat)
+    sk_times, peer_times, sk_out, peer_out = [], [], None, None
+    for k in range(rounds):
+        seconds, sk_out = _timed(case.sparsekit)
+        sk_times.append(seconds)
+        if case.peer is not None and k < peer_rounds:
+            seconds, peer_out = _timed(case.peer)
+            peer_times.append(seconds)
+    peer_time = statistics.median(peer_times) if peer_times else None
+    return statistics.median(sk_times), sk_out, peer_time, peer_out
 
 
 def run_case(area, case, threads=1):
@@ -71,9 +81,7 @@ def run_case(area, case, threads=1):
     if case.setup is not None:
         case.setup()
     with threadpool_limits(limits=threads):
-        sides = [case.sparsekit] if case.peer is None else [case.sparsekit, case.peer]
-        timed = _median_times(sides, case.repeat)
-        (sk_time, sk_out), (peer_time, peer_out) = timed[0], (timed[1] if len(timed) > 1 else (None, None))
+        sk_time, sk_out, peer_time, peer_out = _interleaved_medians(case)
     quality_ok = None
     if case.quality is not None:
         quality_ok = bool(case.quality(sk_out, peer_out))

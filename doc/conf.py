@@ -48,3 +48,14 @@ sphinx_gallery_conf = {
     "within_subsection_order": "FileNameSortKey",
     "min_reported_time": 1,
 }
+
+
+def _skip_metadata_request_stubs(app, what, name, obj, skip, options):
+    """Leave out scikit-learn's generated ``set_*_request`` methods (their docs cite sklearn's glossary)."""
+    if name.startswith("set_") and name.endswith("_request"):
+        return True
+    return None
+
+
+def setup(app):
+    app.connect("autodoc-skip-member", _skip_metadata_request_stubs)

@@ -4,6 +4,8 @@ import importlib.util
 
 import numpy as np
 import pytest
+import scipy.linalg  # noqa: F401  (loads SciPy's own BLAS so the limit below reaches it)
+from threadpoolctl import threadpool_limits
 
 
 def _namespaces():
@@ -28,6 +30,18 @@ def xp(request):
             pytest.skip(f"CuPy has no usable device: {exc}")
         return cupy
     return pytest.importorskip(request.param)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def one_blas_thread():
+    """Pin BLAS/OpenMP pools to one thread for the whole run.
+
+    The suite runs as two xdist workers on two cores; more BLAS threads only
+    oversubscribe (many small factorizations ran 10x slower with two threads
+    on a loaded two-core machine).
+    """
+    with threadpool_limits(limits=1):
+        yield
 
 
 @pytest.fixture

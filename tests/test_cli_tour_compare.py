@@ -18,6 +18,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 @pytest.fixture
 def demo_cases():
     """Two throwaway tour cases, removed afterwards."""
+    _tour.discover()  # register the real cases first, so that restoring ``before`` keeps them
     before = list(TOUR_CASES)
 
     @tour_case("demo", "zz-demo square numbers")
@@ -123,3 +124,17 @@ def test_compare_cli_lists_areas_and_rejects_unknown():
     assert listed.returncode == 0
     bad = run("no-such-area")
     assert bad.returncode == 2 and "unknown area" in bad.stderr
+
+
+def test_compare_times_a_slow_peer_only_peer_repeat_times():
+    compare = _load_compare()
+    common = importlib.import_module("common")
+    calls = {"sk": 0, "peer": 0}
+
+    def count(side):
+        calls[side] += 1
+        return side
+
+    case = common.CompareCase("slow peer", lambda: count("sk"), lambda: count("peer"), "peerlib", peer_repeat=1)
+    compare.run_case("demo-area", case)
+    assert calls == {"sk": 3, "peer": 1}

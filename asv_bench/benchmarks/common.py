@@ -60,7 +60,11 @@ class CompareCase:
     setup : callable, optional
         Called once before timing (e.g. to compile numba kernels).
     repeat : int, default=3
-        Timed repetitions of each side; the median is reported.
+        Timed repetitions of each side (at least 3); the median is reported.
+    peer_repeat : int, optional
+        Timed repetitions of the peer when it differs from ``repeat``; may be
+        1 for a peer that takes minutes (e.g. scikit-learn's ``ARDRegression``
+        at the sizes its replacement is judged on).
     """
 
     case: str
@@ -71,3 +75,4 @@ class CompareCase:
     metrics: dict = field(default_factory=dict)
     setup: Optional[Callable[[], None]] = None
     repeat: int = 3
+    peer_repeat: Optional[int] = None

@@ -68,14 +68,14 @@ def restore_items(value, order):
 
     Parameters
     ----------
-    value : sequence or ndarray
-        One entry per item, in the permuted order.
+    value : sequence, ndarray or None
+        One entry per item, in the permuted order; None passes through.
     order : array-like of int
         The permutation that was applied.
 
     Returns
     -------
-    list or ndarray
+    list, ndarray or None
         Entries in the original order (an ndarray stays an ndarray).
 
     Examples
@@ -84,6 +84,8 @@ def restore_items(value, order):
     >>> restore_items(take_items(["a", "b", "c"], [2, 0, 1], "labels"), [2, 0, 1])
     ['a', 'b', 'c']
     """
+    if value is None:
+        return None
     order = np.asarray(order)
     if isinstance(value, np.ndarray):
         out = np.empty_like(value)

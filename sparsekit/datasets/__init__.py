@@ -6,5 +6,24 @@ nothing is downloaded.
 
 from ._grids import poisson2d, poisson3d
 from ._pde_sequences import darcy_sequence, helmholtz_sequence, poisson_sequence
+from ._relaxation import HeatEquation2D, shifted_laplacian_sequence
+from ._sem import make_linear_sem
+from ._sketch_problems import decaying_spectrum_regression, ill_conditioned_lstsq, sparse_matrix, sparse_rows_pair
+from ._sparse_regression import make_kronecker_regression, make_sparse_regression
 
-__all__ = ["darcy_sequence", "helmholtz_sequence", "poisson2d", "poisson3d", "poisson_sequence"]
+__all__ = [
+    "HeatEquation2D",
+    "darcy_sequence",
+    "decaying_spectrum_regression",
+    "helmholtz_sequence",
+    "ill_conditioned_lstsq",
+    "make_kronecker_regression",
+    "make_linear_sem",
+    "make_sparse_regression",
+    "poisson2d",
+    "poisson3d",
+    "poisson_sequence",
+    "shifted_laplacian_sequence",
+    "sparse_matrix",
+    "sparse_rows_pair",
+]

@@ -5,7 +5,7 @@ Subpackages are imported on first use.
 
 import importlib
 
-_SUBPACKAGES = ()
+_SUBPACKAGES = ("dag", "linear_model")
 
 __all__ = list(_SUBPACKAGES)
 

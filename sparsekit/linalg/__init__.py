@@ -6,7 +6,59 @@ and returns a :class:`sparsekit.Result`.
 """
 
 from . import _krylov_baselines  # noqa: F401  (registers the "gmres" and "gcrotmk" sequence methods)
+from ._coordinated import CoordinatedSketch, coordinated_sketch, sketched_product
 from ._gcrodr import RecycleSpace, gcrodr
+from ._omega_tuning import OmegaTuner, evaluate_omegas, sor_sequence
+from ._sampling import leverage_scores, lewis_weights
 from ._sequence import SEQUENCE_METHODS, order_systems, solve_sequence
+from ._sketch import (
+    SKETCH_METHODS,
+    CountSketch,
+    GaussianSketch,
+    RowSamplingSketch,
+    SketchOperator,
+    SparseSignSketch,
+    SRDCTSketch,
+    SRHTSketch,
+    sketch,
+)
+from ._sketch_and_project import SKETCH_AND_PROJECT_METHODS, sketch_and_project
+from ._sketch_lstsq import sketch_lstsq
+from ._sor import sor, ssor_cg, ssor_preconditioner, young_omega
+from ._stencil import LaplacianStencil
 
-__all__ = ["RecycleSpace", "SEQUENCE_METHODS", "gcrodr", "order_systems", "solve_sequence"]
+__all__ = [
+    # Krylov recycling and sequences of systems
+    "RecycleSpace",
+    "SEQUENCE_METHODS",
+    "gcrodr",
+    "order_systems",
+    "solve_sequence",
+    # SOR and learned relaxation
+    "LaplacianStencil",
+    "OmegaTuner",
+    "evaluate_omegas",
+    "sor",
+    "sor_sequence",
+    "ssor_cg",
+    "ssor_preconditioner",
+    "young_omega",
+    # sketching, sampling, randomized solvers
+    "SKETCH_AND_PROJECT_METHODS",
+    "SKETCH_METHODS",
+    "CoordinatedSketch",
+    "CountSketch",
+    "GaussianSketch",
+    "RowSamplingSketch",
+    "SRDCTSketch",
+    "SRHTSketch",
+    "SketchOperator",
+    "SparseSignSketch",
+    "coordinated_sketch",
+    "leverage_scores",
+    "lewis_weights",
+    "sketch",
+    "sketch_and_project",
+    "sketch_lstsq",
+    "sketched_product",
+]

@@ -1,0 +1,241 @@
+"""``solve``: one front door to every OT solver, declared in the :data:`OT_METHODS` registry."""
+
+import importlib.util
+from numbers import Integral, Real
+
+import numpy as np
+from scipy import optimize, sparse
+
+from .._core.backend import get_namespace, to_numpy
+from .._core.registry import Registry
+from .._core.result import Result
+from .._core.validation import Interval
+from ._problem import check_ot_problem
+from ._sinkhorn import sinkhorn
+from ._sns import sinkhorn_newton_sparse
+from ._sparse_ot import quadratic_ot, sparse_ot
+
+OT_METHODS = Registry("ot.solve")
+
+_ENTROPIC_BACKENDS = ("numpy", "cupy", "array_api")
+
+
+def _no_reg(name, reg):
+    if reg is not None:
+        raise ValueError(f"method={name!r} solves unregularised OT; pass reg=None (got reg={reg!r}).")
+
+
+def _need_reg(name, reg):
+    if reg is None:
+        raise ValueError(f"method={name!r} needs a regularisation: pass reg > 0.")
+
+
+@OT_METHODS.register("emd", constraints={"max_iter": [Interval(Integral, 1, None, closed="left")]},
+                     aliases=("exact",))
+def emd(a, b, M, reg=None, *, max_iter=100_000):
+    """Exact (unregularised) OT: POT's network simplex when installed, else HiGHS.
+
+    Parameters
+    ----------
+    a, b : array-like or None
+        Masses (None: uniform), same total.
+    M : array-like of shape (n, m)
+        Cost matrix (NumPy; other namespaces are copied to the host).
+    reg : None
+        Must be None.
+    max_iter : int, default=100000
+        Network-simplex iterations (POT).
+
+    Returns
+    -------
+    Result
+        ``plan`` (dense), ``cost``, ``f``, ``g`` (dual potentials:
+        ``f_i + g_j <= M_ij``, with equality on the plan's support),
+        ``converged``, ``status``, ``message``, ``n_iter`` (0: not reported),
+        ``method``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparsekit.ot import emd
+    >>> emd([0.5, 0.5], [0.5, 0.5], np.array([[0.0, 1.0], [1.0, 0.0]])).plan
+    array([[0.5, 0. ],
+           [0. , 0.5]])
+    """
+    _no_reg("emd", reg)
+    problem = check_ot_problem(a, b, M, dtype="float64")
+    C = np.asarray(to_numpy(problem.M), dtype=np.float64)
+    n, m = C.shape
+    if importlib.util.find_spec("ot") is not None:
+        import ot
+
+        plan, log = ot.emd(problem.a, problem.b, C, numItermax=max_iter, log=True)
+        f, g = np.asarray(log["u"]), np.asarray(log["v"])
+        converged = log["result_code"] == 1
+        message = log["warning"] or "optimal"
+        method = "emd (POT network simplex)"
+    else:
+        rows = np.repeat(np.arange(n), m)
+        cols = np.tile(np.arange(m), n)
+        edge = np.arange(n * m)
+        equality = sparse.coo_array(
+            (np.ones(2 * n * m), (np.concatenate([rows, n + cols]), np.concatenate([edge, edge]))),
+            shape=(n + m, n * m),
+        )
+        solution = optimize.linprog(
+            C.ravel(), A_eq=equality, b_eq=np.concatenate([problem.a, problem.b]), bounds=(0, None), method="highs"
+        )
+        converged = solution.status == 0
+        message = solution.message
+        plan = solution.x.reshape(n, m) if solution.x is not None else np.zeros((n, m))
+        duals = solution.eqlin.marginals if converged else np.zeros(n + m)
+        f, g = duals[:n], duals[n:]
+        method = "emd (HiGHS)"
+    full = np.zeros(problem.shape)
+    rows_kept = np.arange(problem.shape[0]) if problem.rows is None else problem.rows
+    cols_kept = np.arange(problem.shape[1]) if problem.cols is None else problem.cols
+    full[np.ix_(rows_kept, cols_kept)] = plan
+    f_full = np.zeros(problem.shape[0])
+    g_full = np.zeros(problem.shape[1])
+    f_full[rows_kept], g_full[cols_kept] = f, g
+    # dual values of zero-mass points: the c-transform keeps f_i + g_j <= M_ij
+    M_full = np.asarray(to_numpy(problem.M_full), dtype=np.float64)
+    if problem.rows is not None:
+        dropped = np.setdiff1d(np.arange(problem.shape[0]), problem.rows)
+        f_full[dropped] = (M_full[np.ix_(dropped, cols_kept)] - g).min(axis=1)
+    if problem.cols is not None:
+        dropped = np.setdiff1d(np.arange(problem.shape[1]), problem.cols)
+        g_full[dropped] = (M_full[np.ix_(rows_kept, dropped)] - f_full[rows_kept][:, None]).min(axis=0)
+    return Result(
+        plan=full, cost=float((full * M_full).sum()), f=f_full, g=g_full, converged=bool(converged),
+        status=0 if converged else 1, message=str(message), n_iter=0, method=method,
+    )
+
+
+OT_METHODS.register("sinkhorn", sinkhorn, backends=_ENTROPIC_BACKENDS)
+OT_METHODS.register("sns", sinkhorn_newton_sparse, backends=_ENTROPIC_BACKENDS, aliases=("sinkhorn_newton_sparse",))
+
+
+@OT_METHODS.register("sparse", constraints={"k": [Interval(Integral, 1, None, closed="left")]})
+def _solve_sparse(a, b, M, reg, *, k, formulation="dual", tol=1e-9, max_iter=2000, callback=None):
+    """Sparsity-constrained OT: at most ``k`` nonzeros per column (``reg`` is ``gamma``)."""
+    _need_reg("sparse", reg)
+    return sparse_ot(a, b, M, k, reg, formulation=formulation, tol=tol, max_iter=max_iter, callback=callback)
+
+
+OT_METHODS.register("quadratic", quadratic_ot)
+
+
+def _backend_name(M):
+    from .._core.backend import is_cupy_namespace
+
+    xp = get_namespace(M)
+    if xp is np:
+        return "numpy"
+    return "cupy" if is_cupy_namespace(xp) else "array_api"
+
+
+def solve(a, b, M, reg=None, *, method=None, **options):
+    """Solve an OT problem with any registered method.
+
+    Parameters
+    ----------
+    a : array-like of shape (n,) or None
+        Source masses (None: uniform).
+    b : array-like of shape (m,) or None
+        Target masses, same total (None: uniform).
+    M : array-like of shape (n, m)
+        Cost matrix.
+    reg : float, optional
+        Regularisation: None for exact OT; the entropic ``reg`` for
+        ``"sinkhorn"``/``"sns"``; ``gamma`` for ``"sparse"``/``"quadratic"``.
+    method : str, optional
+        A name in :data:`OT_METHODS` (``OT_METHODS.names()``): ``"emd"``,
+        ``"sinkhorn"``, ``"sns"``, ``"sparse"``, ``"quadratic"``. Default:
+        ``"emd"`` without ``reg``, ``"sinkhorn"`` with it.
+    **options
+        Options of the method (e.g. ``k`` for ``"sparse"``); an option the
+        method does not take is a ``TypeError``.
+
+    Returns
+    -------
+    Result
+        At least ``plan``, ``cost`` (``<P, M>``), ``converged``, ``status``,
+        ``message``, ``n_iter``, ``method``.
+
+    Raises
+    ------
+    ValueError
+        Unknown method (the message lists the known ones), a ``reg`` the
+        method cannot take, or invalid data.
+    TypeError
+        An option the method does not take.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparsekit.ot import OT_METHODS, solve
+    >>> OT_METHODS.names()
+    ['emd', 'sinkhorn', 'sns', 'sparse', 'quadratic']
+    >>> M = np.array([[0.0, 1.0], [1.0, 0.0]])
+    >>> float(solve(None, None, M).cost)
+    0.0
+    >>> round(float(solve(None, None, M, 1.0).cost), 6)
+    0.268941
+    >>> solve(None, None, M, 0.1, method="sparse", k=1).plan.toarray()
+    array([[0.5, 0. ],
+           [0. , 0.5]])
+    """
+    if method is None:
+        method = "emd" if reg is None else "sinkhorn"
+    name = OT_METHODS.get(method).name
+    if name in ("sinkhorn", "sns", "quadratic"):
+        _need_reg(name, reg)
+    return OT_METHODS.dispatch(method, a, b, M, reg, backend=_backend_name(M), **options)
+
+
+def wasserstein(a, b, M, p=1, *, reg=None, method=None, **options):
+    """Wasserstein distance of order ``p`` for the ground distance ``M``.
+
+    ``W_p = (min_P <P, M**p>)**(1/p)`` over plans with marginals ``a`` and
+    ``b``: exact without ``reg``, entropic (the linear cost of the entropic
+    plan, POT's ``sinkhorn2``) with it.
+
+    Parameters
+    ----------
+    a, b : array-like or None
+        Masses (None: uniform), same total.
+    M : array-like of shape (n, m)
+        Ground *distance* (``cost_matrix(x, y, metric="euclidean")``).
+    p : float, default=1
+        Order (>= 1).
+    reg : float, optional
+        Regularisation, as for :func:`solve`.
+    method : str, optional
+        As for :func:`solve`.
+    **options
+        Options of the method.
+
+    Returns
+    -------
+    float
+        The distance.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparsekit.ot import cost_matrix, wasserstein
+    >>> x = np.array([0.0, 1.0]); y = np.array([2.0, 3.0])
+    >>> wasserstein(None, None, cost_matrix(x, y, metric="euclidean"), p=1)
+    2.0
+    >>> round(wasserstein(None, None, cost_matrix(x, y, metric="euclidean"), p=2), 6)
+    2.0
+    """
+    if not (isinstance(p, Real) and not isinstance(p, bool) and p >= 1):
+        raise ValueError(f"p must be a number >= 1; got {p!r}.")
+    xp = get_namespace(M)
+    M = M if xp is not np else np.asarray(M, dtype=np.float64)
+    result = solve(a, b, M ** p, reg, method=method, **options)
+    return float(result.cost) ** (1.0 / p)
+
+
