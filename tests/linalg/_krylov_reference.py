@@ -73,3 +73,116 @@ def arnoldi_cycle_csr_twin(
         if estimate <= target:
             return j + 1, 0
     return s_max, 0
+
+
+def apply_operator_rows_twin(indptr, indices, data, diag, pc_mode, X, out):
+    """Each row through the operator of ``arnoldi_cycle_csr_twin``."""
+    from scipy import sparse
+
+    n = X.shape[1]
+    A = sparse.csr_array((data, indices, indptr), shape=(n, n))
+    for i, row in enumerate(X):
+        if pc_mode == 2:
+            out[i] = A @ (diag * row)
+        elif pc_mode == 1:
+            out[i] = diag * (A @ row)
+        else:
+            out[i] = A @ row
+
+
+def start_cycle_twin(C, n_c, r, V, c0):
+    """One classical Gram-Schmidt pass of ``r`` against ``C[:n_c]``, then ``V[0] = r / norm(r)``."""
+    step = C[:n_c].conj() @ r
+    c0[:n_c] = step
+    r -= step @ C[:n_c]
+    beta = np.linalg.norm(r)
+    if beta > 0:
+        V[0] = r / beta
+    return beta
+
+
+def back_substitute_twin(R, g, s, y, eps):
+    """``y[:s] = R[:s, :s]^{-1} g[:s]`` unless a diagonal entry is at most ``eps`` times the largest."""
+    diag = np.abs(np.diagonal(R[:s, :s]))
+    if s and not diag.min() > eps * diag.max():
+        return False
+    y[:s] = np.linalg.solve(np.triu(R[:s, :s]), g[:s])
+    return True
+
+
+def finish_cycle_twin(U, n_u, V, s, H, B, c0, y, beta, correction, residual):
+    """``correction = (c0 - B y) U + y V[:s]``, ``residual = (beta e_1 - H y) V[:s+1]``."""
+    y2 = y[:s]
+    y1 = c0[:n_u] - B[:n_u, :s] @ y2
+    z = -(H[: s + 1, :s] @ y2)
+    z[0] += beta
+    correction[:] = y1 @ U[:n_u] + y2 @ V[:s]
+    residual[:] = z @ V[: s + 1]
+
+
+def _rotations_matrix(cs, sn, s, dtype):
+    """``Omega``, the product of the cycle's Givens rotations, as a dense ``(s+1, s+1)`` matrix."""
+    omega = np.eye(s + 1, dtype=dtype)
+    for j in range(s):
+        rotation = np.eye(s + 1, dtype=dtype)
+        rotation[j : j + 2, j : j + 2] = [[cs[j], sn[j]], [-np.conj(sn[j]), cs[j]]]
+        omega = rotation @ omega
+    return omega
+
+
+def harmonic_pencil_twin(R, cs, sn, s, B, U, n_c, CU, VhU):
+    """``R_G``, ``M = Q_G^H [C V_+]^H [U~ V]``, ``R_G^{-1} M``, the scaling and whether it was solved."""
+    dtype = R.dtype
+    scale = 1.0 / np.linalg.norm(U[:n_c], axis=1)
+    dim = n_c + s
+    RG = np.zeros((dim, dim), dtype=dtype)
+    RG[:n_c, :n_c] = np.diag(scale)
+    RG[:n_c, n_c:] = B[:n_c, :s]
+    RG[n_c:, n_c:] = np.triu(R[:s, :s])
+    lower = np.hstack([VhU[:, :n_c] * scale, np.eye(s + 1, s, dtype=dtype)])
+    M = np.vstack([np.hstack([CU[:n_c, :n_c] * scale, np.zeros((n_c, s), dtype=dtype)]),
+                   (_rotations_matrix(cs, sn, s, dtype) @ lower)[:s]])  # fmt: skip
+    if np.any(np.diagonal(RG) == 0):
+        return RG, M, M.copy(), scale, False
+    X = np.linalg.solve(RG, M)
+    return RG, M, X, scale, bool(np.all(np.isfinite(X)))
+
+
+def select_harmonic_twin(inverse_magnitude, imaginary, k, smallest, real):
+    """The ``k`` largest (``smallest``) or smallest positive ``inverse_magnitude``, pairs kept whole."""
+    keep = inverse_magnitude > 0
+    key = np.where(keep, -inverse_magnitude if smallest else inverse_magnitude, np.inf)
+    marks = np.zeros(len(key), dtype=np.int32)
+    chosen = 0
+    for i in np.argsort(key, kind="stable"):
+        if chosen >= k or key[i] == np.inf:
+            break
+        if marks[i]:
+            continue
+        if not real or imaginary[i] == 0:
+            marks[i] = 1
+            chosen += 1
+            continue
+        if chosen + 2 > k:
+            break
+        marks[[i, i + 1 if imaginary[i] > 0 else i - 1]] = 1
+        chosen += 2
+    return marks, chosen
+
+
+def orthonormal_image_twin(RG, P, rank_tol):
+    """``Q`` of the QR factorisation of ``triu(RG) P`` (positive real diagonal of ``R``), ``P R^{-1}``."""
+    Q, F = np.linalg.qr(np.triu(RG) @ P)
+    phase = np.diagonal(F) / np.abs(np.diagonal(F))
+    Q, F = Q * phase, F * phase.conj()[:, None]
+    diag = np.abs(np.diagonal(F))
+    if not diag.min() > rank_tol * diag.max():
+        return Q, P, False
+    return Q, P @ np.linalg.inv(F), True
+
+
+def deflation_coefficients_twin(Q, PT, M, cs, sn, s, n_c):
+    """``[[Q_top], [Omega^H[:, :s] Q_bottom]]`` and ``Q^H M P T``."""
+    omega = _rotations_matrix(cs, sn, s, Q.dtype)
+    out = np.vstack([Q[:n_c], omega.conj().T[:, :s] @ Q[n_c:]])
+    return out, Q.conj().T @ M @ PT

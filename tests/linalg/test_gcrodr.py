@@ -10,7 +10,8 @@ from sparsekit import ConvergenceWarning, InvalidParameterError
 from sparsekit._core._testing import assert_rejects
 from sparsekit.datasets import helmholtz_sequence, poisson2d
 from sparsekit.linalg import RecycleSpace, gcrodr
-from sparsekit.linalg._gcrodr import _harmonic_ritz_vectors
+from sparsekit.linalg._gcrodr import _GCRODR, _harmonic_ritz_basis, _most_important, _Operator
+from sparsekit.linalg._gcrodr_kernels import harmonic_pencil
 
 
 def _residual(A, b, x):
@@ -144,18 +145,66 @@ def test_recycle_space_holds_smallest_eigenvectors():
     assert largest.converged and largest.n_iter > res.n_iter
 
 
-def test_harmonic_ritz_selection_solves_the_pencil():
+@pytest.mark.parametrize("target", ["smallest", "largest"])
+@pytest.mark.parametrize("singular", [False, True])
+def test_harmonic_ritz_basis_spans_the_wanted_invariant_subspace(target, singular):
     rng = np.random.default_rng(4)
-    G = rng.standard_normal((13, 12))
-    WhV = np.eye(13, 12) + 0.1 * rng.standard_normal((13, 12))
-    P = _harmonic_ritz_vectors(G, WhV, 5, "smallest", real=True)
-    assert P.shape == (12, 5) or P.shape == (12, 4)
-    GhG, GhW = G.T @ G, G.T @ WhV
-    # range(P) is invariant for the pencil: GhG P = GhW P T for some small T.
-    T = np.linalg.lstsq(GhW @ P, GhG @ P, rcond=None)[0]
-    np.testing.assert_allclose(GhW @ P @ T, GhG @ P, atol=1e-9)
-    theta = np.abs(scipy.linalg.eigvals(GhG, GhW))
-    assert np.sort(np.abs(np.linalg.eigvals(T))).max() <= np.sort(theta)[P.shape[1] - 1] * (1 + 1e-9)
+    RG = np.triu(rng.standard_normal((12, 12))) + 3 * np.eye(12)
+    M = np.eye(12) + 0.3 * rng.standard_normal((12, 12))
+    if singular:  # a zero on the diagonal of RG: the QZ fallback
+        RG[3, 3] = 0.0
+    theta = scipy.linalg.eigvals(RG, M)
+    P = _harmonic_ritz_basis(RG, M, 5, target, real=True)
+    assert P.dtype == np.float64 and P.shape[1] in (4, 5)  # a complex pair is kept whole or dropped
+    # range(P) is invariant for the pencil: RG P = M P S for some small S, with the wanted eigenvalues.
+    S = np.linalg.lstsq(M @ P, RG @ P, rcond=None)[0]
+    np.testing.assert_allclose(M @ P @ S, RG @ P, atol=1e-9)
+    kept = np.sort(np.abs(np.linalg.eigvals(S)))
+    finite = np.sort(np.abs(theta[np.isfinite(theta)]))
+    wanted = finite[: P.shape[1]] if target == "smallest" else finite[::-1][: P.shape[1]][::-1]
+    np.testing.assert_allclose(kept, wanted, rtol=1e-8, atol=1e-12)  # theta = 0 when RG is singular
+    if not singular:
+        np.testing.assert_allclose(P.T @ P, np.eye(P.shape[1]), atol=1e-12)  # Schur vectors
+
+
+def test_pencil_in_qr_form_is_the_gcrodr_harmonic_problem(helmholtz):
+    # After a cycle with a recycle space, R_G and M from the Givens rotations must give the
+    # generalised problem of Parks et al.: G^H G = R_G^H R_G and G^H [C V_+]^H [U~ V] = R_G^H M.
+    A, b = helmholtz[1]
+    n, k, s = A.shape[0], 4, 8
+    solver = _GCRODR(_Operator(A, None, "right", np.float64), n, 12, k, "smallest", np.float64)
+    solver.adopt(RecycleSpace(np.random.default_rng(0).standard_normal((n, k))), same_operator=False)
+    _, _, steps, _ = solver.cycle(np.zeros(n), b.copy(), s, 0.0, [])
+    assert steps == s
+    U, C, V = solver.U.T, solver.C.T, solver.W[k : k + s + 1].T
+    D = np.diag(1.0 / np.linalg.norm(U, axis=0))
+    G = np.block([[D, solver.B[:k, :s]], [np.zeros((s + 1, k)), solver.H[: s + 1, :s]]])
+    basis, image = np.hstack([U @ D, V[:, :s]]), np.hstack([C, V])
+    np.testing.assert_allclose(A @ basis, image @ G, atol=1e-10)
+    RG, M, X, scale, solved = harmonic_pencil(solver.R, solver.cs, solver.sn, s, solver.B, solver.U, k,
+                                              solver.CU, V.T @ U)  # fmt: skip
+    assert solved
+    np.testing.assert_allclose(RG.T @ RG, G.T @ G, atol=1e-10)
+    np.testing.assert_allclose(RG.T @ M, G.T @ image.T @ basis, atol=1e-10)
+    np.testing.assert_allclose(RG @ X, M, atol=1e-10)
+
+
+def test_smaller_k_keeps_the_most_important_directions():
+    d = np.concatenate([[0.01, 0.02, 0.03], np.linspace(1.0, 10.0, 197)])
+    A = sparse.diags_array(d, format="csr")
+    rng = np.random.default_rng(5)
+    space = gcrodr(A, rng.standard_normal(200), rtol=1e-10, m=20, k=8).recycle
+    U, C = _most_important(space, 3, "smallest")
+    assert U.shape == C.shape == (3, 200)
+    # The three kept directions span e_0, e_1, e_2 (the smallest eigenvalues), and C is still A U, orthonormal.
+    assert np.linalg.norm(np.linalg.qr(U.T)[0][:3, :], ord=-2) > 1 - 1e-6
+    np.testing.assert_allclose(C @ C.T, np.eye(3), atol=1e-12)
+    np.testing.assert_allclose(U * d, C, atol=1e-9)
+    res = gcrodr(A, rng.standard_normal(200), rtol=1e-10, m=12, k=3, recycle=space)
+    assert res.converged and res.n_matvec == res.n_iter + 2  # one probe, one final residual: C was kept
+    user = RecycleSpace(np.eye(200)[:, :5])
+    assert _most_important(user, 2, "smallest")[1] is None  # no C: the first columns, C recomputed
+    np.testing.assert_array_equal(_most_important(user, 2, "smallest")[0], np.eye(200)[:2])
 
 
 def test_float32_stays_float32_and_zero_rhs():
