@@ -21,6 +21,7 @@ from common import CompareCase, PinnedThreads, have  # noqa: E402
 
 from sparsekit import ConvergenceWarning  # noqa: E402
 from sparsekit.datasets import make_linear_sem  # noqa: E402
+from sparsekit.learn.dag._dag_tour import dagma_peer_fit  # noqa: E402
 from sparsekit.learn.dag import (  # noqa: E402
     colide,
     dagma_linear,
@@ -123,15 +124,6 @@ class TopoSwapSearch(PinnedThreads):
         return result.initial_score - result.score
 
 
-def _peer_fit(X, alpha):
-    """``DagmaLinear.fit`` on a copy (it centres its input in place), quiet (it prints a tqdm bar)."""
-    from dagma.linear import DagmaLinear
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return DagmaLinear("l2").fit(X.copy(), lambda1=alpha)
-
-
 def _rate(metric, W):
     return lambda adjacency: metric(W, adjacency)
 
@@ -151,7 +143,7 @@ def _refined_shd(X, W):
 
 def _learner_case(label, X, W, sparsekit_fit, peer_alpha):
     """A sparsekit learner vs DagmaLinear; quality: SHD no worse than the peer's."""
-    peer = (lambda: _peer_fit(X, peer_alpha)) if have("dagma") else None
+    peer = (lambda: dagma_peer_fit(X, peer_alpha)) if have("dagma") else None
     return CompareCase(
         case=label,
         sparsekit=lambda: _quiet(sparsekit_fit, X).adjacency,
@@ -176,12 +168,12 @@ def _refine_case(label, X, W, peer_alpha):
     """
 
     def refined():
-        return topo_swap(X, topological_order(_peer_fit(X, peer_alpha)))
+        return topo_swap(X, topological_order(dagma_peer_fit(X, peer_alpha)))
 
     return CompareCase(
         case=label,
         sparsekit=refined,
-        peer=lambda: _peer_fit(X, peer_alpha),
+        peer=lambda: dagma_peer_fit(X, peer_alpha),
         peer_name=f"dagma.DagmaLinear(lambda1={peer_alpha})",
         quality=lambda ours, theirs: ours.score <= sem_score(X, theirs),
         metrics={

@@ -1,5 +1,6 @@
 """Tour rows of ``sparsekit.learn.dag``: CoLiDE and TopoSwap vs the dagma package."""
 
+import functools
 import importlib
 import warnings
 
@@ -15,12 +16,17 @@ from ._linear_sem import sem_score
 from ._topo import topo_swap
 
 
-def _peer_fit(X, alpha=0.03):
-    """dagma's ``DagmaLinear`` on a copy (it centres in place), its tqdm bar silenced."""
+def dagma_peer_fit(X, alpha=0.03):
+    """dagma's ``DagmaLinear`` on a copy (it centres in place), its warnings and tqdm bar silenced."""
     linear = importlib.import_module("dagma.linear")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return linear.DagmaLinear("l2").fit(X.copy(), lambda1=alpha)
+    bar = linear.tqdm
+    linear.tqdm = functools.partial(bar, disable=True)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return linear.DagmaLinear("l2").fit(X.copy(), lambda1=alpha)
+    finally:
+        linear.tqdm = bar
 
 
 def _quiet(func, *args, **kwargs):
@@ -40,7 +46,7 @@ def _learner_row(ctx, label, method, X, W, fit):
     row = TourRow(problem=label, method=method, size=f"d={X.shape[1]}, n={X.shape[0]}", seconds=seconds,
                   metric="SHD", value=float(metrics.structural_hamming_distance(W, result.adjacency)))
     if ctx.has("dagma"):
-        peer, peer_seconds = ctx.timed(_peer_fit, X)
+        peer, peer_seconds = ctx.timed(dagma_peer_fit, X)
         row.peer, row.peer_seconds = "dagma DagmaLinear", peer_seconds
         row.peer_value = float(metrics.structural_hamming_distance(W, peer))
     return row, result
@@ -83,7 +89,7 @@ def topo_swap_rows(ctx):
     start = _quiet(colide, X_h).adjacency
     label = "colide ev"
     if ctx.has("dagma"):
-        start, label = _peer_fit(X_h), "dagma DagmaLinear"
+        start, label = dagma_peer_fit(X_h), "dagma DagmaLinear"
     refined, seconds = ctx.timed(topo_swap, X_h, topological_order(start))
     rows.append(TourRow(problem=f"refine {label} output (hetero)", method="topo_swap", size=f"d={d}, n=1000",
                         seconds=seconds, metric="LS score", value=refined.score, peer=label,
