@@ -17,14 +17,10 @@ from common import CompareCase, PinnedThreads, have
 from sparsekit import ConvergenceWarning
 from sparsekit.datasets import make_kronecker_regression, make_sparse_regression
 from sparsekit.learn.linear_model import KroneckerSBL, SparseBayesianRegression
+from sparsekit.learn.linear_model._sbl_tour import nmse_db
 
 KRONECKER_SHAPES = [(10, 22)] * 3
 KRONECKER_SUPPORT = [3, 3, 3]
-
-
-def nmse_db(estimate, truth):
-    """Normalised mean squared error ``10 log10(||x_hat - x||^2 / ||x||^2)``."""
-    return float(10 * np.log10(np.sum((estimate - truth) ** 2) / np.sum(truth**2)))
 
 
 def _problem(n, d, design="gaussian", seed=0):

@@ -26,15 +26,10 @@ from sparsekit.linalg import (
     sketch_lstsq,
     sketched_product,
 )
+from sparsekit.linalg._sketch_tour import backward_error
 
 
 ALPHAS = np.logspace(-3, 3, 20)
-
-
-def backward_error(A, b, x):
-    """``||Aᵀr|| / (||A||_F ||r||)``, the same normwise measure for every solver."""
-    r = b - A @ x
-    return float(np.linalg.norm(A.T @ r) / (np.linalg.norm(A) * np.linalg.norm(r)))
 
 
 def countsketch_sparsekit(A, k):

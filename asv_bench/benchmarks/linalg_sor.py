@@ -7,6 +7,7 @@ import numpy as np
 from common import CompareCase, PinnedThreads, have
 from sparsekit.datasets import HeatEquation2D, poisson2d, shifted_laplacian_sequence
 from sparsekit.linalg import LaplacianStencil, evaluate_omegas, sor, sor_sequence, ssor_cg, young_omega
+from sparsekit.linalg._sor_tour import scipy_cg_sequence
 
 SWEEPS = 10
 
@@ -196,8 +197,6 @@ def _sequence_cases(n_systems):
 
 
 def _heat_case(nx, n_steps):
-    from scipy.sparse.linalg import cg
-
     heat = HeatEquation2D(nx, n_steps=n_steps, stop_time=n_steps * 1e-3, matrix_free=True)
     stored = HeatEquation2D(nx, n_steps=n_steps, stop_time=n_steps * 1e-3)
 
@@ -206,16 +205,7 @@ def _heat_case(nx, n_steps):
                             warm_start=True, x0=heat.initial(), keep_solutions=False, random_state=0)
 
     def scipy_cg():
-        count = [0]
-        steps = stored.systems()
-        u = stored.initial()
-        A, b = next(steps)
-        while True:
-            u, _ = cg(A, b, x0=u, rtol=1e-8, maxiter=10_000, callback=lambda _: count.__setitem__(0, count[0] + 1))
-            try:
-                A, b = steps.send(u)
-            except StopIteration:
-                return count[0], u
+        return scipy_cg_sequence(stored)
 
     return CompareCase(
         case=f"heat equation n={(nx - 1) ** 2}, {n_steps} steps: chebcb SSOR-CG", sparsekit=ours, peer=scipy_cg,

@@ -490,8 +490,8 @@ class CountSketch(SparseSignSketch):
     def __init__(self, k, m, *, random_state=None):
         super().__init__(k, m, nnz_per_col=1, random_state=random_state)
 
-    def __repr__(self):
-        return f"{type(self).__name__}(k={self.k}, m={self.m})"
+    # CountSketch takes no nnz_per_col (it is always 1), so its repr is the base one
+    __repr__ = SketchOperator.__repr__
 
 
 def _fwht(X, xp):

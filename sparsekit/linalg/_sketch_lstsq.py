@@ -67,13 +67,17 @@ class DenseRowsOperator(_HostOperator):
         return (t, z, float(t @ t)) + ((z_u,) if transpose_u else ())
 
 
-class CSROperator(_HostOperator):
-    """``A`` as a CSR matrix; the fused product is one numba pass over its nonzeros."""
+class _SparseHostOperator(_HostOperator):
+    """Shared part of the SciPy sparse operators: ``||A||_F²`` from the stored values."""
 
     def __init__(self, A):
         self.A = A
         self.shape = A.shape
         self.frobenius_squared = float(np.dot(A.data, A.data))
+
+
+class CSROperator(_SparseHostOperator):
+    """``A`` as a CSR matrix; the fused product is one numba pass over its nonzeros."""
 
     def fused(self, w, u, coef, *, transpose_u=False):
         """Return ``t = A w - coef u``, ``A.T t``, ``||t||²`` (and ``A.T u``) in one pass over ``A``."""
@@ -86,13 +90,8 @@ class CSROperator(_HostOperator):
         return (t, z, float(squared)) + ((z_u,) if transpose_u else ())
 
 
-class CSCOperator(_HostOperator):
+class CSCOperator(_SparseHostOperator):
     """``A`` as a CSC matrix: ``A w`` and ``A.T t`` are two passes (CSC has no row access)."""
-
-    def __init__(self, A):
-        self.A = A
-        self.shape = A.shape
-        self.frobenius_squared = float(np.dot(A.data, A.data))
 
     def fused(self, w, u, coef, *, transpose_u=False):
         """Return ``t = A w - coef u``, ``A.T t``, ``||t||²`` (and ``A.T u``)."""

@@ -413,12 +413,18 @@ def _finish(C, problem, alpha, beta, gamma, k, tol, max_newton):
     history = []
     values = np.zeros(0)
     rows = cols = np.zeros(0, dtype=np.int64)
-    for tie_fraction in (0.5, 4.0, 32.0):
-        rows, cols = _candidate_support(C, alpha, beta, gamma, b, k, tie_fraction)
+
+    def solve_on(rows, cols):
+        """Quadratic OT restricted to ``(rows, cols)``, from the dual's potentials; its errors join ``history``."""
         values, alpha_s, beta_s, errors, _, converged = _support_qp(
             C[rows, cols], rows, cols, a, b, gamma, alpha, beta, tol=tol, max_iter=max_newton
         )
         history.extend(errors)
+        return values, alpha_s, beta_s, converged
+
+    for tie_fraction in (0.5, 4.0, 32.0):
+        rows, cols = _candidate_support(C, alpha, beta, gamma, b, k, tie_fraction)
+        values, alpha_s, beta_s, converged = solve_on(rows, cols)
         if converged and np.bincount(cols[values > 0], minlength=C.shape[1]).max(initial=0) <= k:
             return rows, cols, values, alpha_s, beta_s, history, True
         chosen = _select_support(rows, cols, a, b, k, values)
@@ -429,10 +435,7 @@ def _finish(C, problem, alpha, beta, gamma, k, tol, max_newton):
         if positive is None:
             continue
         rows, cols = rows[positive], cols[positive]
-        values, alpha_s, beta_s, errors, _, converged = _support_qp(
-            C[rows, cols], rows, cols, a, b, gamma, alpha, beta, tol=tol, max_iter=max_newton
-        )
-        history.extend(errors)
+        values, alpha_s, beta_s, converged = solve_on(rows, cols)
         if converged:
             return rows, cols, values, alpha_s, beta_s, history, True
     return rows, cols, values, alpha, beta, history, False

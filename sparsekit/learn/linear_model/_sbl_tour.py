@@ -9,7 +9,8 @@ from ._kronecker_sbl import KroneckerSBL
 from ._sbl import SparseBayesianRegression
 
 
-def _nmse_db(estimate, truth):
+def nmse_db(estimate, truth):
+    """Normalised mean squared error ``10 log10(||x_hat - x||^2 / ||x||^2)`` (tour and benchmarks)."""
     return float(10 * np.log10(np.sum((estimate - truth) ** 2) / np.sum(truth**2)))
 
 
@@ -37,9 +38,9 @@ def _sbl_vs_ard_rows(ctx):
         ard, ard_seconds = _ard(ctx, X, y)
         rows.append(TourRow(
             problem=f"{design} A, k={n // 20}, 20 dB", method=f"SparseBayesianRegression({solver})",
-            size=f"{n}x{d}", seconds=seconds, metric="NMSE [dB]", value=_nmse_db(model.coef_, coef),
+            size=f"{n}x{d}", seconds=seconds, metric="NMSE [dB]", value=nmse_db(model.coef_, coef),
             peer="sklearn ARDRegression" if ard is not None else None, peer_seconds=ard_seconds,
-            peer_value=_nmse_db(ard.coef_, coef) if ard is not None else None,
+            peer_value=nmse_db(ard.coef_, coef) if ard is not None else None,
         ))
     return rows
 
@@ -59,8 +60,8 @@ def _kronecker_rows(ctx):
         model, seconds = ctx.timed(KroneckerSBL(solver=solver).fit, factors, y)
         rows.append(TourRow(problem=f"Kronecker {shapes[0]}^3, k=27, 20 dB", method=f"KroneckerSBL({solver})",
                             size=f"{full.shape[0]}x{full.shape[1]}", seconds=seconds, metric="NMSE [dB]",
-                            value=_nmse_db(model.coef_, coef)))
+                            value=nmse_db(model.coef_, coef)))
     plain, plain_seconds = ctx.timed(SparseBayesianRegression(fit_intercept=False).fit, full, y)
     for row in rows:
-        row.peer, row.peer_seconds, row.peer_value = "SBL (EM), full matrix", plain_seconds, _nmse_db(plain.coef_, coef)
+        row.peer, row.peer_seconds, row.peer_value = "SBL (EM), full matrix", plain_seconds, nmse_db(plain.coef_, coef)
     return rows
