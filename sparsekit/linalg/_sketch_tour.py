@@ -1,9 +1,9 @@
-"""Tour rows of the sketching layer: CountSketch, sketch-and-precondition, coordinated sampling, ridge GCV."""
+"""Tour rows of the sketching layer: CountSketch, sketch-and-precondition, coordinated sampling, leverage."""
 
 import numpy as np
 
 from .._core.tour import TourRow, tour_case
-from ..datasets import decaying_spectrum_regression, ill_conditioned_lstsq, sparse_matrix, sparse_rows_pair
+from ..datasets import ill_conditioned_lstsq, sparse_matrix, sparse_rows_pair
 from ._coordinated import coordinated_sketch, sketched_product
 from ._sampling import leverage_scores
 from ._sketch import CountSketch, sketch
@@ -90,27 +90,6 @@ def matrix_product(ctx):
         value=float(np.linalg.norm(estimate.toarray() - exact) / scale),
         peer=f"CountSketch, {rows} rows", peer_seconds=peer_seconds,
         peer_value=float(np.linalg.norm(linear - exact) / scale),
-    )
-
-
-@tour_case("linalg", "Ridge GCV: sketched ridge ensemble vs sklearn RidgeCV(gcv_mode='svd')")
-def ridge_gcv(ctx):
-    """Test MSE of the GCV-chosen penalty, same alpha grid."""
-    from sklearn.linear_model import RidgeCV
-
-    from ..learn.linear_model import SketchedRidgeEnsemble
-
-    n, p = (2000, 200) if ctx.quick else (10_000, 1000)
-    X, y, X_test, y_test = decaying_spectrum_regression(n, p, random_state=0)
-    alphas = np.logspace(-3, 3, 20)
-    model, seconds = ctx.timed(SketchedRidgeEnsemble(alphas=alphas, random_state=0).fit, X, y)
-    peer, peer_seconds = ctx.timed(RidgeCV(alphas=alphas, gcv_mode="svd").fit, X, y)
-    return TourRow(
-        problem=f"regression n={n}, p={p}", method=f"SketchedRidgeEnsemble (alpha={model.alpha_:.3g})",
-        size="K=5, q=p/2", seconds=seconds, metric="test MSE",
-        value=float(np.mean((model.predict(X_test) - y_test) ** 2)),
-        peer=f"RidgeCV svd (alpha={peer.alpha_:.3g})", peer_seconds=peer_seconds,
-        peer_value=float(np.mean((peer.predict(X_test) - y_test) ** 2)),
     )
 
 
