@@ -110,3 +110,11 @@ def test_cost_matrix_bad_input():
     assert_rejects(cost_matrix, np.full((3, 2), np.nan), naming="x")
     assert_rejects(cost_matrix, np.ones((3, 2)), metric="hamming", naming="metric",
                    error=sparsekit.InvalidParameterError)
+
+
+@pytest.mark.parametrize("method, options", [("sinkhorn", {}), ("sns", {}), ("sparse", {"k": 2}), ("quadratic", {})])
+def test_infinite_regularisation_is_rejected_up_front(method, options):
+    # reg=inf used to give infinite potentials (sinkhorn), NaN marginals (quadratic) or a SciPy error (sparse).
+    M = clouds(5)
+    with pytest.raises(sparsekit.InvalidParameterError, match="'(reg|gamma)' parameter"):
+        solve(None, None, M, np.inf, method=method, **options)
