@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from scipy import sparse
 from scipy.spatial.distance import cdist
 from scipy.stats import wasserstein_distance
 
@@ -118,3 +119,14 @@ def test_infinite_regularisation_is_rejected_up_front(method, options):
     M = clouds(5)
     with pytest.raises(sparsekit.InvalidParameterError, match="'(reg|gamma)' parameter"):
         solve(None, None, M, np.inf, method=method, **options)
+
+
+def test_wasserstein_validates_the_ground_distance():
+    # M used to go through np.asarray(M, float64) first: complex M lost its imaginary part with only a
+    # ComplexWarning, sparse M failed with "setting an array element with a sequence", and a negative
+    # entry with p=2 was silently squared into a positive cost.
+    M = clouds(4)
+    assert_rejects(wasserstein, None, None, M + 1j, error=TypeError, naming="M")
+    assert_rejects(wasserstein, None, None, sparse.csr_array(M), error=TypeError, naming="M")
+    assert_rejects(wasserstein, None, None, M - 0.5, p=2, naming="M")
+    assert wasserstein(None, None, M.tolist(), p=2) == pytest.approx(wasserstein(None, None, M, p=2))
