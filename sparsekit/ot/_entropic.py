@@ -421,19 +421,20 @@ def make_monitor(name, max_iter, verbose, callback):
     return IterationMonitor(name, total=max_iter, verbose=verbose, callback=callback)
 
 
-def validate_common(reg, tol, max_iter, plan_format, callback, namespace=None):
+def validate_common(reg, tol, max_iter, plan_format, callback, verbose, namespace=None):
     """Check the options every entropic solver shares (errors name the argument)."""
     from numbers import Integral, Real
 
     from .._core.validation import Interval, Options, check_callable, check_params
 
     check_params(
-        {"reg": reg, "tol": tol, "max_iter": max_iter, "plan_format": plan_format},
+        {"reg": reg, "tol": tol, "max_iter": max_iter, "plan_format": plan_format, "verbose": verbose},
         {
             "reg": [Interval(Real, 0, None, closed="neither")],
             "tol": [Interval(Real, 0, None, closed="neither")],
             "max_iter": [Interval(Integral, 1, None, closed="left"), None],
             "plan_format": [Options({"auto", "dense", "lazy"})],
+            "verbose": ["verbose"],
         },
         caller=namespace or "sparsekit.ot",
     )

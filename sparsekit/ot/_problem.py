@@ -108,7 +108,10 @@ def check_ot_problem(a, b, M, *, dtype=None, allow_batch=False):
     M = check_array(M, "M", ndim=2)
     xp = array_namespace(M)
     if dtype is not None:
-        name = np.dtype(dtype).name
+        try:
+            name = np.dtype(dtype).name
+        except TypeError:
+            raise TypeError(f"dtype must be None, 'float32' or 'float64'; got {dtype!r}.") from None
         if name not in ("float32", "float64"):
             raise ValueError(f"dtype must be float32 or float64; got {name}.")
         if str(M.dtype).rsplit(".", 1)[-1] != name:

@@ -163,7 +163,7 @@ def sinkhorn(
     >>> np.round(sinkhorn([0.5, 0.5], B, M, 1.0, method="kernel").cost, 6)
     array([0.268941, 0.364074])
     """
-    validate_common(reg, tol, max_iter, plan_format, callback, namespace="sinkhorn")
+    validate_common(reg, tol, max_iter, plan_format, callback, verbose, namespace="sinkhorn")
     check_params({"method": method}, {"method": [Options({"auto", "kernel", "log"})]}, caller="sinkhorn")
     problem = check_ot_problem(a, b, M, dtype=dtype, allow_batch=True)
     options = dict(tol=tol, max_iter=max_iter, callback=callback, plan_format=plan_format, verbose=verbose)

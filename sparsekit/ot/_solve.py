@@ -117,9 +117,11 @@ OT_METHODS.register("sns", sinkhorn_newton_sparse, backends=_ENTROPIC_BACKENDS, 
 
 
 @OT_METHODS.register("sparse", constraints={"k": [Interval(Integral, 1, None, closed="left")]})
-def _solve_sparse(a, b, M, reg, *, k, formulation="dual", tol=1e-9, max_iter=2000, callback=None):
+def _solve_sparse(a, b, M, reg, *, k=None, formulation="dual", tol=1e-9, max_iter=2000, callback=None):
     """Sparsity-constrained OT: at most ``k`` nonzeros per column (``reg`` is ``gamma``)."""
     _need_reg("sparse", reg)
+    if k is None:
+        raise TypeError("method='sparse' needs the option k (the most nonzeros per column of the plan).")
     return sparse_ot(a, b, M, k, reg, formulation=formulation, tol=tol, max_iter=max_iter, callback=callback)
 
 

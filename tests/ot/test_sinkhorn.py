@@ -7,7 +7,7 @@ import pytest
 
 import sparsekit
 from sparsekit._core._testing import assert_rejects, readonly
-from sparsekit.ot import EntropicPlan, cost_matrix, sinkhorn
+from sparsekit.ot import EntropicPlan, cost_matrix, sinkhorn, sinkhorn_newton_sparse
 
 ot = pytest.importorskip("ot")
 
@@ -195,6 +195,11 @@ def test_bad_input():
     assert_rejects(sinkhorn, a, b, M, 1e-2, naming="method", method="greenkhorn")
     assert_rejects(sinkhorn, a, b, M, 1e-2, naming="x0", x0=(np.zeros(3), np.zeros(8)))
     assert_rejects(sinkhorn, a, b, M, 1e-2, naming="callback", callback=3, error=TypeError)
+    # verbose and dtype used to fail deep inside with "invalid literal for int()" / "data type not understood"
+    assert_rejects(sinkhorn, a, b, M, 1e-2, naming="verbose", verbose="loud", error=sparsekit.InvalidParameterError)
+    assert_rejects(sinkhorn_newton_sparse, a, b, M, 1e-2, naming="verbose", verbose=-1,
+                   error=sparsekit.InvalidParameterError)
+    assert_rejects(sinkhorn, a, b, M, 1e-2, naming="dtype", dtype="double-ish", error=TypeError)
     # rounding-level differences of the totals are rescaled, not rejected
     with warnings.catch_warnings():
         warnings.simplefilter("error")

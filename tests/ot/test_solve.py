@@ -57,6 +57,9 @@ def test_front_door_errors():
         solve(None, None, M, method="sns")
     with pytest.raises(sparsekit.InvalidParameterError, match="'k' parameter"):
         solve(None, None, M, 0.1, method="sparse", k=0)
+    # used to be "_solve_sparse() missing 1 required keyword-only argument: 'k'"
+    with pytest.raises(TypeError, match="method='sparse' needs the option k"):
+        solve(None, None, M, 0.1, method="sparse")
 
 
 def test_emd_is_optimal():
