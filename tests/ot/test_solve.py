@@ -133,3 +133,13 @@ def test_wasserstein_validates_the_ground_distance():
     assert_rejects(wasserstein, None, None, sparse.csr_array(M), error=TypeError, naming="M")
     assert_rejects(wasserstein, None, None, M - 0.5, p=2, naming="M")
     assert wasserstein(None, None, M.tolist(), p=2) == pytest.approx(wasserstein(None, None, M, p=2))
+
+
+
+@pytest.mark.parametrize("method, reg", [("emd", None), ("sinkhorn", 0.5)])
+def test_empty_masses_mean_uniform_as_in_pot(method, reg):
+    # POT reads any empty a/b as uniform; np.array([]) used to be rejected as "a must not be empty".
+    M = clouds(4, 3)
+    expected = solve(None, None, M, reg, method=method).plan
+    for empty in ([], np.array([]), np.empty(0, dtype=np.float32)):
+        np.testing.assert_allclose(solve(empty, empty, M, reg, method=method).plan, expected)
