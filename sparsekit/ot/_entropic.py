@@ -381,6 +381,15 @@ def entropic_result(problem, passes, reg, F, G, *, history, reason, tol, method,
         status, message = 0, f"converged: both marginal errors <= tol={tol:g}"
     elif reason == "callback":
         status, message = 2, "stopped by the callback"
+    elif reason == "converged":
+        # The loop measures the errors with the working-precision kernel; in float32 they can meet tol
+        # while the exact errors of the returned plan, recomputed above in float64, stay above it.
+        status, message = 1, (
+            f"stopped after {len(errors)} iterations without converging: the {str(problem.M.dtype).rsplit('.', 1)[-1]} "
+            f"iterations met tol={tol:g} but the returned plan's marginal errors are {row_error:.3g} (rows) "
+            f"and {col_error:.3g} (columns); float32 errors stall near 1e-7 relative: raise tol or use "
+            "dtype='float64'"
+        )
     else:
         status, message = 1, (
             f"did not converge in {len(errors)} iterations: marginal errors "
