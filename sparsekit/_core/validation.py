@@ -42,7 +42,8 @@ class Interval:
         ``Integral`` accepts integers only; ``Real`` accepts any real number.
         Booleans are never accepted.
     left, right : float or None
-        Bounds; ``None`` means unbounded on that side.
+        Bounds; ``None`` means unbounded on that side (and open: infinity
+        itself is not accepted there).
     closed : {"left", "right", "both", "neither"}
         Which bounds are included.
 
@@ -53,6 +54,8 @@ class Interval:
     >>> omega = Interval(Real, 0, 2, closed="neither")
     >>> omega.is_satisfied_by(1.5), omega.is_satisfied_by(2.0)
     (True, False)
+    >>> Interval(Real, 0, None, closed="neither").is_satisfied_by(float("inf"))
+    False
     >>> str(omega)
     'a float in the range (0, 2)'
     """
@@ -85,6 +88,10 @@ class Interval:
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, self.type):
             return False
         if isinstance(value, Real) and math.isnan(value):
+            return False
+        # An unbounded side is open, as ``str`` shows it ("[0, inf)"): infinity is accepted only
+        # where it is an explicit, closed bound, never as e.g. reg=inf or alpha=inf.
+        if isinstance(value, Real) and math.isinf(value) and (self.right if value > 0 else self.left) is None:
             return False
         left_ok = self.left is None or (
             value >= self.left if self.closed in ("left", "both") else value > self.left

@@ -381,6 +381,15 @@ def entropic_result(problem, passes, reg, F, G, *, history, reason, tol, method,
         status, message = 0, f"converged: both marginal errors <= tol={tol:g}"
     elif reason == "callback":
         status, message = 2, "stopped by the callback"
+    elif reason == "converged":
+        # The loop measures the errors with the working-precision kernel; in float32 they can meet tol
+        # while the exact errors of the returned plan, recomputed above in float64, stay above it.
+        status, message = 1, (
+            f"stopped after {len(errors)} iterations without converging: the {str(problem.M.dtype).rsplit('.', 1)[-1]} "
+            f"iterations met tol={tol:g} but the returned plan's marginal errors are {row_error:.3g} (rows) "
+            f"and {col_error:.3g} (columns); float32 errors stall near 1e-7 relative: raise tol or use "
+            "dtype='float64'"
+        )
     else:
         status, message = 1, (
             f"did not converge in {len(errors)} iterations: marginal errors "
@@ -421,19 +430,20 @@ def make_monitor(name, max_iter, verbose, callback):
     return IterationMonitor(name, total=max_iter, verbose=verbose, callback=callback)
 
 
-def validate_common(reg, tol, max_iter, plan_format, callback, namespace=None):
+def validate_common(reg, tol, max_iter, plan_format, callback, verbose, namespace=None):
     """Check the options every entropic solver shares (errors name the argument)."""
     from numbers import Integral, Real
 
     from .._core.validation import Interval, Options, check_callable, check_params
 
     check_params(
-        {"reg": reg, "tol": tol, "max_iter": max_iter, "plan_format": plan_format},
+        {"reg": reg, "tol": tol, "max_iter": max_iter, "plan_format": plan_format, "verbose": verbose},
         {
             "reg": [Interval(Real, 0, None, closed="neither")],
             "tol": [Interval(Real, 0, None, closed="neither")],
             "max_iter": [Interval(Integral, 1, None, closed="left"), None],
             "plan_format": [Options({"auto", "dense", "lazy"})],
+            "verbose": ["verbose"],
         },
         caller=namespace or "sparsekit.ot",
     )

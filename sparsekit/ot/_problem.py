@@ -85,7 +85,7 @@ def check_ot_problem(a, b, M, *, dtype=None, allow_batch=False):
     Parameters
     ----------
     a, b : array-like or None
-        Source and target masses; None or an empty list means uniform. With
+        Source and target masses; None or an empty list or 1-D array means uniform. With
         ``allow_batch``, ``b`` may be 2-D of shape ``(m, k)``.
     M : array-like of shape (n, m)
         Cost matrix.
@@ -108,7 +108,10 @@ def check_ot_problem(a, b, M, *, dtype=None, allow_batch=False):
     M = check_array(M, "M", ndim=2)
     xp = array_namespace(M)
     if dtype is not None:
-        name = np.dtype(dtype).name
+        try:
+            name = np.dtype(dtype).name
+        except TypeError:
+            raise TypeError(f"dtype must be None, 'float32' or 'float64'; got {dtype!r}.") from None
         if name not in ("float32", "float64"):
             raise ValueError(f"dtype must be float32 or float64; got {name}.")
         if str(M.dtype).rsplit(".", 1)[-1] != name:
@@ -149,12 +152,20 @@ def check_ot_problem(a, b, M, *, dtype=None, allow_batch=False):
 
 
 def _host_masses(v, name, size, M, allow_batch=False):
-    if v is None or (isinstance(v, (list, tuple)) and len(v) == 0):
+    if v is None or _is_empty_vector(v):
         return np.full(size, 1.0 / size)
     get_namespace(M=M, **{name: v})
     v = to_numpy(v) if hasattr(v, "shape") else v
     v = check_array(v, name, ndim=(1, 2) if allow_batch else 1, dtype=np.float64)
     return v
+
+
+def _is_empty_vector(v):
+    """Whether ``v`` is ``[]``, ``()`` or an empty 1-D array: POT's spelling of uniform masses."""
+    shape = getattr(v, "shape", None)
+    if shape is not None:
+        return tuple(shape) == (0,)
+    return isinstance(v, (list, tuple)) and len(v) == 0
 
 
 def _positive_index(v):

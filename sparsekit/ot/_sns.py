@@ -491,7 +491,7 @@ def sinkhorn_newton_sparse(
     >>> res.n_newton < res.n_sinkhorn + res.n_newton
     True
     """
-    validate_common(reg, tol, max_iter, plan_format, callback, namespace="sinkhorn_newton_sparse")
+    validate_common(reg, tol, max_iter, plan_format, callback, verbose, namespace="sinkhorn_newton_sparse")
     check_params(
         {
             "switch_tol": switch_tol, "max_density": max_density, "hess_tol": hess_tol,

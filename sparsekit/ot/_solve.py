@@ -9,7 +9,7 @@ from scipy import optimize, sparse
 from .._core.backend import get_namespace, to_numpy
 from .._core.registry import Registry
 from .._core.result import Result
-from .._core.validation import Interval
+from .._core.validation import Interval, check_array
 from ._problem import check_ot_problem
 from ._sinkhorn import sinkhorn
 from ._sns import sinkhorn_newton_sparse
@@ -117,9 +117,11 @@ OT_METHODS.register("sns", sinkhorn_newton_sparse, backends=_ENTROPIC_BACKENDS, 
 
 
 @OT_METHODS.register("sparse", constraints={"k": [Interval(Integral, 1, None, closed="left")]})
-def _solve_sparse(a, b, M, reg, *, k, formulation="dual", tol=1e-9, max_iter=2000, callback=None):
+def _solve_sparse(a, b, M, reg, *, k=None, formulation="dual", tol=1e-9, max_iter=2000, callback=None):
     """Sparsity-constrained OT: at most ``k`` nonzeros per column (``reg`` is ``gamma``)."""
     _need_reg("sparse", reg)
+    if k is None:
+        raise TypeError("method='sparse' needs the option k (the most nonzeros per column of the plan).")
     return sparse_ot(a, b, M, k, reg, formulation=formulation, tol=tol, max_iter=max_iter, callback=callback)
 
 
@@ -221,6 +223,14 @@ def wasserstein(a, b, M, p=1, *, reg=None, method=None, **options):
     float
         The distance.
 
+    Raises
+    ------
+    ValueError
+        ``M`` with negative entries (it is a distance), NaN or infinity, or
+        of the wrong shape; ``p < 1``; invalid masses.
+    TypeError
+        ``M`` sparse, complex or not numeric.
+
     Examples
     --------
     >>> import numpy as np
@@ -233,8 +243,13 @@ def wasserstein(a, b, M, p=1, *, reg=None, method=None, **options):
     """
     if not (isinstance(p, Real) and not isinstance(p, bool) and p >= 1):
         raise ValueError(f"p must be a number >= 1; got {p!r}.")
+    M = check_array(M, "M", ndim=2)
     xp = get_namespace(M)
-    M = M if xp is not np else np.asarray(M, dtype=np.float64)
+    if xp is np:
+        M = M.astype(np.float64, copy=False)
+    lowest = float(xp.min(M))
+    if lowest < 0:
+        raise ValueError(f"M must be a ground distance (non-negative); got min {lowest:g}.")
     result = solve(a, b, M ** p, reg, method=method, **options)
     return float(result.cost) ** (1.0 / p)
 

@@ -38,6 +38,14 @@ class TestInterval:
         assert not ints.is_satisfied_by(True), "booleans are not numbers here"
         assert not Interval(Real, None, None, closed="neither").is_satisfied_by(float("nan"))
 
+    def test_infinity_only_as_an_explicit_closed_bound(self):
+        # "[0, inf)" is what str() shows: an unbounded side is open.
+        positive = Interval(Real, 0, None, closed="both")
+        assert positive.is_satisfied_by(1e300) and not positive.is_satisfied_by(np.inf)
+        assert not Interval(Real, None, 0, closed="both").is_satisfied_by(-np.inf)
+        assert not Interval(Real, 0, np.inf, closed="left").is_satisfied_by(np.inf)
+        assert Interval(Real, 0, np.inf, closed="both").is_satisfied_by(float("inf"))
+
     def test_invalid_spec(self):
         with pytest.raises(TypeError):
             Interval(float, 0, 1, closed="both")

@@ -7,7 +7,7 @@ import pytest
 
 import sparsekit
 from sparsekit._core._testing import assert_rejects, readonly
-from sparsekit.ot import EntropicPlan, cost_matrix, sinkhorn
+from sparsekit.ot import EntropicPlan, cost_matrix, sinkhorn, sinkhorn_newton_sparse
 
 ot = pytest.importorskip("ot")
 
@@ -195,7 +195,25 @@ def test_bad_input():
     assert_rejects(sinkhorn, a, b, M, 1e-2, naming="method", method="greenkhorn")
     assert_rejects(sinkhorn, a, b, M, 1e-2, naming="x0", x0=(np.zeros(3), np.zeros(8)))
     assert_rejects(sinkhorn, a, b, M, 1e-2, naming="callback", callback=3, error=TypeError)
+    # verbose and dtype used to fail deep inside with "invalid literal for int()" / "data type not understood"
+    assert_rejects(sinkhorn, a, b, M, 1e-2, naming="verbose", verbose="loud", error=sparsekit.InvalidParameterError)
+    assert_rejects(sinkhorn_newton_sparse, a, b, M, 1e-2, naming="verbose", verbose=-1,
+                   error=sparsekit.InvalidParameterError)
+    assert_rejects(sinkhorn, a, b, M, 1e-2, naming="dtype", dtype="double-ish", error=TypeError)
     # rounding-level differences of the totals are rescaled, not rejected
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert sinkhorn(a, b * (1 + 1e-9), M, 1e-1).converged
+
+
+def test_float32_stop_short_of_tol_says_so():
+    # In float32 the loop's own errors can meet tol while the exact errors of the returned plan do not;
+    # the message used to read "did not converge in 35 iterations" although the budget was 1000.
+    rng = np.random.default_rng(0)
+    M = cost_matrix(rng.random((6, 2)), rng.random((4, 2))).astype(np.float32)
+    a, b = rng.random(6).astype(np.float32), rng.random(4).astype(np.float32)
+    a, b = a / a.sum(), b / b.sum()
+    with pytest.warns(sparsekit.ConvergenceWarning, match="float32 errors stall"):
+        res = sinkhorn(a, b, M, 0.05, method="kernel", max_iter=1000)
+    assert res.n_iter < 1000 and not res.converged and res.status == 1
+    assert res.marginal_error[-1].max() > 1e-9

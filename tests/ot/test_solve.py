@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from scipy import sparse
 from scipy.spatial.distance import cdist
 from scipy.stats import wasserstein_distance
 
@@ -56,6 +57,9 @@ def test_front_door_errors():
         solve(None, None, M, method="sns")
     with pytest.raises(sparsekit.InvalidParameterError, match="'k' parameter"):
         solve(None, None, M, 0.1, method="sparse", k=0)
+    # used to be "_solve_sparse() missing 1 required keyword-only argument: 'k'"
+    with pytest.raises(TypeError, match="method='sparse' needs the option k"):
+        solve(None, None, M, 0.1, method="sparse")
 
 
 def test_emd_is_optimal():
@@ -110,3 +114,32 @@ def test_cost_matrix_bad_input():
     assert_rejects(cost_matrix, np.full((3, 2), np.nan), naming="x")
     assert_rejects(cost_matrix, np.ones((3, 2)), metric="hamming", naming="metric",
                    error=sparsekit.InvalidParameterError)
+
+
+@pytest.mark.parametrize("method, options", [("sinkhorn", {}), ("sns", {}), ("sparse", {"k": 2}), ("quadratic", {})])
+def test_infinite_regularisation_is_rejected_up_front(method, options):
+    # reg=inf used to give infinite potentials (sinkhorn), NaN marginals (quadratic) or a SciPy error (sparse).
+    M = clouds(5)
+    with pytest.raises(sparsekit.InvalidParameterError, match="'(reg|gamma)' parameter"):
+        solve(None, None, M, np.inf, method=method, **options)
+
+
+def test_wasserstein_validates_the_ground_distance():
+    # M used to go through np.asarray(M, float64) first: complex M lost its imaginary part with only a
+    # ComplexWarning, sparse M failed with "setting an array element with a sequence", and a negative
+    # entry with p=2 was silently squared into a positive cost.
+    M = clouds(4)
+    assert_rejects(wasserstein, None, None, M + 1j, error=TypeError, naming="M")
+    assert_rejects(wasserstein, None, None, sparse.csr_array(M), error=TypeError, naming="M")
+    assert_rejects(wasserstein, None, None, M - 0.5, p=2, naming="M")
+    assert wasserstein(None, None, M.tolist(), p=2) == pytest.approx(wasserstein(None, None, M, p=2))
+
+
+
+@pytest.mark.parametrize("method, reg", [("emd", None), ("sinkhorn", 0.5)])
+def test_empty_masses_mean_uniform_as_in_pot(method, reg):
+    # POT reads any empty a/b as uniform; np.array([]) used to be rejected as "a must not be empty".
+    M = clouds(4, 3)
+    expected = solve(None, None, M, reg, method=method).plan
+    for empty in ([], np.array([]), np.empty(0, dtype=np.float32)):
+        np.testing.assert_allclose(solve(empty, empty, M, reg, method=method).plan, expected)
