@@ -134,6 +134,20 @@ def test_sequence_result_and_reproducibility(paper_sequence):
     assert stopped.status == 2 and stopped.n_iter.shape == (5,)
 
 
+def test_contextual_policies_accept_zero_costs():
+    """A system solved by its initial guess costs 0 iterations; ChebCB's cost scale must stay positive."""
+    for policy in ("chebcb", "tsallis-inf-cb", "tsallis-inf"):
+        tuner = OmegaTuner(policy, context_range=None if policy == "tsallis-inf" else (0.0, 1.0), random_state=0)
+        for t in range(6):
+            omega = tuner.suggest(None if policy == "tsallis-inf" else t / 6)
+            tuner.observe(0 if t < 3 else _synthetic_cost(omega))
+        assert np.all(np.isfinite(tuner.omega_history)) and tuner.cost_history[:3].sum() == 0
+    A = LaplacianStencil((5, 5))
+    zero_rhs = sor_sequence([(A, np.zeros(25))] * 3 + [(A, np.ones(25))], policy="chebcb",
+                            context=[0.0, 0.2, 0.4, 0.6], random_state=0)
+    assert zero_rhs.converged and list(zero_rhs.n_iter[:3]) == [0, 0, 0]
+
+
 def test_sequence_bad_input(paper_sequence):
     systems, shifts = paper_sequence.systems[:5], paper_sequence.shifts[:5]
     with pytest.raises(ValueError, match="context has 3 entries"):
