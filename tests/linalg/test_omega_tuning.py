@@ -5,6 +5,7 @@ import pytest
 from scipy.sparse.linalg import spsolve
 
 from sparsekit import ConvergenceWarning, InvalidParameterError
+from sparsekit._core._testing import assert_rejects
 from sparsekit.datasets import HeatEquation2D, shifted_laplacian_sequence
 from sparsekit.linalg import (
     SEQUENCE_METHODS,
@@ -79,6 +80,8 @@ def test_tuner_is_reproducible_and_validates():
         OmegaTuner("chebcb")
     with pytest.raises(ValueError, match="needs a context"):
         OmegaTuner("tsallis-inf-cb", context_range=(0, 1)).suggest()
+    for context in ("0.5", np.array([0.1, 0.2]), np.inf):
+        assert_rejects(OmegaTuner("chebcb", context_range=(0, 1)).suggest, context, naming="context")
     with pytest.raises(ValueError, match="omegas must lie"):
         OmegaTuner("tsallis-inf", omegas=[1.0, 2.0])
     with pytest.raises(InvalidParameterError, match="'omega'"):
