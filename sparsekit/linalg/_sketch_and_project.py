@@ -228,8 +228,8 @@ def sketch_and_project(
     Raises
     ------
     ValueError
-        Shapes that do not match, NaN or infinity, an unknown method, or a
-        matrix that is not SPD for ``"gauss-seidel"``.
+        Shapes that do not match, NaN or infinity, a zero matrix, an unknown
+        method, or a matrix that is not SPD for ``"gauss-seidel"``.
 
     Warns
     -----
@@ -290,6 +290,9 @@ def sketch_and_project(
     A = check_array(A, "A", ndim=2, accept_sparse=("csr",))
     if not sparse.issparse(A):
         A = np.ascontiguousarray(A)
+    if (A.count_nonzero() if sparse.issparse(A) else np.count_nonzero(A)) == 0:
+        # Every projection divides by a row (or block, or diagonal) of A: none exists to draw.
+        raise ValueError("A must have a nonzero entry; got the zero matrix.")
     m, n = A.shape
     b = np.asarray(check_vector(b, "b", size=m), dtype=np.float64)
     x = np.zeros(n) if x0 is None else np.array(check_vector(x0, "x0", size=n), dtype=np.float64)

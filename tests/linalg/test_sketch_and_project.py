@@ -82,6 +82,9 @@ def test_registry_and_bad_input(rng):
     A = rng.standard_normal((20, 5))
     b = rng.standard_normal(20)
     assert_rejects(sketch_and_project, A, b, method="jacobi", naming="known methods")
+    for method in SKETCH_AND_PROJECT_METHODS.names():
+        for zero in (np.zeros((4, 4)), sparse.csr_array((4, 4))):
+            assert_rejects(sketch_and_project, zero, np.ones(4), method=method, naming="A must have a nonzero entry")
     assert_rejects(sketch_and_project, A, b[:10], naming="length 20")
     assert_rejects(sketch_and_project, A, b, method="kaczmarz", block_size=3, error=TypeError,
                    naming="block_size")
