@@ -68,10 +68,11 @@ def _run(name, A, b, x, step, sweep, *, rtol, atol, maxiter, check_every, callba
             step(count)
             n_iter += count
             history.append(float(np.linalg.norm(b - A @ x)) / scale)
-            if monitor.update(x, residual=history[-1]):
-                status = 2
-            elif history[-1] * scale <= tolerance:
+            stop = monitor.update(x, residual=history[-1])
+            if history[-1] * scale <= tolerance:
                 status = 0
+            elif stop:
+                status = 2
     reasons = {
         0: f"converged: ||b - A x|| <= max(rtol ||b||, atol) after {n_iter} projections",
         1: f"maxiter={maxiter} projections reached with relative residual {history[-1]:.2e}",
@@ -212,7 +213,8 @@ def sketch_and_project(
     random_state : None, int, Generator, RandomState or SeedSequence
         Source of the random rows or coordinates.
     callback : callable, optional
-        Called as ``callback(xk)`` at every check; returning True stops.
+        Called as ``callback(xk)`` at every check; returning True stops
+        (status 2, unless that check met the tolerance: status 0).
     verbose : bool or int, default=0
         Log progress through the ``sparsekit`` logger.
     **options
