@@ -731,7 +731,8 @@ def gcrodr(
         convention), applied on the side ``pc_side`` says.
     callback : callable, optional
         Called as ``callback(x)`` after each restart cycle with the current
-        iterate; returning ``True`` stops the solver.
+        iterate; returning ``True`` stops the solver (status 2, unless that
+        cycle met the tolerance: status 0).
     m : int, default=40
         Largest dimension of the search space per cycle: ``k`` recycled
         vectors plus ``m - k`` Arnoldi vectors (the first cycle of a solve
@@ -972,6 +973,8 @@ def _solve(A, b, x0, *, rtol, atol, maxiter, M, callback, m, k, recycle, pc_side
         if not residual_fresh:
             r, _ = op.residual(x, b)
             r_norm = np.linalg.norm(r)
+        if status == 2 and r_norm <= tol:
+            status = 0  # the callback stopped a solve whose last cycle met the tolerance: it converged
         message = _MESSAGES[status]
         monitor.close(message)
     converged = status == 0

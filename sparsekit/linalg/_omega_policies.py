@@ -207,6 +207,8 @@ class ChebCB:
         self.sums += (self._predicted**2, self._predicted * cost, cost**2)
         width, m, d = self.high - self.low, self.n_features, self.omegas.shape[0]
         smallest, largest = self.cost_range
+        # Costs can all be 0 (systems solved by their initial guess): the scale must stay positive.
+        largest = largest if largest > 0 else 1.0
         lipschitz = (largest - smallest) / width
         n_scale = 2.0 + 4.0 * width * lipschitz / largest * (1.0 + math.log(m))
         scale_changed = self.scale != largest * n_scale

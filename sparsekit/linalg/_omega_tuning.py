@@ -157,13 +157,16 @@ class OmegaTuner:
         RuntimeError
             If the previous suggestion's cost was not observed yet.
         ValueError
-            If a required ``context`` or ``A`` is missing or ``context`` is not finite.
+            If a required ``context`` or ``A`` is missing, or ``context`` is
+            not a finite real number.
         """
         if self._pending:
             raise RuntimeError("call observe(cost) for the previous suggestion before the next suggest().")
         if getattr(self._policy, "needs_context", False):
             if context is None:
                 raise ValueError(f"policy {self.policy!r} needs a context for every system.")
+            check_params({"context": context}, {"context": [Interval(Real, None, None, closed="neither")]},
+                         caller="OmegaTuner.suggest")
             context = float(context)
             if not np.isfinite(context):
                 raise ValueError(f"context must be finite; got {context}.")

@@ -286,12 +286,17 @@ def lewis_weights(
     )
     A, _, _ = check_sketch_input(A, "A", ndim=2)
     A = _as_numpy_matrix(A, "lewis_weights")
-    compute = _leverage_function(A, leverage, sketch_size, jl_dim, check_random_state(random_state))
     row_norms = np.sqrt(np.asarray(abs(A).power(2).sum(axis=1)).ravel() if sparse.issparse(A)
                         else np.einsum("ij,ij->i", A, A))
     active = row_norms > 0
-    A_active = A[active] if sparse.issparse(A) else A[active]
     weights = np.zeros(A.shape[0])
+    if not active.any():
+        # The zero matrix has rank 0: every weight is 0, which is the fixed point.
+        return Result(weights=weights, converged=True, status=0, message="converged: A is zero, all weights are 0",
+                      n_iter=0, change_history=np.zeros(0))
+    A_active = A[active]
+    # The iteration only ever sees the nonzero rows, so the sketch is drawn for them.
+    compute = _leverage_function(A_active, leverage, sketch_size, jl_dim, check_random_state(random_state))
     w = np.ones(int(active.sum()))
     history, converged = [], False
     for iteration in range(1, maxiter + 1):

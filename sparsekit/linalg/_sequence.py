@@ -20,7 +20,9 @@ door and a method:
 - The front door puts the fields of :data:`SYSTEM_FIELDS` and those the
   registration declares in ``per_item_results`` (e.g. a chosen ``omega`` per
   system) back in the caller's order, and adds ``order``: the solve order as
-  caller indices.
+  caller indices. A method stopped by its callback may return these fields
+  for the systems it solved only; the front door fills the others (None in a
+  list, NaN, 0 or False in an array).
 """
 
 import time
@@ -402,6 +404,17 @@ def order_systems(systems, *, features=None, n_systems=None):
 
 
 # --------------------------------------------------------------------------- front door
+def _fill_unsolved(value, count):
+    """A per-system field with entries for the first systems only (the rest were not solved), filled to ``count``."""
+    if value is None or len(value) >= count:
+        return value
+    missing = count - len(value)
+    if not isinstance(value, np.ndarray):
+        return list(value) + [None] * missing
+    fill = {"b": False, "i": 0, "u": 0}.get(value.dtype.kind, np.nan)
+    return np.concatenate([value, np.full((missing, *value.shape[1:]), fill, dtype=value.dtype)])
+
+
 def solve_sequence(systems, *, method="gcrodr", order="greedy", features=None, n_systems=None, **options):
     """Solve a sequence of related linear systems ``A_i x_i = b_i``.
 
@@ -504,6 +517,6 @@ def solve_sequence(systems, *, method="gcrodr", order="greedy", features=None, n
     result = SEQUENCE_METHODS.dispatch(spec.name, systems.reordered(perm), **spec.take_items(options, perm))
     for field in SYSTEM_FIELDS + spec.per_item_results:
         if field in result:
-            result[field] = restore_items(result[field], perm)
+            result[field] = restore_items(_fill_unsolved(result[field], len(perm)), perm)
     result["order"] = perm
     return result

@@ -68,10 +68,11 @@ def _run(name, A, b, x, step, sweep, *, rtol, atol, maxiter, check_every, callba
             step(count)
             n_iter += count
             history.append(float(np.linalg.norm(b - A @ x)) / scale)
-            if monitor.update(x, residual=history[-1]):
-                status = 2
-            elif history[-1] * scale <= tolerance:
+            stop = monitor.update(x, residual=history[-1])
+            if history[-1] * scale <= tolerance:
                 status = 0
+            elif stop:
+                status = 2
     reasons = {
         0: f"converged: ||b - A x|| <= max(rtol ||b||, atol) after {n_iter} projections",
         1: f"maxiter={maxiter} projections reached with relative residual {history[-1]:.2e}",
@@ -212,7 +213,8 @@ def sketch_and_project(
     random_state : None, int, Generator, RandomState or SeedSequence
         Source of the random rows or coordinates.
     callback : callable, optional
-        Called as ``callback(xk)`` at every check; returning True stops.
+        Called as ``callback(xk)`` at every check; returning True stops
+        (status 2, unless that check met the tolerance: status 0).
     verbose : bool or int, default=0
         Log progress through the ``sparsekit`` logger.
     **options
@@ -228,8 +230,8 @@ def sketch_and_project(
     Raises
     ------
     ValueError
-        Shapes that do not match, NaN or infinity, an unknown method, or a
-        matrix that is not SPD for ``"gauss-seidel"``.
+        Shapes that do not match, NaN or infinity, a zero matrix, an unknown
+        method, or a matrix that is not SPD for ``"gauss-seidel"``.
 
     Warns
     -----
@@ -290,6 +292,9 @@ def sketch_and_project(
     A = check_array(A, "A", ndim=2, accept_sparse=("csr",))
     if not sparse.issparse(A):
         A = np.ascontiguousarray(A)
+    if (A.count_nonzero() if sparse.issparse(A) else np.count_nonzero(A)) == 0:
+        # Every projection divides by a row (or block, or diagonal) of A: none exists to draw.
+        raise ValueError("A must have a nonzero entry; got the zero matrix.")
     m, n = A.shape
     b = np.asarray(check_vector(b, "b", size=m), dtype=np.float64)
     x = np.zeros(n) if x0 is None else np.array(check_vector(x0, "x0", size=n), dtype=np.float64)

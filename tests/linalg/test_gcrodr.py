@@ -266,6 +266,12 @@ def test_callback_gets_iterates_and_can_stop(helmholtz):
         res = gcrodr(A, b, rtol=1e-12, m=10, k=4, callback=lambda x: seen.append(x.copy()) or len(seen) == 2)
     assert res.status == 2 and len(seen) == 2 and res.n_cycles == 2
     np.testing.assert_array_equal(seen[-1], res.x)
+    # A stop requested after the cycle that met the tolerance does not undo the convergence.
+    A = poisson2d(8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        res = gcrodr(A, np.ones(64), m=20, k=4, callback=lambda x: True)
+    assert res.converged and res.status == 0 and res.n_cycles == 1 and res.residual_norm <= 1e-5 * 8
 
 
 # --------------------------------------------------------------------------- bad input

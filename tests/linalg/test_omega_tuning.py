@@ -5,6 +5,7 @@ import pytest
 from scipy.sparse.linalg import spsolve
 
 from sparsekit import ConvergenceWarning, InvalidParameterError
+from sparsekit._core._testing import assert_rejects
 from sparsekit.datasets import HeatEquation2D, shifted_laplacian_sequence
 from sparsekit.linalg import (
     SEQUENCE_METHODS,
@@ -79,6 +80,8 @@ def test_tuner_is_reproducible_and_validates():
         OmegaTuner("chebcb")
     with pytest.raises(ValueError, match="needs a context"):
         OmegaTuner("tsallis-inf-cb", context_range=(0, 1)).suggest()
+    for context in ("0.5", np.array([0.1, 0.2]), np.inf):
+        assert_rejects(OmegaTuner("chebcb", context_range=(0, 1)).suggest, context, naming="context")
     with pytest.raises(ValueError, match="omegas must lie"):
         OmegaTuner("tsallis-inf", omegas=[1.0, 2.0])
     with pytest.raises(InvalidParameterError, match="'omega'"):
@@ -132,6 +135,20 @@ def test_sequence_result_and_reproducibility(paper_sequence):
     assert lean.x is None and lean.x_last.shape == (100,)
     stopped = sor_sequence(systems, policy="fixed", omega=1.7, callback=lambda system: system.t == 4)
     assert stopped.status == 2 and stopped.n_iter.shape == (5,)
+
+
+def test_contextual_policies_accept_zero_costs():
+    """A system solved by its initial guess costs 0 iterations; ChebCB's cost scale must stay positive."""
+    for policy in ("chebcb", "tsallis-inf-cb", "tsallis-inf"):
+        tuner = OmegaTuner(policy, context_range=None if policy == "tsallis-inf" else (0.0, 1.0), random_state=0)
+        for t in range(6):
+            omega = tuner.suggest(None if policy == "tsallis-inf" else t / 6)
+            tuner.observe(0 if t < 3 else _synthetic_cost(omega))
+        assert np.all(np.isfinite(tuner.omega_history)) and tuner.cost_history[:3].sum() == 0
+    A = LaplacianStencil((5, 5))
+    zero_rhs = sor_sequence([(A, np.zeros(25))] * 3 + [(A, np.ones(25))], policy="chebcb",
+                            context=[0.0, 0.2, 0.4, 0.6], random_state=0)
+    assert zero_rhs.converged and list(zero_rhs.n_iter[:3]) == [0, 0, 0]
 
 
 def test_sequence_bad_input(paper_sequence):

@@ -88,6 +88,23 @@ def test_lewis_weights_for_p2_are_leverage_scores_and_approx_variant(rng):
     assert not short.converged and short.status == 1
 
 
+def test_lewis_weights_approx_with_zero_rows_and_zero_matrix(rng):
+    # The approximate leverage sketch must be drawn for the nonzero rows the iteration works on.
+    A = _heavy_tailed(rng, 300, 4)
+    A[:20] = 0.0
+    exact = lewis_weights(A, 1.0).weights
+    for matrix in (A, sparse.csr_array(A), sparse.csc_array(A)):
+        approx = lewis_weights(matrix, 1.0, leverage="approx", sketch_size=40, random_state=0)
+        assert approx.converged and np.all(approx.weights[:20] == 0.0)
+        assert approx.weights.sum() == pytest.approx(4, rel=1e-8)
+        assert np.median(approx.weights[20:] / exact[20:]) == pytest.approx(1.0, rel=0.5)
+    for leverage in ("exact", "approx"):
+        zero = lewis_weights(np.zeros((50, 3)), 1.0, leverage=leverage, sketch_size=10, random_state=0)
+        assert zero.converged and zero.status == 0 and np.array_equal(zero.weights, np.zeros(50))
+    SA = sketch(sparse.csr_array(A), 40, method="lewis", random_state=0)
+    assert SA.shape == (40, 4)
+
+
 def test_leverage_sampling_beats_uniform_on_a_coherent_matrix(rng):
     A = rng.standard_normal((4000, 4)) * 0.01
     A[:4] = np.eye(4)  # four rows carry almost all of the column space

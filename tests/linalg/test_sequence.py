@@ -7,7 +7,7 @@ from sparsekit import ConvergenceWarning, InvalidParameterError, Result
 from sparsekit._core._testing import assert_rejects
 from sparsekit._core.registry import Method
 from sparsekit.datasets import darcy_sequence, helmholtz_sequence, poisson_sequence
-from sparsekit.linalg import SEQUENCE_METHODS, RecycleSpace, solve_sequence
+from sparsekit.linalg import SEQUENCE_METHODS, LaplacianStencil, RecycleSpace, solve_sequence
 from sparsekit.linalg._sequence import SYSTEM_FIELDS, _feature_distances, _greedy_order, run_systems
 
 
@@ -143,6 +143,21 @@ def test_nonconvergence_is_one_warning_and_stop_by_callback(helmholtz):
         res = solve_sequence(helmholtz.systems, rtol=1e-6, callback=lambda i, r: seen.append(i) or len(seen) == 3)
     assert res.status == 2 and seen == list(res.order[:3])
     assert (res.system_status == -3).sum() == 5 and res.x[res.order[-1]] is None
+
+
+def test_method_stopped_by_its_callback_has_unsolved_systems_filled():
+    """sor-bandit returns only the systems it solved when its callback stops it; the front door fills the rest."""
+    rng = np.random.default_rng(0)
+    systems = [(LaplacianStencil((5, 5), shift=s), rng.standard_normal(25)) for s in (0.0, 0.3, 0.1, 0.2)]
+    res = solve_sequence(systems, method="sor-bandit", order=[2, 0, 3, 1], policy="fixed", omega=1.5,
+                         callback=lambda system: system.t == 1)
+    assert res.status == 2
+    solved, unsolved = [2, 0], [3, 1]
+    assert all(res.x[i] is not None for i in solved) and all(res.x[i] is None for i in unsolved)
+    assert np.all(res.n_iter[solved] > 0) and np.all(res.n_iter[unsolved] == 0)
+    assert res.system_converged[solved].all() and not res.system_converged[unsolved].any()
+    np.testing.assert_array_equal(res.omega[solved], 1.5)
+    assert np.isnan(res.omega[unsolved]).all()
 
 
 def test_bad_input_clear_errors(helmholtz):

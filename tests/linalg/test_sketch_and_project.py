@@ -70,6 +70,9 @@ def test_maxiter_callback_and_reproducibility(rng):
     np.testing.assert_array_equal(res.x, again.x)
     stopped = sketch_and_project(A, b, callback=lambda x: True, random_state=0)
     assert stopped.status == 2 and stopped.n_iter == 200
+    # A stop requested at the check that meets the tolerance does not undo the convergence.
+    met = sketch_and_project(A, b, rtol=1e-2, check_every=5000, callback=lambda x: True, random_state=0)
+    assert met.converged and met.status == 0 and met.n_iter == 5000
     x0 = np.ones(30)
     kept = x0.copy()
     with pytest.warns(ConvergenceWarning):
@@ -82,6 +85,9 @@ def test_registry_and_bad_input(rng):
     A = rng.standard_normal((20, 5))
     b = rng.standard_normal(20)
     assert_rejects(sketch_and_project, A, b, method="jacobi", naming="known methods")
+    for method in SKETCH_AND_PROJECT_METHODS.names():
+        for zero in (np.zeros((4, 4)), sparse.csr_array((4, 4))):
+            assert_rejects(sketch_and_project, zero, np.ones(4), method=method, naming="A must have a nonzero entry")
     assert_rejects(sketch_and_project, A, b[:10], naming="length 20")
     assert_rejects(sketch_and_project, A, b, method="kaczmarz", block_size=3, error=TypeError,
                    naming="block_size")
