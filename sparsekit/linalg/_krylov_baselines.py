@@ -101,7 +101,9 @@ def _gcrotmk_sequence(
     ``"gcrodr"``, ``x0`` one initial guess per system. The ``CU`` list is
     passed from system to system; ``c = A u`` is recomputed
     (``discard_C=True``) whenever the matrix or the preconditioner changes.
-    The result also holds the final ``CU``.
+    The result also holds the final ``CU``. Single-precision systems are
+    solved in double precision (SciPy's GCROT breaks down in single) and the
+    solutions returned in the systems' precision.
     """
     preconditioner = preconditioners(M)
     state = {"CU": [], "A": None, "M": None}
@@ -116,9 +118,12 @@ def _gcrotmk_sequence(
         M_j = preconditioner(A, systems.original_index(j))
         discard = A is not state["A"] or M_j is not state["M"]
         state["A"], state["M"] = A, M_j
-        x, info = gcrotmk(op, b, guess, rtol=rtol, atol=atol, maxiter=maxiter, M=M_j, callback=count, m=m, k=k,
-                          CU=state["CU"], discard_C=discard, truncate=truncate)  # fmt: skip
-        return _result(A, b, x, info, outer[0], op.count)
+        # SciPy's GCROT breaks down in single precision (NaN from its QR of the carried vectors): work in double.
+        double = np.result_type(b.dtype, np.float64)
+        x, info = gcrotmk(op, b.astype(double), None if guess is None else guess.astype(double), rtol=rtol,
+                          atol=atol, maxiter=maxiter, M=M_j, callback=count, m=m, k=k, CU=state["CU"],
+                          discard_C=discard, truncate=truncate)  # fmt: skip
+        return _result(A, b, x.astype(np.result_type(A.dtype, b.dtype), copy=False), info, outer[0], op.count)
 
     result = run_systems(systems, solve_one, x0=x0, callback=callback, verbose=verbose, progress=progress)
     result["CU"] = state["CU"]
