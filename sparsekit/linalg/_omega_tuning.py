@@ -1,5 +1,6 @@
 """Learning the SOR relaxation omega across a sequence of linear systems ("Learning to Relax")."""
 
+import functools
 import time
 import warnings
 from numbers import Integral, Real
@@ -535,9 +536,21 @@ def evaluate_omegas(systems, omegas=None, *, solver="sor", sweep="forward", x0=N
     )
 
 
+@functools.wraps(sor_sequence)
+def _sor_bandit_method(systems, *, callback=None, **options):
+    """``sor_sequence`` as a ``solve_sequence`` method: its callback gets ``(i, system)`` like every method's."""
+    if callback is not None:
+        user_callback = callback
+
+        def callback(system):
+            return user_callback(systems.original_index(system.t), system)
+
+    return sor_sequence(systems, callback=callback, **options)
+
+
 SEQUENCE_METHODS.register(
     "sor-bandit",
-    sor_sequence,
+    _sor_bandit_method,
     constraints=_SEQUENCE_CONSTRAINTS,
     per_item_options=("context", "x0"),
     per_item_results=("omega", "context"),

@@ -452,7 +452,10 @@ def solve_sequence(systems, *, method="gcrodr", order="greedy", features=None, n
         Options of the method (see each method's documentation, e.g.
         ``rtol``, ``M``, ``m``, ``k``). Options declared per system (such as
         ``x0``, one initial guess per system) are given in the caller's order
-        and reordered with the systems.
+        and reordered with the systems. Every method takes
+        ``callback(i, result)``, called after each system with its caller
+        index and its Result; returning True stops the sequence (the
+        systems left unsolved get ``x`` None and ``converged`` False).
 
     Returns
     -------

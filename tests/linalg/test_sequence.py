@@ -6,7 +6,7 @@ from scipy.sparse.linalg import aslinearoperator
 from sparsekit import ConvergenceWarning, InvalidParameterError, Result
 from sparsekit._core._testing import assert_rejects
 from sparsekit._core.registry import Method
-from sparsekit.datasets import darcy_sequence, helmholtz_sequence, poisson_sequence
+from sparsekit.datasets import darcy_sequence, helmholtz_sequence, poisson2d, poisson_sequence
 from sparsekit.linalg import SEQUENCE_METHODS, LaplacianStencil, RecycleSpace, solve_sequence
 from sparsekit.linalg._sequence import SYSTEM_FIELDS, _feature_distances, _greedy_order, run_systems
 
@@ -150,7 +150,7 @@ def test_method_stopped_by_its_callback_has_unsolved_systems_filled():
     rng = np.random.default_rng(0)
     systems = [(LaplacianStencil((5, 5), shift=s), rng.standard_normal(25)) for s in (0.0, 0.3, 0.1, 0.2)]
     res = solve_sequence(systems, method="sor-bandit", order=[2, 0, 3, 1], policy="fixed", omega=1.5,
-                         callback=lambda system: system.t == 1)
+                         callback=lambda i, system: i == 0)
     assert res.status == 2
     solved, unsolved = [2, 0], [3, 1]
     assert all(res.x[i] is not None for i in solved) and all(res.x[i] is None for i in unsolved)
@@ -158,6 +158,28 @@ def test_method_stopped_by_its_callback_has_unsolved_systems_filled():
     assert res.system_converged[solved].all() and not res.system_converged[unsolved].any()
     np.testing.assert_array_equal(res.omega[solved], 1.5)
     assert np.isnan(res.omega[unsolved]).all()
+
+
+@pytest.mark.parametrize("method", SEQUENCE_METHODS.names())
+def test_every_method_calls_back_with_caller_index_and_result(method):
+    """One callback contract for all methods: ``callback(i, result)``, ``i`` in the caller's numbering."""
+    rng = np.random.default_rng(1)
+    systems = [(poisson2d(5, shift=s, format="csr"), rng.standard_normal(25)) for s in (0.0, 0.3, 0.1)]
+    seen = []
+    res = solve_sequence(systems, method=method, order=[2, 0, 1], rtol=1e-8,
+                         callback=lambda i, result: seen.append((i, bool(result.converged))))
+    assert res.converged
+    assert seen == [(2, True), (0, True), (1, True)]
+
+
+@pytest.mark.parametrize("method", ["gcrodr", "gmres", "gcrotmk"])
+def test_single_precision_sequences_solve_in_their_precision(helmholtz, method):
+    systems = [(A.astype(np.float32), b.astype(np.float32)) for A, b in helmholtz.systems[:4]]
+    res = solve_sequence(systems, method=method, rtol=1e-5)
+    assert res.converged
+    assert all(x.dtype == np.float32 for x in res.x)
+    for (A, b), x in zip(systems, res.x):
+        assert np.linalg.norm(b - A @ x) <= 1.1e-5 * np.linalg.norm(b)
 
 
 def test_bad_input_clear_errors(helmholtz):
