@@ -168,9 +168,7 @@ class OmegaTuner:
                 raise ValueError(f"policy {self.policy!r} needs a context for every system.")
             check_params({"context": context}, {"context": [Interval(Real, None, None, closed="neither")]},
                          caller="OmegaTuner.suggest")
-            context = float(context)
-            if not np.isfinite(context):
-                raise ValueError(f"context must be finite; got {context}.")
+            context = float(context)  # the Interval above refuses NaN and infinity
         if getattr(self._policy, "needs_matrix", False) and A is None:
             raise ValueError(f"policy {self.policy!r} needs the matrix A of every system.")
         omega = float(self._policy.choose(self._rng, context, A))
