@@ -6,7 +6,10 @@ function returning :class:`CompareCase` objects that ``compare.py`` runs side by
 side with the best installed peer.
 """
 
+import contextlib
 import importlib.util
+import io
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
@@ -16,6 +19,18 @@ from threadpoolctl import threadpool_limits
 def have(module):
     """Whether an optional module (a peer) is installed."""
     return importlib.util.find_spec(module) is not None
+
+
+def quiet(func, *args, **kwargs):
+    """Call ``func`` with its warnings and standard output silenced.
+
+    Benchmarks run solvers at capped iteration counts (a ``ConvergenceWarning``
+    each time) and peers that print (POT's ``projection_sparse_simplex``);
+    neither belongs in a timing log.
+    """
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.simplefilter("ignore")
+        return func(*args, **kwargs)
 
 
 class PinnedThreads:

@@ -9,20 +9,11 @@ Data: ER graphs with ``2 d`` edges, ``n = 1000`` samples, weights uniform on
 ``±[0.5, 2]`` (``sparsekit.datasets.make_linear_sem``).
 """
 
-import os
-import warnings
-
 import numpy as np
 
-# DagmaLinear draws a tqdm bar on stderr (180k updates a fit); tqdm reads this when first imported.
-os.environ.setdefault("TQDM_DISABLE", "1")
-
-from common import CompareCase, PinnedThreads, have  # noqa: E402
-
-from sparsekit import ConvergenceWarning  # noqa: E402
-from sparsekit.datasets import make_linear_sem  # noqa: E402
-from sparsekit.learn.dag._dag_tour import dagma_peer_fit  # noqa: E402
-from sparsekit.learn.dag import (  # noqa: E402
+from common import CompareCase, PinnedThreads, have, quiet
+from sparsekit.datasets import make_linear_sem
+from sparsekit.learn.dag import (
     colide,
     dagma_linear,
     metrics,
@@ -30,6 +21,7 @@ from sparsekit.learn.dag import (  # noqa: E402
     topo_swap,
     topological_order,
 )
+from sparsekit.learn.dag._dag_tour import dagma_peer_fit
 
 N_SAMPLES = 1000
 
@@ -38,16 +30,10 @@ def _data(d, noise_scale, seed):
     return make_linear_sem(N_SAMPLES, d, 2 * d, noise_scale=noise_scale, random_state=seed)
 
 
-def _quiet(func, *args, **kwargs):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return func(*args, **kwargs)
-
-
 def _warm_numba():
     """Load (or compile) the kernels once, outside any timing."""
     X, _ = _data(5, 1.0, 0)
-    _quiet(colide, X, warm_iter=5, max_iter=5, checkpoint=5)
+    quiet(colide, X, warm_iter=5, max_iter=5, checkpoint=5)
     topo_swap(X, random_state=0)
 
 
@@ -64,16 +50,16 @@ class CoLiDEFit(PinnedThreads):
         self.X, self.W = _data(d, 1.0 if variant == "ev" else "heteroscedastic", 0)
 
     def time_fit(self, d, variant):
-        _quiet(colide, self.X, variant=variant)
+        quiet(colide, self.X, variant=variant)
 
     def peakmem_fit(self, d, variant):
-        _quiet(colide, self.X, variant=variant)
+        quiet(colide, self.X, variant=variant)
 
     def track_shd(self, d, variant):
-        return metrics.structural_hamming_distance(self.W, _quiet(colide, self.X, variant=variant).adjacency)
+        return metrics.structural_hamming_distance(self.W, quiet(colide, self.X, variant=variant).adjacency)
 
     def track_iterations(self, d, variant):
-        return _quiet(colide, self.X, variant=variant).n_iter
+        return quiet(colide, self.X, variant=variant).n_iter
 
 
 class DAGMALinearFit(PinnedThreads):
@@ -89,10 +75,10 @@ class DAGMALinearFit(PinnedThreads):
         self.X, self.W = _data(d, 1.0, 0)
 
     def time_fit(self, d):
-        _quiet(dagma_linear, self.X)
+        quiet(dagma_linear, self.X)
 
     def track_shd(self, d):
-        return metrics.structural_hamming_distance(self.W, _quiet(dagma_linear, self.X).adjacency)
+        return metrics.structural_hamming_distance(self.W, quiet(dagma_linear, self.X).adjacency)
 
 
 class TopoSwapSearch(PinnedThreads):
@@ -105,7 +91,7 @@ class TopoSwapSearch(PinnedThreads):
         super().setup(d)
         _warm_numba()
         self.X, self.W = _data(d, 1.0, 0)
-        self.start = topological_order(_quiet(dagma_linear, self.X, warm_iter=2000, max_iter=2000).adjacency)
+        self.start = topological_order(quiet(dagma_linear, self.X, warm_iter=2000, max_iter=2000).adjacency)
 
     def time_from_random_order(self, d):
         topo_swap(self.X, random_state=0)
@@ -129,7 +115,7 @@ def _rate(metric, W):
 
 
 def _shd(W):
-    return lambda adjacency: metrics.structural_hamming_distance(W, adjacency)
+    return _rate(metrics.structural_hamming_distance, W)
 
 
 def _refined_shd(X, W):
@@ -146,7 +132,7 @@ def _learner_case(label, X, W, sparsekit_fit, peer_alpha):
     peer = (lambda: dagma_peer_fit(X, peer_alpha)) if have("dagma") else None
     return CompareCase(
         case=label,
-        sparsekit=lambda: _quiet(sparsekit_fit, X).adjacency,
+        sparsekit=lambda: quiet(sparsekit_fit, X).adjacency,
         peer=peer,
         peer_name=f"dagma.DagmaLinear(lambda1={peer_alpha})",
         quality=lambda ours, theirs: theirs is None or _shd(W)(ours) <= _shd(W)(theirs),

@@ -11,7 +11,8 @@ entries ``+-1/sqrt(2)``, noise std 0.5.
 """
 
 import numpy as np
-from common import CompareCase, PinnedThreads, have
+from common import CompareCase, PinnedThreads
+from sklearn.linear_model import LassoCV
 
 from sparsekit.learn.linear_model import LDPSparseRegression
 from sparsekit.learn.linear_model._ldp_tour import sparse_ldp_problem
@@ -23,6 +24,11 @@ def _users(n, seed=0):
     coef, draw = sparse_ldp_problem(D, K, random_state=seed)
     X, y = draw(np.random.default_rng(seed + 1), n)
     return X, y, coef
+
+
+def _public_X():
+    """The public covariates of the ``public-X`` variant: 10^5 draws of ``N(0, I_D)``."""
+    return np.random.default_rng(7).standard_normal((10**5, D))
 
 
 def _model(variant, epsilon, public_X):
@@ -42,7 +48,7 @@ class LDPFit(PinnedThreads):
     def setup(self, variant, n):
         super().setup(variant, n)
         self.X, self.y, self.coef = _users(n)
-        self.public_X = np.random.default_rng(7).standard_normal((10**5, D))
+        self.public_X = _public_X()
 
     def time_fit(self, variant, n):
         _model(variant, 4.0, self.public_X).fit(self.X, self.y)
@@ -54,9 +60,9 @@ class LDPFit(PinnedThreads):
         return float(np.linalg.norm(_model(variant, 4.0, self.public_X).fit(self.X, self.y).coef_ - self.coef))
 
 
-def _case(variant, n, epsilon, lasso):
+def _case(variant, n, epsilon):
     X, y, coef = _users(n)
-    public_X = np.random.default_rng(7).standard_normal((10**5, D))
+    public_X = _public_X()
 
     def error(model):
         return float(np.linalg.norm(model.coef_ - coef))
@@ -64,7 +70,7 @@ def _case(variant, n, epsilon, lasso):
     return CompareCase(
         case=f"{variant}, d={D}, k={K}, n={n:.0e}, eps={epsilon:g}",
         sparsekit=lambda: _model(variant, epsilon, public_X).fit(X, y),
-        peer=(lambda: lasso(cv=3).fit(X, y)) if lasso is not None else None,
+        peer=lambda: LassoCV(cv=3).fit(X, y),
         peer_name="sklearn LassoCV (non-private)",
         quality=lambda sk, ref: error(sk) < 1.0,
         metrics={"||w - w*||": (error, error)},
@@ -73,9 +79,6 @@ def _case(variant, n, epsilon, lasso):
 
 def compare_cases(quick=False):
     """Private estimators vs the non-private LassoCV ceiling; quality: better than ``w = 0``."""
-    lasso = None
-    if have("sklearn"):
-        from sklearn.linear_model import LassoCV as lasso
     n = 10**5 if quick else 10**6
     variants = ["public-X"] if quick else ["nldp", "public-X", "interactive"]
-    return [_case(variant, n, 8.0 if variant == "interactive" else 4.0, lasso) for variant in variants]
+    return [_case(variant, n, 8.0 if variant == "interactive" else 4.0) for variant in variants]

@@ -9,12 +9,10 @@ KroSBL is compared with unstructured SBL on the full Kronecker matrix (no
 other peer handles ``10^4`` columns).
 """
 
-import warnings
-
 import numpy as np
-from common import CompareCase, PinnedThreads, have
+from common import CompareCase, PinnedThreads, quiet
+from sklearn.linear_model import ARDRegression
 
-from sparsekit import ConvergenceWarning
 from sparsekit.datasets import make_kronecker_regression, make_sparse_regression
 from sparsekit.learn.linear_model import KroneckerSBL, SparseBayesianRegression
 from sparsekit.learn.linear_model._sbl_tour import nmse_db
@@ -37,9 +35,19 @@ def _kronecker_problem(seed=0):
 
 
 def _fit(estimator, X, y):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return estimator.fit(X, y)
+    return quiet(estimator.fit, X, y)
+
+
+def _nmse_metrics(coef):
+    """NMSE of a fitted model's ``coef_`` against ``coef``, linear and in dB, for both sides of a case."""
+
+    def linear(model):
+        return 10 ** (nmse_db(model.coef_, coef) / 10)
+
+    def decibels(model):
+        return nmse_db(model.coef_, coef)
+
+    return {"NMSE (linear)": (linear, linear), "NMSE [dB]": (decibels, decibels)}
 
 
 class SBLFit(PinnedThreads):
@@ -90,7 +98,7 @@ class KroneckerFit(PinnedThreads):
         return nmse_db(_fit(KroneckerSBL(solver=solver), self.factors, self.y).coef_, self.coef)
 
 
-def _sbl_case(n, d, design, solver, ard, margin_db=0.5):
+def _sbl_case(n, d, design, solver, margin_db=0.5):
     """``quality``: NMSE within ``margin_db`` of ARD's (0.5 dB is the bar on iid designs; on the hard
     designs, where the bar is that GGAMP-SBL does not diverge, a 3 dB margin flags a failed fit)."""
     X, y, coef, _ = _problem(n, d, design)
@@ -99,21 +107,19 @@ def _sbl_case(n, d, design, solver, ard, margin_db=0.5):
         return _fit(SparseBayesianRegression(solver=solver, fit_intercept=False), X, y)
 
     def peer():
-        return _fit(ard(fit_intercept=False), X, y)
+        return _fit(ARDRegression(fit_intercept=False), X, y)
 
     def within_margin(sk, ref):
-        return bool(np.isfinite(sk.coef_).all()) and nmse_db(sk.coef_, coef) <= (
-            nmse_db(ref.coef_, coef) + margin_db if ref is not None else -10.0)
+        return bool(np.isfinite(sk.coef_).all()) and nmse_db(sk.coef_, coef) <= nmse_db(ref.coef_, coef) + margin_db
 
     return CompareCase(
         case=f"{design} A {n}x{d}, k={n // 20}, 20 dB, SBL {solver}",
         sparsekit=ours,
-        peer=peer if ard is not None else None,
+        peer=peer,
         peer_name="sklearn ARDRegression",
         quality=within_margin,
         metrics={
-            "NMSE (linear)": (lambda m: 10 ** (nmse_db(m.coef_, coef) / 10), lambda m: 10 ** (nmse_db(m.coef_, coef) / 10)),
-            "NMSE [dB]": (lambda m: nmse_db(m.coef_, coef), lambda m: nmse_db(m.coef_, coef)),
+            **_nmse_metrics(coef),
             "iterations": (lambda m: m.n_iter_, lambda m: m.n_iter_),
             "features kept": (lambda m: np.count_nonzero(m.coef_), lambda m: np.count_nonzero(m.coef_)),
         },
@@ -136,25 +142,19 @@ def _kronecker_case():
         peer=unstructured,
         peer_name="sparsekit SBL (EM) on the full matrix",
         quality=lambda sk, ref: nmse_db(sk.coef_, coef) < nmse_db(ref.coef_, coef),
-        metrics={
-            "NMSE (linear)": (lambda m: 10 ** (nmse_db(m.coef_, coef) / 10), lambda m: 10 ** (nmse_db(m.coef_, coef) / 10)),
-            "NMSE [dB]": (lambda m: nmse_db(m.coef_, coef), lambda m: nmse_db(m.coef_, coef)),
-        },
+        metrics=_nmse_metrics(coef),
     )
 
 
 def compare_cases(quick=False):
     """sparsekit SBL vs ARDRegression (iid and hard designs), and KroSBL vs unstructured SBL."""
-    ard = None
-    if have("sklearn"):
-        from sklearn.linear_model import ARDRegression as ard
     if quick:
-        return [_sbl_case(200, 400, "gaussian", "em", ard),
-                _sbl_case(200, 400, "ill-conditioned", "gamp", ard, margin_db=3.0)]
+        return [_sbl_case(200, 400, "gaussian", "em"),
+                _sbl_case(200, 400, "ill-conditioned", "gamp", margin_db=3.0)]
     return [
-        *(_sbl_case(n, d, "gaussian", solver, ard) for n, d in [(500, 1000), (1000, 2000)]
+        *(_sbl_case(n, d, "gaussian", solver) for n, d in [(500, 1000), (1000, 2000)]
           for solver in ("em", "mackay", "gamp")),
-        _sbl_case(500, 1000, "ill-conditioned", "gamp", ard, margin_db=3.0),
-        _sbl_case(500, 1000, "correlated", "gamp", ard, margin_db=3.0),
+        _sbl_case(500, 1000, "ill-conditioned", "gamp", margin_db=3.0),
+        _sbl_case(500, 1000, "correlated", "gamp", margin_db=3.0),
         _kronecker_case(),
     ]

@@ -63,11 +63,11 @@ class SORSolve(PinnedThreads):
         return ssor_cg(self.A, self.b, omega=1.9, rtol=1e-8).n_iter
 
 
-def _policy_options(policy, contexts):
+def _policy_options(policy, contexts, seed=0):
     """sor_sequence options of ``policy`` ("fixed" meaning omega = 1, Gauss-Seidel)."""
     if policy == "fixed":
         return {"policy": "fixed", "omega": 1.0, "keep_solutions": False}
-    options = {"policy": policy, "random_state": 0, "keep_solutions": False}
+    options = {"policy": policy, "random_state": seed, "keep_solutions": False}
     if policy in ("tsallis-inf-cb", "chebcb"):
         options["context"] = contexts
     return options
@@ -234,10 +234,8 @@ def paper_experiment(n_systems=5000, seed=0):
               f"{hindsight.best_omega:.2f} = {hindsight.best_total} iterations (hindsight, "
               f"{hindsight.wall_time:.1f} s for the whole grid)")
         for policy in ("tsallis-inf", "tsallis-inf-cb", "chebcb", "fixed", "instance-optimal"):
-            options = _policy_options(policy, shifts)
             start_cpu = time.thread_time()
-            result = sor_sequence(systems, **{**options, "random_state": seed} if "random_state" in options
-                                  else options)
+            result = sor_sequence(systems, **_policy_options(policy, shifts, seed))
             name = "omega=1" if policy == "fixed" else policy
             print(f"  {name:17s} {result.total_iterations:9d} iterations  "
                   f"{result.total_iterations / hindsight.best_total:5.3f} x best fixed  "

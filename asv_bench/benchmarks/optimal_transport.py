@@ -9,12 +9,11 @@ means both marginal errors (L2) at most 1e-9. Peers: POT (``ot.sinkhorn``,
 ``sinkhorn_log``, ``smooth``) and regot's SSNS where they are installed.
 """
 
-import warnings
-
 import numpy as np
 
-from common import CompareCase, PinnedThreads, have
-from sparsekit.ot import cost_matrix, sinkhorn, sinkhorn_newton_sparse, sparse_ot
+from common import CompareCase, PinnedThreads, have, quiet
+from sparsekit.ot import sinkhorn, sinkhorn_newton_sparse, sparse_ot
+from sparsekit.ot._ot_tour import _clouds
 
 TOL = 1e-9
 # Sinkhorn iterations timed for the per-iteration figures (both sides run exactly this many).
@@ -23,34 +22,18 @@ FIXED_ITERATIONS = 50
 
 def clouds(n, seed=0):
     """The issue's problem: uniform weights, normalised squared Euclidean cost between random clouds."""
-    rng = np.random.default_rng(seed)
-    M = cost_matrix(rng.random((n, 2)), rng.random((n, 2)))
-    return np.full(n, 1.0 / n), M / M.max()
-
-
-def marginal_error(P, a, b):
-    """Largest of the two L2 marginal errors of a dense plan."""
-    return max(np.linalg.norm(P.sum(axis=1) - a), np.linalg.norm(P.sum(axis=0) - b))
-
-
-def _quiet(func, *args, **kwargs):
-    """Call without warnings, and without POT's debug print of ``projection_sparse_simplex``."""
-    import contextlib
-    import io
-
-    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
-        warnings.simplefilter("ignore")
-        return func(*args, **kwargs)
+    a, M, _, _ = _clouds(n, seed)
+    return a, M
 
 
 def _warm():
     """Compile the numba kernels once (outside the timings)."""
     a, M = clouds(40)
     for method in ("kernel", "log", "auto"):
-        _quiet(sinkhorn, a, a, M, 1e-3, method=method, max_iter=30)
-    _quiet(sinkhorn, a, a, M.astype(np.float32), 1e-2, method="kernel", max_iter=3)
-    _quiet(sinkhorn_newton_sparse, a, a, M, 1e-3)
-    _quiet(sparse_ot, a, a, M, 2, 0.1)
+        quiet(sinkhorn, a, a, M, 1e-3, method=method, max_iter=30)
+    quiet(sinkhorn, a, a, M.astype(np.float32), 1e-2, method="kernel", max_iter=3)
+    quiet(sinkhorn_newton_sparse, a, a, M, 1e-3)
+    quiet(sparse_ot, a, a, M, 2, 0.1)
 
 
 # --------------------------------------------------------------------------- asv
@@ -69,12 +52,12 @@ class SinkhornIteration(PinnedThreads):
             self.M = self.M.astype(np.float32)
 
     def time_iterations(self, method, n):
-        _quiet(sinkhorn, self.a, self.a, self.M, 1e-3, method=method.split("-")[0], tol=1e-300,
-               max_iter=FIXED_ITERATIONS)
+        quiet(sinkhorn, self.a, self.a, self.M, 1e-3, method=method.split("-")[0], tol=1e-300,
+              max_iter=FIXED_ITERATIONS)
 
     def peakmem_iterations(self, method, n):
-        _quiet(sinkhorn, self.a, self.a, self.M, 1e-3, method=method.split("-")[0], tol=1e-300,
-               max_iter=FIXED_ITERATIONS, plan_format="lazy")
+        quiet(sinkhorn, self.a, self.a, self.M, 1e-3, method=method.split("-")[0], tol=1e-300,
+              max_iter=FIXED_ITERATIONS, plan_format="lazy")
 
 
 class EntropicSolve(PinnedThreads):
@@ -145,23 +128,23 @@ def _per_iteration_cases(n):
     return [
         CompareCase(
             case=f"log-domain iteration, n={n}, reg=1e-3 ({iters} its)",
-            sparsekit=timed(lambda: _quiet(sinkhorn, a, a, M, 1e-3, method="log", tol=1e-300, max_iter=iters)),
-            peer=timed(lambda: _quiet(ot.sinkhorn, a, a, M, 1e-3, method="sinkhorn_log", stopThr=0.0,
-                                      numItermax=iters)),
+            sparsekit=timed(lambda: quiet(sinkhorn, a, a, M, 1e-3, method="log", tol=1e-300, max_iter=iters)),
+            peer=timed(lambda: quiet(ot.sinkhorn, a, a, M, 1e-3, method="sinkhorn_log", stopThr=0.0,
+                                     numItermax=iters)),
             peer_name="POT sinkhorn_log", metrics=per_iter, setup=_warm,
         ),
         CompareCase(
             case=f"kernel iteration, n={n}, reg=1e-3 ({iters * 10} its)",
-            sparsekit=timed(lambda: _quiet(sinkhorn, a, a, M, 1e-3, method="kernel", tol=1e-300,
-                                           max_iter=10 * iters)),
-            peer=timed(lambda: _quiet(ot.sinkhorn, a, a, M, 1e-3, stopThr=0.0, numItermax=10 * iters)),
+            sparsekit=timed(lambda: quiet(sinkhorn, a, a, M, 1e-3, method="kernel", tol=1e-300,
+                                          max_iter=10 * iters)),
+            peer=timed(lambda: quiet(ot.sinkhorn, a, a, M, 1e-3, stopThr=0.0, numItermax=10 * iters)),
             peer_name="POT sinkhorn", setup=_warm,
         ),
         CompareCase(
             case=f"kernel iteration float32, n={n}, reg=1e-3 ({iters * 10} its)",
-            sparsekit=timed(lambda: _quiet(sinkhorn, a, a, M32, 1e-3, method="kernel", tol=1e-300,
-                                           max_iter=10 * iters)),
-            peer=timed(lambda: _quiet(ot.sinkhorn, a, a, M, 1e-3, stopThr=0.0, numItermax=10 * iters)),
+            sparsekit=timed(lambda: quiet(sinkhorn, a, a, M32, 1e-3, method="kernel", tol=1e-300,
+                                          max_iter=10 * iters)),
+            peer=timed(lambda: quiet(ot.sinkhorn, a, a, M, 1e-3, stopThr=0.0, numItermax=10 * iters)),
             peer_name="POT sinkhorn (float64)", setup=_warm,
         ),
     ]
@@ -232,7 +215,7 @@ def _sparse_cases(k):
         cases.append(CompareCase(
             case=f"sparse OT n=200, k={k}, gamma=0.1, {formulation}",
             sparsekit=lambda formulation=formulation: sparse_ot(a, a, M, k, 0.1, formulation=formulation),
-            peer=lambda peer=peer: _quiet(peer, a, a, M, 0.1, reg_type="sparsity_constrained", max_nz=k),
+            peer=lambda peer=peer: quiet(peer, a, a, M, 0.1, reg_type="sparsity_constrained", max_nz=k),
             peer_name=f"POT smooth_ot_{formulation.replace('-', '_')}",
             quality=lambda ours, theirs: ours.converged and l1_error(ours.plan) <= 1e-6
             and (np.diff(ours.plan.indptr) <= k).all(),
@@ -289,18 +272,18 @@ def judged_figures(quick=False, repeat=3):
         a, M = clouds(n)
         iters = 20 if n >= 2000 else 50
         t, _ = _interleaved({
-            "log": lambda: _quiet(sinkhorn, a, a, M, 1e-3, method="log", tol=1e-300, max_iter=iters),
-            "pot_log": lambda: _quiet(ot.sinkhorn, a, a, M, 1e-3, method="sinkhorn_log", stopThr=0.0,
-                                      numItermax=iters),
+            "log": lambda: quiet(sinkhorn, a, a, M, 1e-3, method="log", tol=1e-300, max_iter=iters),
+            "pot_log": lambda: quiet(ot.sinkhorn, a, a, M, 1e-3, method="sinkhorn_log", stopThr=0.0,
+                                     numItermax=iters),
         }, repeat)
         rows.append((f"log-domain ms/iteration n={n} (POT sinkhorn_log)", f"{1e3 * t['log'] / iters:.2f} vs "
                      f"{1e3 * t['pot_log'] / iters:.1f} = 1/{t['pot_log'] / t['log']:.1f}", "<= 1/5"))
         iters = 300 if n <= 1000 else 100
         M32 = M.astype(np.float32)
         t, _ = _interleaved({
-            "kernel": lambda: _quiet(sinkhorn, a, a, M, 1e-3, method="kernel", tol=1e-300, max_iter=iters),
-            "kernel32": lambda: _quiet(sinkhorn, a, a, M32, 1e-3, method="kernel", tol=1e-300, max_iter=iters),
-            "pot": lambda: _quiet(ot.sinkhorn, a, a, M, 1e-3, stopThr=0.0, numItermax=iters),
+            "kernel": lambda: quiet(sinkhorn, a, a, M, 1e-3, method="kernel", tol=1e-300, max_iter=iters),
+            "kernel32": lambda: quiet(sinkhorn, a, a, M32, 1e-3, method="kernel", tol=1e-300, max_iter=iters),
+            "pot": lambda: quiet(ot.sinkhorn, a, a, M, 1e-3, stopThr=0.0, numItermax=iters),
         }, repeat)
         rows.append((f"kernel ms/iteration n={n} (POT sinkhorn)", f"{1e3 * t['kernel'] / iters:.3f} vs "
                      f"{1e3 * t['pot'] / iters:.3f} = {t['kernel'] / t['pot']:.2f}x", "<= 1.1x"))
@@ -346,7 +329,7 @@ def judged_figures(quick=False, repeat=3):
     w = np.full(n_assign, 1.0 / n_assign)
     t, out = _interleaved({
         "sns": lambda: sinkhorn_newton_sparse(w, w, C, 1 / 1200),
-        "pot": lambda: _quiet(ot.sinkhorn, w, w, C, 1 / 1200, stopThr=TOL, numItermax=500_000, log=True),
+        "pot": lambda: quiet(ot.sinkhorn, w, w, C, 1 / 1200, stopThr=TOL, numItermax=500_000, log=True),
     }, 1)
     sns_iters, pot_iters = out["sns"].n_iter, out["pot"][1]["niter"]
     rows.append((f"random assignment n={n_assign}, reg=1/1200: iterations",
@@ -358,7 +341,7 @@ def judged_figures(quick=False, repeat=3):
         for formulation, peer in (("dual", ot.smooth.smooth_ot_dual), ("semi-dual", ot.smooth.smooth_ot_semi_dual)):
             t, out = _interleaved({
                 "ours": lambda: sparse_ot(a, a, M, k, 0.1, formulation=formulation),
-                "pot": lambda: _quiet(peer, a, a, M, 0.1, reg_type="sparsity_constrained", max_nz=k),
+                "pot": lambda: quiet(peer, a, a, M, 0.1, reg_type="sparsity_constrained", max_nz=k),
             }, repeat)
             plan, G = out["ours"].plan.toarray(), out["pot"]
 
@@ -372,7 +355,7 @@ def judged_figures(quick=False, repeat=3):
     a, M = clouds(sizes[0])
     for label, cost, reg in (("unnormalised cost (max 50), reg=1e-3", 50.0 * M, 1e-3),
                              ("normalised cost, reg=1e-3", M, 1e-3), ("normalised cost, reg=1e-4", M, 1e-4)):
-        res = _quiet(sinkhorn, a, a, cost, reg, max_iter=3000)
+        res = quiet(sinkhorn, a, a, cost, reg, max_iter=3000)
         finite = all(np.isfinite(v).all() for v in (res.plan, res.f, res.g, res.marginal_error))
         rows.append((f"robustness n={sizes[0]}: {label}", f"finite {finite}, plan mass {res.plan.sum():.12f}, "
                      f"converged {res.converged}", "no NaN/inf, mass 1"))

@@ -14,7 +14,7 @@ from scipy import sparse
 from sklearn.utils import Bunch
 
 from .._core.random import check_random_state
-from .._core.validation import Interval, Options, validate_params
+from .._core.validation import Interval, Options, check_vector, validate_params
 from ._grids import poisson2d
 
 __all__ = ["darcy_sequence", "helmholtz_sequence", "poisson_sequence"]
@@ -284,9 +284,7 @@ def poisson_sequence(n_systems, n=50, *, n_modes=5, random_state=None):
 
 
 def _check_range(value, name, *, positive=False, ordered=True):
-    pair = np.asarray(value, dtype=float)
-    if pair.shape != (2,) or not np.all(np.isfinite(pair)):
-        raise ValueError(f"{name} must be a pair of finite numbers; got {value!r}.")
+    pair = check_vector(value, name, size=2)
     if ordered and pair[0] > pair[1]:
         raise ValueError(f"{name} must be (low, high) with low <= high; got {value!r}.")
     if positive and np.any(pair <= 0):

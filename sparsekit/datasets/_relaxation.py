@@ -6,7 +6,7 @@ authors' reference scripts (``learning.m``/``contextual.m`` and ``h2d.m``).
 """
 
 import math
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.utils import Bunch
@@ -14,7 +14,7 @@ from scipy import sparse
 from scipy.sparse.linalg import spsolve
 
 from .._core.random import check_random_state
-from .._core.validation import Interval, Options, validate_params
+from .._core.validation import Interval, Options, check_params, validate_params
 from ._grids import poisson2d
 
 __all__ = ["shifted_laplacian_sequence", "HeatEquation2D"]
@@ -122,6 +122,14 @@ def _bump(axis, center, radius):
     return out.ravel()
 
 
+_HEAT_CONSTRAINTS = {
+    "nx": [Interval(Integral, 2, None, closed="left")],
+    "n_steps": [Interval(Integral, 1, None, closed="left")],
+    "stop_time": [Interval(Real, 0, None, closed="neither")],
+    "matrix_free": ["boolean"],
+}
+
+
 class HeatEquation2D:
     """Crank-Nicolson steps of ``u_t = kappa(t) Laplace(u) + f(t, x)`` on the unit square, u = 0 on the boundary.
 
@@ -171,12 +179,11 @@ class HeatEquation2D:
     """
 
     def __init__(self, nx=200, *, n_steps=5000, stop_time=5.0, matrix_free=False):
-        if not isinstance(nx, Integral) or nx < 2:
-            raise ValueError(f"nx must be an int >= 2; got {nx!r}.")
-        if not isinstance(n_steps, Integral) or n_steps < 1:
-            raise ValueError(f"n_steps must be a positive int; got {n_steps!r}.")
-        if not stop_time > 0:
-            raise ValueError(f"stop_time must be positive; got {stop_time!r}.")
+        check_params(
+            {"nx": nx, "n_steps": n_steps, "stop_time": stop_time, "matrix_free": matrix_free},
+            _HEAT_CONSTRAINTS,
+            caller=type(self).__name__,
+        )
         self.nx = int(nx)
         self.n_steps = int(n_steps)
         self.stop_time = float(stop_time)

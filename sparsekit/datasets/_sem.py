@@ -5,7 +5,7 @@ from numbers import Integral, Real
 import numpy as np
 
 from .._core.random import check_random_state
-from .._core.validation import Interval, Options, validate_params
+from .._core.validation import Interval, Options, check_array, check_shape, check_vector, validate_params
 
 __all__ = ["make_linear_sem"]
 
@@ -180,15 +180,10 @@ def _propagate(W, E, order):
 
 
 def _check_weight_range(weight_range):
-    try:
-        ranges = np.asarray(weight_range, dtype=float)
-    except (TypeError, ValueError) as exc:
-        message = f"weight_range must be a sequence of (low, high) pairs; got {weight_range!r}."
-        raise ValueError(message) from exc
-    if ranges.ndim != 2 or ranges.shape[1] != 2 or ranges.shape[0] == 0:
-        raise ValueError(f"weight_range must be a sequence of (low, high) pairs; got {weight_range!r}.")
-    if not np.all(np.isfinite(ranges)) or np.any(ranges[:, 1] < ranges[:, 0]):
-        raise ValueError(f"weight_range must hold finite pairs with low <= high; got {weight_range!r}.")
+    ranges = check_array(weight_range, "weight_range", ndim=2)
+    check_shape(ranges, "weight_range", (None, 2))
+    if np.any(ranges[:, 1] < ranges[:, 0]):
+        raise ValueError(f"weight_range must hold (low, high) pairs with low <= high; got {weight_range!r}.")
     return ranges
 
 
@@ -196,11 +191,9 @@ def _noise_scales(noise_scale, n_nodes, rng):
     if isinstance(noise_scale, str):
         low, high = _HETEROSCEDASTIC_VARIANCE
         return np.sqrt(rng.uniform(low, high, size=n_nodes))
-    scales = np.asarray(noise_scale, dtype=float)
-    if scales.ndim == 0:
-        return np.full(n_nodes, float(scales))
-    if scales.shape != (n_nodes,):
-        raise ValueError(f"noise_scale must be a float or have shape ({n_nodes},); got shape {scales.shape}.")
-    if not np.all(np.isfinite(scales)) or np.any(scales < 0):
-        raise ValueError("noise_scale must hold finite non-negative standard deviations.")
+    if np.ndim(noise_scale) == 0:  # one scale for every node (also a NumPy scalar or 0-d array)
+        noise_scale = np.full(n_nodes, noise_scale, dtype=float)
+    scales = check_vector(noise_scale, "noise_scale", size=n_nodes)
+    if np.any(scales < 0):
+        raise ValueError("noise_scale must hold non-negative standard deviations.")
     return scales

@@ -7,6 +7,7 @@ from scipy import sparse
 
 from .._core.random import check_random_state
 from .._core.validation import Interval, Options, validate_params
+from ._sparse_regression import _ill_conditioned
 
 __all__ = ["ill_conditioned_lstsq", "sparse_matrix", "sparse_rows_pair", "decaying_spectrum_regression"]
 
@@ -49,10 +50,7 @@ def ill_conditioned_lstsq(m, n, *, condition=1e8, random_state=None):
     if m < n:
         raise ValueError(f"m must be at least n; got m={m}, n={n}.")
     rng = check_random_state(random_state)
-    U = np.linalg.qr(rng.standard_normal((m, n)))[0]
-    V = np.linalg.qr(rng.standard_normal((n, n)))[0]
-    U *= np.logspace(0, -np.log10(condition), n)
-    return U @ V.T, rng.standard_normal(m)
+    return _ill_conditioned(rng, m, n, condition), rng.standard_normal(m)
 
 
 @validate_params({"m": [_COUNT], "n": [_COUNT], "nnz": [_COUNT], "format": [Options({"csr", "csc"})],

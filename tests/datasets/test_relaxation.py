@@ -43,3 +43,5 @@ def test_heat_equation_systems():
     assert len(trajectory) == 40
     with pytest.raises(ValueError, match="nx"):
         HeatEquation2D(nx=1)
+    with pytest.raises(ValueError, match="stop_time"):
+        HeatEquation2D(nx=4, stop_time=float("inf"))

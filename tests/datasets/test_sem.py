@@ -62,6 +62,9 @@ def test_bad_arguments():
     assert_rejects(make_linear_sem, 10, 4, 3, weight_range=(1.0, 2.0, 3.0), naming="weight_range")
     assert_rejects(make_linear_sem, 10, 4, 3, noise_scale=[1.0, 2.0], naming="noise_scale")
     assert_rejects(make_linear_sem, 10, 4, 3, noise_scale=[1.0, -2.0, 1.0, 1.0], naming="noise_scale")
+    # A NumPy scalar passes the "array-like" constraint, so the vector check must catch it.
+    assert_rejects(make_linear_sem, 10, 4, 3, noise_scale=np.float64(-1.0), naming="noise_scale")
+    assert_rejects(make_linear_sem, 10, 4, 3, weight_range=((0.5, np.inf),), naming="weight_range")
     with pytest.raises(InvalidParameterError, match="'noise' parameter"):
         make_linear_sem(10, 4, 3, noise="cauchy")
     with pytest.raises(InvalidParameterError, match="'graph' parameter"):
