@@ -377,23 +377,22 @@ def entropic_result(problem, passes, reg, F, G, *, history, reason, tol, method,
     history.replace_last(row_error, col_error)
     errors, elapsed = history.arrays()
     converged = bool(max(row_error, col_error) <= tol)
-    if converged:
-        status, message = 0, f"converged: both marginal errors <= tol={tol:g}"
-    elif reason == "callback":
+    status, message = marginal_status(converged, len(errors), row_error, col_error, tol)
+    if not converged and reason == "callback":
         status, message = 2, "stopped by the callback"
-    elif reason == "converged":
-        # The loop measures the errors with the working-precision kernel; in float32 they can meet tol
-        # while the exact errors of the returned plan, recomputed above in float64, stay above it.
-        status, message = 1, (
-            f"stopped after {len(errors)} iterations without converging: the {str(problem.M.dtype).rsplit('.', 1)[-1]} "
-            f"iterations met tol={tol:g} but the returned plan's marginal errors are {row_error:.3g} (rows) "
-            f"and {col_error:.3g} (columns); float32 errors stall near 1e-7 relative: raise tol or use "
-            "dtype='float64'"
+    elif not converged and reason == "converged":
+        # The loop's errors met tol but the exact ones of the returned plan, recomputed above, do not:
+        # float32 kernel products stall near 1e-7 relative; in float64, tol is below rounding.
+        dtype = str(problem.M.dtype).rsplit(".", 1)[-1]
+        hint = (
+            "float32 errors stall near 1e-7 relative: raise tol or use dtype='float64'"
+            if dtype == "float32"
+            else "tol is below the rounding level of the marginals: raise it"
         )
-    else:
-        status, message = 1, (
-            f"did not converge in {len(errors)} iterations: marginal errors "
-            f"{row_error:.3g} (rows) and {col_error:.3g} (columns) > tol={tol:g}"
+        message = (
+            f"stopped after {len(errors)} iterations without converging: the {dtype} iterations met "
+            f"tol={tol:g} but the returned plan's marginal errors are {row_error:.3g} (rows) and "
+            f"{col_error:.3g} (columns); {hint}"
         )
     fmt = choose_plan_format(plan_format, problem.shape)
     plan = EntropicPlan(passes, F, G, problem.shape, problem.rows, problem.cols)
@@ -416,6 +415,19 @@ def entropic_result(problem, passes, reg, F, G, *, history, reason, tol, method,
     if extra:
         result.update(extra)
     return result
+
+
+def marginal_status(converged, n_iter, row_error, col_error, tol, norm=""):
+    """``(status, message)`` of a solver that stops when both marginal errors are at most ``tol``.
+
+    ``norm`` names the norm of the errors in the message (e.g. ``" (L1)"``).
+    """
+    if converged:
+        return 0, f"converged: both marginal errors{norm} <= tol={tol:g}"
+    return 1, (
+        f"did not converge in {n_iter} iterations: marginal errors{norm} {row_error:.3g} (rows) and "
+        f"{col_error:.3g} (columns) > tol={tol:g}"
+    )
 
 
 def warn_if_unconverged(result, name):

@@ -90,9 +90,9 @@ def sinkhorn(
         ``sinkhorn2``); ``marginal_error`` (one ``(row, column)`` L2 pair per
         iteration; the last pair is exact for the returned plan);
         ``elapsed`` (seconds); ``n_iter``; ``converged``; ``status`` (0
-        converged, 1 not converged: budget exhausted, or float32 iterations
-        that met ``tol`` with a plan whose exact errors do not, 2 stopped by
-        the callback);
+        converged, 1 not converged: budget exhausted, or iterations that met
+        ``tol`` with a plan whose exact errors do not (float32, or a ``tol``
+        below rounding), 2 stopped by the callback);
         ``message``; ``method`` (what ran). With a 2-D ``b``: ``f``, ``g``
         have a column per histogram, ``cost`` and ``n_iter`` are arrays,
         ``marginal_error``/``elapsed`` lists, ``problem_converged`` per histogram.

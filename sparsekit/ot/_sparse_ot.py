@@ -11,7 +11,7 @@ from .._core.backend import to_numpy
 from .._core.result import Result
 from .._core.validation import Interval, Options, check_callable, check_params
 from . import _sparse_ot_kernels as kernels
-from ._entropic import warn_if_unconverged
+from ._entropic import marginal_status, warn_if_unconverged
 from ._problem import check_ot_problem
 from ._sns import newton_direction
 
@@ -126,14 +126,7 @@ def _plan_result(problem, rows, cols, values, *, cost_matrix, alpha, beta, error
     plan = sparse.csc_array((values[keep], (full_rows[keep], full_cols[keep])), shape=problem.shape)
     plan.sum_duplicates()
     errors = np.asarray(errors, dtype=np.float64).reshape(-1, 2)
-    row_error, col_error = errors[-1]
-    if converged:
-        status, message = 0, f"converged: both marginal errors (L1) <= tol={tol:g}"
-    else:
-        status, message = 1, (
-            f"did not converge in {n_iter} iterations: marginal errors (L1) {row_error:.3g} (rows) and "
-            f"{col_error:.3g} (columns) > tol={tol:g}"
-        )
+    status, message = marginal_status(converged, n_iter, *errors[-1], tol, norm=" (L1)")
     full_alpha = np.zeros(problem.shape[0])
     full_beta = np.zeros(problem.shape[1])
     full_alpha[problem.rows if problem.rows is not None else slice(None)] = alpha
