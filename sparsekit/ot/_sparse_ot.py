@@ -12,7 +12,7 @@ from .._core.result import Result
 from .._core.validation import Interval, Options, check_callable, check_params
 from . import _sparse_ot_kernels as kernels
 from ._entropic import marginal_status, warn_if_unconverged
-from ._problem import check_ot_problem
+from ._problem import check_ot_problem, expand
 from ._sns import newton_direction
 
 _CONSTRAINTS = {
@@ -117,8 +117,7 @@ def _column_projection_beta(C, b, gamma, k):
     return beta
 
 
-def _plan_result(problem, rows, cols, values, *, cost_matrix, alpha, beta, errors, n_iter, converged, tol, method,
-                 extra=None):
+def _plan_result(problem, rows, cols, values, *, alpha, beta, errors, n_iter, converged, tol, method, extra=None):
     """Result with a scipy.sparse plan on the full problem's indices."""
     full_rows = rows if problem.rows is None else problem.rows[rows]
     full_cols = cols if problem.cols is None else problem.cols[cols]
@@ -127,15 +126,11 @@ def _plan_result(problem, rows, cols, values, *, cost_matrix, alpha, beta, error
     plan.sum_duplicates()
     errors = np.asarray(errors, dtype=np.float64).reshape(-1, 2)
     status, message = marginal_status(converged, n_iter, *errors[-1], tol, norm=" (L1)")
-    full_alpha = np.zeros(problem.shape[0])
-    full_beta = np.zeros(problem.shape[1])
-    full_alpha[problem.rows if problem.rows is not None else slice(None)] = alpha
-    full_beta[problem.cols if problem.cols is not None else slice(None)] = beta
     result = Result(
         plan=plan,
-        alpha=full_alpha,
-        beta=full_beta,
-        cost=float((plan.multiply(cost_matrix)).sum()) if not isinstance(cost_matrix, float) else cost_matrix,
+        alpha=expand(alpha, problem.rows, problem.shape[0], 0.0),
+        beta=expand(beta, problem.cols, problem.shape[1], 0.0),
+        cost=float(plan.multiply(to_numpy(problem.M_full)).sum()),
         marginal_error=errors,
         n_iter=int(n_iter),
         converged=bool(converged),
@@ -238,7 +233,7 @@ def quadratic_ot(a, b, M, gamma, *, tol=1e-9, max_iter=200, callback=None):
             if callback(k + 1, max(pair)):
                 break
     result = _plan_result(
-        problem, rows, cols, values, cost_matrix=problem.M_full, alpha=alpha, beta=beta, errors=errors,
+        problem, rows, cols, values, alpha=alpha, beta=beta, errors=errors,
         n_iter=n_iter, converged=converged, tol=tol, method="quadratic_ot (semismooth Newton)",
     )
     return warn_if_unconverged(result, "quadratic_ot")
@@ -570,7 +565,7 @@ def sparse_ot(a, b, M, k, gamma, *, formulation="dual", tol=1e-9, max_iter=2000,
             if callback(stage1.nit + it + 1, max(pair)):
                 break
     result = _plan_result(
-        problem, rows, cols, values, cost_matrix=problem.M_full, alpha=alpha, beta=beta, errors=history,
+        problem, rows, cols, values, alpha=alpha, beta=beta, errors=history,
         n_iter=stage1.nit + len(history) - 1, converged=converged, tol=tol,
         method=f"sparse_ot ({formulation}, L-BFGS + restricted Newton)",
         extra={"n_lbfgs": int(stage1.nit), "dual_marginal_error": np.asarray(dual_errors)},
