@@ -99,6 +99,8 @@ def _support_qp(C_support, rows, cols, a, b, gamma, alpha, beta, *, tol, max_ite
 
 # Time limit of one support-selection MILP (it is small unless no k-sparse plan exists).
 _MILP_SECONDS = 2.0
+# Newton iterations of a quadratic OT solved inside sparse_ot (quadratic_ot's default budget).
+_MAX_NEWTON = 200
 # First-stage iterations over which the marginal error must improve by 10% to continue.
 _STALL_WINDOW = 100
 
@@ -221,6 +223,13 @@ def quadratic_ot(a, b, M, gamma, *, tol=1e-9, max_iter=200, callback=None):
            [0. , 0.5]])
     """
     problem, C = _validate(a, b, M, gamma, tol, max_iter, callback, "quadratic_ot")
+    result = _quadratic_ot(problem, C, gamma, tol=tol, max_iter=max_iter, callback=callback,
+                           method="quadratic_ot (semismooth Newton)")
+    return warn_if_unconverged(result, "quadratic_ot")
+
+
+def _quadratic_ot(problem, C, gamma, *, tol, max_iter, callback, method):
+    """:func:`quadratic_ot` on a validated problem (``C``: its cost on the host)."""
     n, m = C.shape
     rows = np.repeat(np.arange(n), m)
     cols = np.tile(np.arange(m), n)
@@ -232,11 +241,10 @@ def quadratic_ot(a, b, M, gamma, *, tol=1e-9, max_iter=200, callback=None):
         for k, pair in enumerate(errors):
             if callback(k + 1, max(pair)):
                 break
-    result = _plan_result(
+    return _plan_result(
         problem, rows, cols, values, alpha=alpha, beta=beta, errors=errors,
-        n_iter=n_iter, converged=converged, tol=tol, method="quadratic_ot (semismooth Newton)",
+        n_iter=n_iter, converged=converged, tol=tol, method=method,
     )
-    return warn_if_unconverged(result, "quadratic_ot")
 
 
 # --------------------------------------------------------------------------- k-sparse OT
@@ -522,9 +530,9 @@ def sparse_ot(a, b, M, k, gamma, *, formulation="dual", tol=1e-9, max_iter=2000,
     problem, C = _validate(a, b, M, gamma, tol, max_iter, callback, "sparse_ot", formulation=formulation)
     n, m = C.shape
     if k >= n:
-        result = quadratic_ot(a, b, M, gamma, tol=tol, callback=callback)
-        result.method = "sparse_ot (k >= n: quadratic_ot)"
-        return result
+        result = _quadratic_ot(problem, C, gamma, tol=tol, max_iter=_MAX_NEWTON, callback=callback,
+                               method="sparse_ot (k >= n: quadratic_ot)")
+        return warn_if_unconverged(result, "sparse_ot")
     objective = _KSparseObjective(C, problem.a, problem.b, gamma, k, formulation)
     start = np.zeros(n) if formulation == "semi-dual" else np.concatenate(
         [np.zeros(n), _column_projection_beta(C, problem.b, gamma, k)]
@@ -554,7 +562,7 @@ def sparse_ot(a, b, M, k, gamma, *, formulation="dual", tol=1e-9, max_iter=2000,
     history, converged = [dual_errors], max(dual_errors) <= tol
     impossible = k * m < n
     if not converged and not impossible:
-        finished = _finish(C, problem, alpha, beta, gamma, k, tol, max_newton=200)
+        finished = _finish(C, problem, alpha, beta, gamma, k, tol, max_newton=_MAX_NEWTON)
         if finished[-1]:
             rows, cols, values, alpha, beta, history, converged = finished
         else:
