@@ -15,12 +15,14 @@ is measured. Both errors of the returned plan are recomputed at the end.
 import math
 import time
 import warnings
+from numbers import Integral, Real
 
 import numpy as np
 
 from .._core.exceptions import ConvergenceWarning
 from .._core.progress import IterationMonitor
 from .._core.result import Result
+from .._core.validation import Interval, Options, _as_numpy_dtype, check_callable, check_params
 from . import _sinkhorn_kernels as kernels
 from ._passes import passes_for
 from ._plan import EntropicPlan
@@ -39,7 +41,7 @@ def norm(x, xp):
 
 def _safe(values):
     """Mask of sums inside the safe range of their dtype."""
-    low, high = _SAFE_RANGE[str(values.dtype).rsplit(".", 1)[-1]]
+    low, high = _SAFE_RANGE[_as_numpy_dtype(values.dtype).name]
     return (values > low) & (values < high)
 
 
@@ -66,7 +68,7 @@ def _scaling_fit(products, scaling, targets, xp, safe_range):
         return (out, *kernels.scaling_update(products, scaling, targets, low, high, out))
     error = norm(_astype(scaling * products, np.float64, xp) - targets, xp)
     ok = (products > low) & (products < high)
-    updated = _astype(targets, str(products.dtype).rsplit(".", 1)[-1], xp) / xp.where(ok, products, 1.0)
+    updated = _astype(targets, _as_numpy_dtype(products.dtype), xp) / xp.where(ok, products, 1.0)
     return updated, error, bool(xp.all(ok)), float(xp.min(updated)), float(xp.max(updated))
 
 
@@ -383,7 +385,7 @@ def entropic_result(problem, passes, reg, F, G, *, history, reason, tol, method,
     elif not converged and reason == "converged":
         # The loop's errors met tol but the exact ones of the returned plan, recomputed above, do not:
         # float32 kernel products stall near 1e-7 relative; in float64, tol is below rounding.
-        dtype = str(problem.M.dtype).rsplit(".", 1)[-1]
+        dtype = problem.dtype.name
         hint = (
             "float32 errors stall near 1e-7 relative: raise tol or use dtype='float64'"
             if dtype == "float32"
@@ -442,21 +444,20 @@ def make_monitor(name, max_iter, verbose, callback):
     return IterationMonitor(name, total=max_iter, verbose=verbose, callback=callback)
 
 
-def validate_common(reg, tol, max_iter, plan_format, callback, verbose, namespace=None):
-    """Check the options every entropic solver shares (errors name the argument)."""
-    from numbers import Integral, Real
+_COMMON_CONSTRAINTS = {
+    "reg": [Interval(Real, 0, None, closed="neither")],
+    "tol": [Interval(Real, 0, None, closed="neither")],
+    "max_iter": [Interval(Integral, 1, None, closed="left"), None],
+    "plan_format": [Options({"auto", "dense", "lazy"})],
+    "verbose": ["verbose"],
+}
 
-    from .._core.validation import Interval, Options, check_callable, check_params
 
+def validate_common(reg, tol, max_iter, plan_format, callback, verbose, *, caller):
+    """Check the options every entropic solver shares (errors name the argument and ``caller``)."""
     check_params(
         {"reg": reg, "tol": tol, "max_iter": max_iter, "plan_format": plan_format, "verbose": verbose},
-        {
-            "reg": [Interval(Real, 0, None, closed="neither")],
-            "tol": [Interval(Real, 0, None, closed="neither")],
-            "max_iter": [Interval(Integral, 1, None, closed="left"), None],
-            "plan_format": [Options({"auto", "dense", "lazy"})],
-            "verbose": ["verbose"],
-        },
-        caller=namespace or "sparsekit.ot",
+        _COMMON_CONSTRAINTS,
+        caller=caller,
     )
     check_callable(callback, "callback")

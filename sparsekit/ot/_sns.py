@@ -98,7 +98,7 @@ def solve_entropic(
     F, G = initial_potentials(problem, x0, reg, column)
     a = to_device(problem.a, problem.M)
     b = to_device(problem.b, problem.M)
-    dtype = np.dtype(str(problem.M.dtype).rsplit(".", 1)[-1])
+    dtype = problem.dtype
     domain_name = choose_domain(domain, problem)
     state = make_domain(domain_name, passes, a, b, F, G, dtype)
     history = History()
@@ -491,7 +491,7 @@ def sinkhorn_newton_sparse(
     >>> res.n_newton < res.n_sinkhorn + res.n_newton
     True
     """
-    validate_common(reg, tol, max_iter, plan_format, callback, verbose, namespace="sinkhorn_newton_sparse")
+    validate_common(reg, tol, max_iter, plan_format, callback, verbose, caller="sinkhorn_newton_sparse")
     check_params(
         {
             "switch_tol": switch_tol, "max_density": max_density, "hess_tol": hess_tol,
