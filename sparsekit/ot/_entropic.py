@@ -19,6 +19,7 @@ from numbers import Integral, Real
 
 import numpy as np
 
+from .._core.backend import to_numpy
 from .._core.exceptions import ConvergenceWarning
 from .._core.progress import IterationMonitor
 from .._core.result import Result
@@ -297,8 +298,6 @@ def initial_potentials(problem, x0, reg, column=None):
     n, m = problem.M.shape
     if x0 is None:
         return to_device(np.zeros(n), problem.M), to_device(np.zeros(m), problem.M)
-    from .._core.backend import to_numpy
-
     if not isinstance(x0, (tuple, list)) or len(x0) != 2:
         raise TypeError("x0 must be a pair (f, g) of potentials or None.")
     f, g = (np.asarray(to_numpy(v), dtype=np.float64) for v in x0)

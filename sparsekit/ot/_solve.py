@@ -6,7 +6,7 @@ from numbers import Integral, Real
 import numpy as np
 from scipy import optimize, sparse
 
-from .._core.backend import get_namespace, to_numpy
+from .._core.backend import get_namespace, is_cupy_namespace, to_numpy
 from .._core.registry import Registry
 from .._core.result import Result
 from .._core.validation import Interval, check_array, validate_params
@@ -128,8 +128,6 @@ OT_METHODS.register("quadratic", quadratic_ot)
 
 
 def _backend_name(M):
-    from .._core.backend import is_cupy_namespace
-
     xp = get_namespace(M)
     if xp is np:
         return "numpy"
