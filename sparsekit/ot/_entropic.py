@@ -15,12 +15,15 @@ is measured. Both errors of the returned plan are recomputed at the end.
 import math
 import time
 import warnings
+from numbers import Integral, Real
 
 import numpy as np
 
+from .._core.backend import to_numpy
 from .._core.exceptions import ConvergenceWarning
 from .._core.progress import IterationMonitor
 from .._core.result import Result
+from .._core.validation import Interval, Options, _as_numpy_dtype, check_callable, check_params
 from . import _sinkhorn_kernels as kernels
 from ._passes import passes_for
 from ._plan import EntropicPlan
@@ -39,7 +42,7 @@ def norm(x, xp):
 
 def _safe(values):
     """Mask of sums inside the safe range of their dtype."""
-    low, high = _SAFE_RANGE[str(values.dtype).rsplit(".", 1)[-1]]
+    low, high = _SAFE_RANGE[_as_numpy_dtype(values.dtype).name]
     return (values > low) & (values < high)
 
 
@@ -66,7 +69,7 @@ def _scaling_fit(products, scaling, targets, xp, safe_range):
         return (out, *kernels.scaling_update(products, scaling, targets, low, high, out))
     error = norm(_astype(scaling * products, np.float64, xp) - targets, xp)
     ok = (products > low) & (products < high)
-    updated = _astype(targets, str(products.dtype).rsplit(".", 1)[-1], xp) / xp.where(ok, products, 1.0)
+    updated = _astype(targets, _as_numpy_dtype(products.dtype), xp) / xp.where(ok, products, 1.0)
     return updated, error, bool(xp.all(ok)), float(xp.min(updated)), float(xp.max(updated))
 
 
@@ -295,8 +298,6 @@ def initial_potentials(problem, x0, reg, column=None):
     n, m = problem.M.shape
     if x0 is None:
         return to_device(np.zeros(n), problem.M), to_device(np.zeros(m), problem.M)
-    from .._core.backend import to_numpy
-
     if not isinstance(x0, (tuple, list)) or len(x0) != 2:
         raise TypeError("x0 must be a pair (f, g) of potentials or None.")
     f, g = (np.asarray(to_numpy(v), dtype=np.float64) for v in x0)
@@ -377,23 +378,22 @@ def entropic_result(problem, passes, reg, F, G, *, history, reason, tol, method,
     history.replace_last(row_error, col_error)
     errors, elapsed = history.arrays()
     converged = bool(max(row_error, col_error) <= tol)
-    if converged:
-        status, message = 0, f"converged: both marginal errors <= tol={tol:g}"
-    elif reason == "callback":
+    status, message = marginal_status(converged, len(errors), row_error, col_error, tol)
+    if not converged and reason == "callback":
         status, message = 2, "stopped by the callback"
-    elif reason == "converged":
-        # The loop measures the errors with the working-precision kernel; in float32 they can meet tol
-        # while the exact errors of the returned plan, recomputed above in float64, stay above it.
-        status, message = 1, (
-            f"stopped after {len(errors)} iterations without converging: the {str(problem.M.dtype).rsplit('.', 1)[-1]} "
-            f"iterations met tol={tol:g} but the returned plan's marginal errors are {row_error:.3g} (rows) "
-            f"and {col_error:.3g} (columns); float32 errors stall near 1e-7 relative: raise tol or use "
-            "dtype='float64'"
+    elif not converged and reason == "converged":
+        # The loop's errors met tol but the exact ones of the returned plan, recomputed above, do not:
+        # float32 kernel products stall near 1e-7 relative; in float64, tol is below rounding.
+        dtype = problem.dtype.name
+        hint = (
+            "float32 errors stall near 1e-7 relative: raise tol or use dtype='float64'"
+            if dtype == "float32"
+            else "tol is below the rounding level of the marginals: raise it"
         )
-    else:
-        status, message = 1, (
-            f"did not converge in {len(errors)} iterations: marginal errors "
-            f"{row_error:.3g} (rows) and {col_error:.3g} (columns) > tol={tol:g}"
+        message = (
+            f"stopped after {len(errors)} iterations without converging: the {dtype} iterations met "
+            f"tol={tol:g} but the returned plan's marginal errors are {row_error:.3g} (rows) and "
+            f"{col_error:.3g} (columns); {hint}"
         )
     fmt = choose_plan_format(plan_format, problem.shape)
     plan = EntropicPlan(passes, F, G, problem.shape, problem.rows, problem.cols)
@@ -418,6 +418,19 @@ def entropic_result(problem, passes, reg, F, G, *, history, reason, tol, method,
     return result
 
 
+def marginal_status(converged, n_iter, row_error, col_error, tol, norm=""):
+    """``(status, message)`` of a solver that stops when both marginal errors are at most ``tol``.
+
+    ``norm`` names the norm of the errors in the message (e.g. ``" (L1)"``).
+    """
+    if converged:
+        return 0, f"converged: both marginal errors{norm} <= tol={tol:g}"
+    return 1, (
+        f"did not converge in {n_iter} iterations: marginal errors{norm} {row_error:.3g} (rows) and "
+        f"{col_error:.3g} (columns) > tol={tol:g}"
+    )
+
+
 def warn_if_unconverged(result, name):
     """Issue the :class:`~sparsekit.ConvergenceWarning` of a public solver (pointing at its caller)."""
     if result.status == 1:
@@ -430,21 +443,20 @@ def make_monitor(name, max_iter, verbose, callback):
     return IterationMonitor(name, total=max_iter, verbose=verbose, callback=callback)
 
 
-def validate_common(reg, tol, max_iter, plan_format, callback, verbose, namespace=None):
-    """Check the options every entropic solver shares (errors name the argument)."""
-    from numbers import Integral, Real
+_COMMON_CONSTRAINTS = {
+    "reg": [Interval(Real, 0, None, closed="neither")],
+    "tol": [Interval(Real, 0, None, closed="neither")],
+    "max_iter": [Interval(Integral, 1, None, closed="left"), None],
+    "plan_format": [Options({"auto", "dense", "lazy"})],
+    "verbose": ["verbose"],
+}
 
-    from .._core.validation import Interval, Options, check_callable, check_params
 
+def validate_common(reg, tol, max_iter, plan_format, callback, verbose, *, caller):
+    """Check the options every entropic solver shares (errors name the argument and ``caller``)."""
     check_params(
         {"reg": reg, "tol": tol, "max_iter": max_iter, "plan_format": plan_format, "verbose": verbose},
-        {
-            "reg": [Interval(Real, 0, None, closed="neither")],
-            "tol": [Interval(Real, 0, None, closed="neither")],
-            "max_iter": [Interval(Integral, 1, None, closed="left"), None],
-            "plan_format": [Options({"auto", "dense", "lazy"})],
-            "verbose": ["verbose"],
-        },
-        caller=namespace or "sparsekit.ot",
+        _COMMON_CONSTRAINTS,
+        caller=caller,
     )
     check_callable(callback, "callback")

@@ -249,7 +249,6 @@ class ArrayAPIPasses:
             count += int(xp.sum(xp.astype(self.log_plan(F, G, s, e) >= log_threshold, xp.int64)))
         return count
 
-
     def sums_and_candidates(self, F, G, low, buffers=None):
         """Marginals, total mass, and the entries with ``log P > low``; only these travel to the host.
 

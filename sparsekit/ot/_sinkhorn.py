@@ -90,9 +90,9 @@ def sinkhorn(
         ``sinkhorn2``); ``marginal_error`` (one ``(row, column)`` L2 pair per
         iteration; the last pair is exact for the returned plan);
         ``elapsed`` (seconds); ``n_iter``; ``converged``; ``status`` (0
-        converged, 1 not converged: budget exhausted, or float32 iterations
-        that met ``tol`` with a plan whose exact errors do not, 2 stopped by
-        the callback);
+        converged, 1 not converged: budget exhausted, or iterations that met
+        ``tol`` with a plan whose exact errors do not (float32, or a ``tol``
+        below rounding), 2 stopped by the callback);
         ``message``; ``method`` (what ran). With a 2-D ``b``: ``f``, ``g``
         have a column per histogram, ``cost`` and ``n_iter`` are arrays,
         ``marginal_error``/``elapsed`` lists, ``problem_converged`` per histogram.
@@ -165,7 +165,7 @@ def sinkhorn(
     >>> np.round(sinkhorn([0.5, 0.5], B, M, 1.0, method="kernel").cost, 6)
     array([0.268941, 0.364074])
     """
-    validate_common(reg, tol, max_iter, plan_format, callback, verbose, namespace="sinkhorn")
+    validate_common(reg, tol, max_iter, plan_format, callback, verbose, caller="sinkhorn")
     check_params({"method": method}, {"method": [Options({"auto", "kernel", "log"})]}, caller="sinkhorn")
     problem = check_ot_problem(a, b, M, dtype=dtype, allow_batch=True)
     options = dict(tol=tol, max_iter=max_iter, callback=callback, plan_format=plan_format, verbose=verbose)
@@ -209,7 +209,7 @@ def _joint_kernel_sinkhorn(problem, reg, *, tol, max_iter, callback, plan_format
         max_iter = default_max_iter(problem.M, reg, xp)
     n, m = problem.M.shape
     k = problem.b.shape[1]
-    dtype = np.dtype(str(problem.M.dtype).rsplit(".", 1)[-1])
+    dtype = problem.dtype
     zeros_n, zeros_m = to_device(np.zeros(n), problem.M), to_device(np.zeros(m), problem.M)
     K = passes.fill(zeros_n, zeros_m, dtype)
     A = to_device(np.repeat(problem.a[:, None], k, axis=1).astype(dtype), problem.M)

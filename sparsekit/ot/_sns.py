@@ -98,7 +98,7 @@ def solve_entropic(
     F, G = initial_potentials(problem, x0, reg, column)
     a = to_device(problem.a, problem.M)
     b = to_device(problem.b, problem.M)
-    dtype = np.dtype(str(problem.M.dtype).rsplit(".", 1)[-1])
+    dtype = problem.dtype
     domain_name = choose_domain(domain, problem)
     state = make_domain(domain_name, passes, a, b, F, G, dtype)
     history = History()
@@ -153,13 +153,15 @@ def solve_entropic(
 
 
 class _Evaluation:
-    """The plan at one point: both marginals, total mass, and its entries with ``log P > low`` (one dense pass)."""
+    """The plan at one point: both marginals, total mass, and its entries with ``log P > low`` (one dense pass).
+
+    The marginals are kept on the host, where the Newton system is solved: one copy per evaluation.
+    """
 
     def __init__(self, passes, F, G, low, buffers):
         self.F, self.G, self.low = F, G, low
-        self.rows, self.cols, self.total, self.candidates, self.overflow = passes.sums_and_candidates(
-            F, G, low, buffers
-        )
+        rows, cols, self.total, self.candidates, self.overflow = passes.sums_and_candidates(F, G, low, buffers)
+        self.rows, self.cols = np.asarray(to_numpy(rows)), np.asarray(to_numpy(cols))
 
 
 # Inexact Newton: CG stops at the relative residual FORCING * (||grad|| / ||a||) ** FORCING_POWER (at most 0.1).
@@ -284,9 +286,8 @@ def newton_stage(
         hess_density.append(P_kept.nnz / (n * m))
         margin = margin if enough else 2.0 * margin
         low = threshold - margin
-        rows, cols = np.asarray(to_numpy(current.rows)), np.asarray(to_numpy(current.cols))
         d_rows, d_cols, iterations = newton_direction(
-            P_kept, rows, cols, grad_rows, grad_cols, mu_factor * grad_norm, linear_solver,
+            P_kept, current.rows, current.cols, grad_rows, grad_cols, mu_factor * grad_norm, linear_solver,
             min(0.1, _FORCING * (grad_norm / a_norm) ** _FORCING_POWER),
         )
         cg_iters.append(iterations)
@@ -309,8 +310,8 @@ def newton_stage(
 
 def _gradient(evaluation, a, b):
     """Gradient of the dual potential (the marginal residuals) and the two errors (L2)."""
-    grad_rows = a - np.asarray(to_numpy(evaluation.rows))
-    grad_cols = b - np.asarray(to_numpy(evaluation.cols))
+    grad_rows = a - evaluation.rows
+    grad_cols = b - evaluation.cols
     return grad_rows, grad_cols, (float(np.linalg.norm(grad_rows)), float(np.linalg.norm(grad_cols)))
 
 
@@ -331,8 +332,7 @@ def _line_search(passes, current, d_rows, d_cols, a, b, grad_rows, grad_cols, gr
             return trial
         # below rounding of phi, judge the step by the gradient norm instead
         if abs(gain) <= 1e-12 * max(1.0, abs(current.total)):
-            rows, cols = np.asarray(to_numpy(trial.rows)), np.asarray(to_numpy(trial.cols))
-            if math.hypot(np.linalg.norm(a - rows), np.linalg.norm(b - cols)) < grad_norm:
+            if math.hypot(np.linalg.norm(a - trial.rows), np.linalg.norm(b - trial.cols)) < grad_norm:
                 return trial
         step *= 0.5
     return None
@@ -491,7 +491,7 @@ def sinkhorn_newton_sparse(
     >>> res.n_newton < res.n_sinkhorn + res.n_newton
     True
     """
-    validate_common(reg, tol, max_iter, plan_format, callback, verbose, namespace="sinkhorn_newton_sparse")
+    validate_common(reg, tol, max_iter, plan_format, callback, verbose, caller="sinkhorn_newton_sparse")
     check_params(
         {
             "switch_tol": switch_tol, "max_density": max_density, "hess_tol": hess_tol,

@@ -6,10 +6,10 @@ from numbers import Integral, Real
 import numpy as np
 from scipy import optimize, sparse
 
-from .._core.backend import get_namespace, to_numpy
+from .._core.backend import get_namespace, is_cupy_namespace, to_numpy
 from .._core.registry import Registry
 from .._core.result import Result
-from .._core.validation import Interval, check_array
+from .._core.validation import Interval, check_array, validate_params
 from ._problem import check_ot_problem
 from ._sinkhorn import sinkhorn
 from ._sns import sinkhorn_newton_sparse
@@ -30,8 +30,8 @@ def _need_reg(name, reg):
         raise ValueError(f"method={name!r} needs a regularisation: pass reg > 0.")
 
 
-@OT_METHODS.register("emd", constraints={"max_iter": [Interval(Integral, 1, None, closed="left")]},
-                     aliases=("exact",))
+@OT_METHODS.register("emd", aliases=("exact",))
+@validate_params({"max_iter": [Interval(Integral, 1, None, closed="left")]})
 def emd(a, b, M, reg=None, *, max_iter=100_000):
     """Exact (unregularised) OT: POT's network simplex when installed, else HiGHS.
 
@@ -116,10 +116,9 @@ OT_METHODS.register("sinkhorn", sinkhorn, backends=_ENTROPIC_BACKENDS)
 OT_METHODS.register("sns", sinkhorn_newton_sparse, backends=_ENTROPIC_BACKENDS, aliases=("sinkhorn_newton_sparse",))
 
 
-@OT_METHODS.register("sparse", constraints={"k": [Interval(Integral, 1, None, closed="left")]})
+@OT_METHODS.register("sparse")
 def _solve_sparse(a, b, M, reg, *, k=None, formulation="dual", tol=1e-9, max_iter=2000, callback=None):
     """Sparsity-constrained OT: at most ``k`` nonzeros per column (``reg`` is ``gamma``)."""
-    _need_reg("sparse", reg)
     if k is None:
         raise TypeError("method='sparse' needs the option k (the most nonzeros per column of the plan).")
     return sparse_ot(a, b, M, k, reg, formulation=formulation, tol=tol, max_iter=max_iter, callback=callback)
@@ -129,8 +128,6 @@ OT_METHODS.register("quadratic", quadratic_ot)
 
 
 def _backend_name(M):
-    from .._core.backend import is_cupy_namespace
-
     xp = get_namespace(M)
     if xp is np:
         return "numpy"
@@ -191,7 +188,7 @@ def solve(a, b, M, reg=None, *, method=None, **options):
     if method is None:
         method = "emd" if reg is None else "sinkhorn"
     name = OT_METHODS.get(method).name
-    if name in ("sinkhorn", "sns", "quadratic"):
+    if name != "emd":
         _need_reg(name, reg)
     return OT_METHODS.dispatch(method, a, b, M, reg, backend=_backend_name(M), **options)
 

@@ -11,8 +11,8 @@ from .._core.backend import to_numpy
 from .._core.result import Result
 from .._core.validation import Interval, Options, check_callable, check_params
 from . import _sparse_ot_kernels as kernels
-from ._entropic import warn_if_unconverged
-from ._problem import check_ot_problem
+from ._entropic import marginal_status, warn_if_unconverged
+from ._problem import check_ot_problem, expand
 from ._sns import newton_direction
 
 _CONSTRAINTS = {
@@ -99,6 +99,8 @@ def _support_qp(C_support, rows, cols, a, b, gamma, alpha, beta, *, tol, max_ite
 
 # Time limit of one support-selection MILP (it is small unless no k-sparse plan exists).
 _MILP_SECONDS = 2.0
+# Newton iterations of a quadratic OT solved inside sparse_ot (quadratic_ot's default budget).
+_MAX_NEWTON = 200
 # First-stage iterations over which the marginal error must improve by 10% to continue.
 _STALL_WINDOW = 100
 
@@ -117,8 +119,7 @@ def _column_projection_beta(C, b, gamma, k):
     return beta
 
 
-def _plan_result(problem, rows, cols, values, *, cost_matrix, alpha, beta, errors, n_iter, converged, tol, method,
-                 extra=None):
+def _plan_result(problem, rows, cols, values, *, alpha, beta, errors, n_iter, converged, tol, method, extra=None):
     """Result with a scipy.sparse plan on the full problem's indices."""
     full_rows = rows if problem.rows is None else problem.rows[rows]
     full_cols = cols if problem.cols is None else problem.cols[cols]
@@ -126,23 +127,12 @@ def _plan_result(problem, rows, cols, values, *, cost_matrix, alpha, beta, error
     plan = sparse.csc_array((values[keep], (full_rows[keep], full_cols[keep])), shape=problem.shape)
     plan.sum_duplicates()
     errors = np.asarray(errors, dtype=np.float64).reshape(-1, 2)
-    row_error, col_error = errors[-1]
-    if converged:
-        status, message = 0, f"converged: both marginal errors (L1) <= tol={tol:g}"
-    else:
-        status, message = 1, (
-            f"did not converge in {n_iter} iterations: marginal errors (L1) {row_error:.3g} (rows) and "
-            f"{col_error:.3g} (columns) > tol={tol:g}"
-        )
-    full_alpha = np.zeros(problem.shape[0])
-    full_beta = np.zeros(problem.shape[1])
-    full_alpha[problem.rows if problem.rows is not None else slice(None)] = alpha
-    full_beta[problem.cols if problem.cols is not None else slice(None)] = beta
+    status, message = marginal_status(converged, n_iter, *errors[-1], tol, norm=" (L1)")
     result = Result(
         plan=plan,
-        alpha=full_alpha,
-        beta=full_beta,
-        cost=float((plan.multiply(cost_matrix)).sum()) if not isinstance(cost_matrix, float) else cost_matrix,
+        alpha=expand(alpha, problem.rows, problem.shape[0], 0.0),
+        beta=expand(beta, problem.cols, problem.shape[1], 0.0),
+        cost=float(plan.multiply(to_numpy(problem.M_full)).sum()),
         marginal_error=errors,
         n_iter=int(n_iter),
         converged=bool(converged),
@@ -233,6 +223,13 @@ def quadratic_ot(a, b, M, gamma, *, tol=1e-9, max_iter=200, callback=None):
            [0. , 0.5]])
     """
     problem, C = _validate(a, b, M, gamma, tol, max_iter, callback, "quadratic_ot")
+    result = _quadratic_ot(problem, C, gamma, tol=tol, max_iter=max_iter, callback=callback,
+                           method="quadratic_ot (semismooth Newton)")
+    return warn_if_unconverged(result, "quadratic_ot")
+
+
+def _quadratic_ot(problem, C, gamma, *, tol, max_iter, callback, method):
+    """:func:`quadratic_ot` on a validated problem (``C``: its cost on the host)."""
     n, m = C.shape
     rows = np.repeat(np.arange(n), m)
     cols = np.tile(np.arange(m), n)
@@ -244,11 +241,10 @@ def quadratic_ot(a, b, M, gamma, *, tol=1e-9, max_iter=200, callback=None):
         for k, pair in enumerate(errors):
             if callback(k + 1, max(pair)):
                 break
-    result = _plan_result(
-        problem, rows, cols, values, cost_matrix=problem.M_full, alpha=alpha, beta=beta, errors=errors,
-        n_iter=n_iter, converged=converged, tol=tol, method="quadratic_ot (semismooth Newton)",
+    return _plan_result(
+        problem, rows, cols, values, alpha=alpha, beta=beta, errors=errors,
+        n_iter=n_iter, converged=converged, tol=tol, method=method,
     )
-    return warn_if_unconverged(result, "quadratic_ot")
 
 
 # --------------------------------------------------------------------------- k-sparse OT
@@ -534,9 +530,9 @@ def sparse_ot(a, b, M, k, gamma, *, formulation="dual", tol=1e-9, max_iter=2000,
     problem, C = _validate(a, b, M, gamma, tol, max_iter, callback, "sparse_ot", formulation=formulation)
     n, m = C.shape
     if k >= n:
-        result = quadratic_ot(a, b, M, gamma, tol=tol, callback=callback)
-        result.method = "sparse_ot (k >= n: quadratic_ot)"
-        return result
+        result = _quadratic_ot(problem, C, gamma, tol=tol, max_iter=_MAX_NEWTON, callback=callback,
+                               method="sparse_ot (k >= n: quadratic_ot)")
+        return warn_if_unconverged(result, "sparse_ot")
     objective = _KSparseObjective(C, problem.a, problem.b, gamma, k, formulation)
     start = np.zeros(n) if formulation == "semi-dual" else np.concatenate(
         [np.zeros(n), _column_projection_beta(C, problem.b, gamma, k)]
@@ -566,7 +562,7 @@ def sparse_ot(a, b, M, k, gamma, *, formulation="dual", tol=1e-9, max_iter=2000,
     history, converged = [dual_errors], max(dual_errors) <= tol
     impossible = k * m < n
     if not converged and not impossible:
-        finished = _finish(C, problem, alpha, beta, gamma, k, tol, max_newton=200)
+        finished = _finish(C, problem, alpha, beta, gamma, k, tol, max_newton=_MAX_NEWTON)
         if finished[-1]:
             rows, cols, values, alpha, beta, history, converged = finished
         else:
@@ -577,7 +573,7 @@ def sparse_ot(a, b, M, k, gamma, *, formulation="dual", tol=1e-9, max_iter=2000,
             if callback(stage1.nit + it + 1, max(pair)):
                 break
     result = _plan_result(
-        problem, rows, cols, values, cost_matrix=problem.M_full, alpha=alpha, beta=beta, errors=history,
+        problem, rows, cols, values, alpha=alpha, beta=beta, errors=history,
         n_iter=stage1.nit + len(history) - 1, converged=converged, tol=tol,
         method=f"sparse_ot ({formulation}, L-BFGS + restricted Newton)",
         extra={"n_lbfgs": int(stage1.nit), "dual_marginal_error": np.asarray(dual_errors)},

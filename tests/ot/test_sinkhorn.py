@@ -217,3 +217,15 @@ def test_float32_stop_short_of_tol_says_so():
         res = sinkhorn(a, b, M, 0.05, method="kernel", max_iter=1000)
     assert res.n_iter < 1000 and not res.converged and res.status == 1
     assert res.marginal_error[-1].max() > 1e-9
+
+
+def test_float64_stop_short_of_a_tol_below_rounding_says_so():
+    # The same stop in float64 (tol below rounding) used to advise "use dtype='float64'".
+    rng = np.random.default_rng(0)
+    M = cost_matrix(rng.random((6, 2)), rng.random((4, 2)))
+    a, b = rng.random(6), rng.random(4)
+    a, b = a / a.sum(), b / b.sum()
+    with pytest.warns(sparsekit.ConvergenceWarning, match="tol is below the rounding level") as record:
+        res = sinkhorn(a, b, M, 0.05, method="kernel", tol=1e-16, max_iter=1000)
+    assert res.n_iter < 1000 and res.status == 1
+    assert "float32" not in str(record[0].message)

@@ -60,6 +60,10 @@ def test_front_door_errors():
     # used to be "_solve_sparse() missing 1 required keyword-only argument: 'k'"
     with pytest.raises(TypeError, match="method='sparse' needs the option k"):
         solve(None, None, M, 0.1, method="sparse")
+    # emd checked max_iter only when reached through solve: a direct emd(max_iter=-5) was POT's OverflowError
+    assert_rejects(emd, None, None, M, max_iter=-5, naming="max_iter", error=sparsekit.InvalidParameterError)
+    with pytest.raises(ValueError, match="needs a regularisation"):
+        solve(None, None, M, method="sparse", k=2)
 
 
 def test_emd_is_optimal():
