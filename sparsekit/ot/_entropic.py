@@ -418,13 +418,19 @@ def entropic_result(problem, passes, reg, F, G, *, history, reason, tol, method,
     return result
 
 
-def marginal_status(converged, n_iter, row_error, col_error, tol, norm=""):
+def marginal_status(converged, n_iter, row_error, col_error, tol, norm="", stopped=False):
     """``(status, message)`` of a solver that stops when both marginal errors are at most ``tol``.
 
-    ``norm`` names the norm of the errors in the message (e.g. ``" (L1)"``).
+    ``norm`` names the norm of the errors in the message (e.g. ``" (L1)"``);
+    ``stopped``: the callback ended the run.
     """
     if converged:
         return 0, f"converged: both marginal errors{norm} <= tol={tol:g}"
+    if stopped:
+        return 2, (
+            f"stopped by the callback after {n_iter} iterations: marginal errors{norm} {row_error:.3g} (rows) "
+            f"and {col_error:.3g} (columns)"
+        )
     return 1, (
         f"did not converge in {n_iter} iterations: marginal errors{norm} {row_error:.3g} (rows) and "
         f"{col_error:.3g} (columns) > tol={tol:g}"

@@ -34,7 +34,7 @@ def _l1(x):
 
 
 # --------------------------------------------------------------------------- quadratic OT on a support
-def _support_qp(C_support, rows, cols, a, b, gamma, alpha, beta, *, tol, max_iter):
+def _support_qp(C_support, rows, cols, a, b, gamma, alpha, beta, *, tol, max_iter, stop=None):
     """Quadratically regularised OT restricted to a support, by semismooth Newton on its dual.
 
     Maximises ``<alpha, a> + <beta, b> - (1 / (2 gamma)) sum_{(i,j) in S}
@@ -48,9 +48,11 @@ def _support_qp(C_support, rows, cols, a, b, gamma, alpha, beta, *, tol, max_ite
     Returns
     -------
     tuple
-        ``(values, alpha, beta, errors, n_iter, converged)`` with ``values``
-        the plan on the support and ``errors`` the per-iteration L1 marginal
-        errors ``(rows, cols)``.
+        ``(values, alpha, beta, errors, n_iter, status)`` with ``values``
+        the plan on the support, ``errors`` the per-iteration L1 marginal
+        errors ``(rows, cols)`` and ``status`` 0 (converged), 1 (not
+        converged) or 2 (``stop(max error)`` returned True after an
+        iteration).
     """
     n, m = a.shape[0], b.shape[0]
 
@@ -67,7 +69,9 @@ def _support_qp(C_support, rows, cols, a, b, gamma, alpha, beta, *, tol, max_ite
         grad_cols = b - np.bincount(cols, weights=values, minlength=m)
         errors.append((_l1(grad_rows), _l1(grad_cols)))
         if max(errors[-1]) <= tol:
-            return values, alpha, beta, errors, iteration, True
+            return values, alpha, beta, errors, iteration, 0
+        if stop is not None and stop(max(errors[-1])):
+            return values, alpha, beta, errors, iteration, 2
         if iteration == max_iter or (iteration >= 30 and max(errors[-1]) > 0.5 * max(errors[-30])):
             # out of budget, or stagnating (the dual optimum is not attained on this support)
             break
@@ -94,7 +98,7 @@ def _support_qp(C_support, rows, cols, a, b, gamma, alpha, beta, *, tol, max_ite
             break
         alpha, beta = alpha + step * d_rows, beta + step * d_cols
         values, dual = trial_values, trial_dual
-    return values, alpha, beta, errors, len(errors) - 1, False
+    return values, alpha, beta, errors, len(errors) - 1, 1
 
 
 # Time limit of one support-selection MILP (it is small unless no k-sparse plan exists).
@@ -119,15 +123,15 @@ def _column_projection_beta(C, b, gamma, k):
     return beta
 
 
-def _plan_result(problem, rows, cols, values, *, alpha, beta, errors, n_iter, converged, tol, method, extra=None):
-    """Result with a scipy.sparse plan on the full problem's indices."""
+def _plan_result(problem, rows, cols, values, *, alpha, beta, errors, n_iter, status, tol, method, extra=None):
+    """Result with a scipy.sparse plan on the full problem's indices (``status`` as of :func:`_support_qp`)."""
     full_rows = rows if problem.rows is None else problem.rows[rows]
     full_cols = cols if problem.cols is None else problem.cols[cols]
     keep = values > 0
     plan = sparse.csc_array((values[keep], (full_rows[keep], full_cols[keep])), shape=problem.shape)
     plan.sum_duplicates()
     errors = np.asarray(errors, dtype=np.float64).reshape(-1, 2)
-    status, message = marginal_status(converged, n_iter, *errors[-1], tol, norm=" (L1)")
+    status, message = marginal_status(status == 0, n_iter, *errors[-1], tol, norm=" (L1)", stopped=status == 2)
     result = Result(
         plan=plan,
         alpha=expand(alpha, problem.rows, problem.shape[0], 0.0),
@@ -135,7 +139,7 @@ def _plan_result(problem, rows, cols, values, *, alpha, beta, errors, n_iter, co
         cost=float(plan.multiply(to_numpy(problem.M_full)).sum()),
         marginal_error=errors,
         n_iter=int(n_iter),
-        converged=bool(converged),
+        converged=status == 0,
         status=status,
         message=message,
         method=method,
@@ -173,7 +177,7 @@ def quadratic_ot(a, b, M, gamma, *, tol=1e-9, max_iter=200, callback=None):
         Newton iterations allowed.
     callback : callable, optional
         ``callback(n_iter, marginal_error)`` after each iteration; return
-        True to stop.
+        True to stop (status 2).
 
     Returns
     -------
@@ -233,18 +237,28 @@ def _quadratic_ot(problem, C, gamma, *, tol, max_iter, callback, method):
     n, m = C.shape
     rows = np.repeat(np.arange(n), m)
     cols = np.tile(np.arange(m), n)
-    values, alpha, beta, errors, n_iter, converged = _support_qp(
+    values, alpha, beta, errors, n_iter, status = _support_qp(
         C.ravel(), rows, cols, problem.a, problem.b, gamma, np.zeros(n),
         _column_projection_beta(C, problem.b, gamma, n), tol=tol, max_iter=max_iter,
+        stop=_numbered(callback, 0),
     )
-    if callback is not None:
-        for k, pair in enumerate(errors):
-            if callback(k + 1, max(pair)):
-                break
     return _plan_result(
         problem, rows, cols, values, alpha=alpha, beta=beta, errors=errors,
-        n_iter=n_iter, converged=converged, tol=tol, method=method,
+        n_iter=n_iter, status=status, tol=tol, method=method,
     )
+
+
+def _numbered(callback, start):
+    """``stop(error)`` calling ``callback(n_iter, error)`` with ``n_iter`` counted on from ``start``; None without one."""
+    if callback is None:
+        return None
+    count = [start]
+
+    def stop(error):
+        count[0] += 1
+        return bool(callback(count[0], error))
+
+    return stop
 
 
 # --------------------------------------------------------------------------- k-sparse OT
@@ -392,7 +406,7 @@ def _interior_support(rows, cols, a, b):
     return solution.x[n_edges:] > 0.5 * eps
 
 
-def _finish(C, problem, alpha, beta, gamma, k, tol, max_newton):
+def _finish(C, problem, alpha, beta, gamma, k, tol, max_newton, stop=None):
     """Finishing step: exact quadratic OT on a k-sparse support chosen among the dual's candidates.
 
     The candidates of a column are its top-k rows of ``s = alpha + beta_j -
@@ -403,7 +417,9 @@ def _finish(C, problem, alpha, beta, gamma, k, tol, max_newton):
     :func:`_select_support` picks ``k`` candidates per column carrying a
     feasible plan, :func:`_interior_support` keeps those that can be
     positive together, and the quadratic OT on them is solved again.
-    Candidates are widened (twice) if needed.
+    Candidates are widened (twice) if needed. Returns the support, its
+    values and potentials, the error history and a status as of
+    :func:`_support_qp` (``stop`` is passed on to it).
     """
     a, b = problem.a, problem.b
     history = []
@@ -412,17 +428,19 @@ def _finish(C, problem, alpha, beta, gamma, k, tol, max_newton):
 
     def solve_on(rows, cols):
         """Quadratic OT restricted to ``(rows, cols)``, from the dual's potentials; its errors join ``history``."""
-        values, alpha_s, beta_s, errors, _, converged = _support_qp(
-            C[rows, cols], rows, cols, a, b, gamma, alpha, beta, tol=tol, max_iter=max_newton
+        values, alpha_s, beta_s, errors, _, status = _support_qp(
+            C[rows, cols], rows, cols, a, b, gamma, alpha, beta, tol=tol, max_iter=max_newton, stop=stop
         )
         history.extend(errors)
-        return values, alpha_s, beta_s, converged
+        return values, alpha_s, beta_s, status
 
     for tie_fraction in (0.5, 4.0, 32.0):
         rows, cols = _candidate_support(C, alpha, beta, gamma, b, k, tie_fraction)
-        values, alpha_s, beta_s, converged = solve_on(rows, cols)
-        if converged and np.bincount(cols[values > 0], minlength=C.shape[1]).max(initial=0) <= k:
-            return rows, cols, values, alpha_s, beta_s, history, True
+        values, alpha_s, beta_s, status = solve_on(rows, cols)
+        if status == 2:
+            return rows, cols, values, alpha_s, beta_s, history, 2
+        if status == 0 and np.bincount(cols[values > 0], minlength=C.shape[1]).max(initial=0) <= k:
+            return rows, cols, values, alpha_s, beta_s, history, 0
         chosen = _select_support(rows, cols, a, b, k, values)
         if chosen is None:
             continue
@@ -431,10 +449,10 @@ def _finish(C, problem, alpha, beta, gamma, k, tol, max_newton):
         if positive is None:
             continue
         rows, cols = rows[positive], cols[positive]
-        values, alpha_s, beta_s, converged = solve_on(rows, cols)
-        if converged:
-            return rows, cols, values, alpha_s, beta_s, history, True
-    return rows, cols, values, alpha, beta, history, False
+        values, alpha_s, beta_s, status = solve_on(rows, cols)
+        if status != 1:
+            return rows, cols, values, alpha_s, beta_s, history, status
+    return rows, cols, values, alpha, beta, history, 1
 
 
 def sparse_ot(a, b, M, k, gamma, *, formulation="dual", tol=1e-9, max_iter=2000, callback=None):
@@ -465,8 +483,10 @@ def sparse_ot(a, b, M, k, gamma, *, formulation="dual", tol=1e-9, max_iter=2000,
     max_iter : int, default=2000
         L-BFGS iterations of the first stage.
     callback : callable, optional
-        ``callback(n_iter, marginal_error)`` per finishing Newton iteration;
-        return True to stop.
+        ``callback(n_iter, marginal_error)`` after every iteration of either
+        stage, with the larger L1 marginal error (in the first stage, of the
+        plan read from the dual); return True to stop (status 2, with the
+        first stage's k-sparse plan when the second stage was stopped).
 
     Returns
     -------
@@ -538,10 +558,14 @@ def sparse_ot(a, b, M, k, gamma, *, formulation="dual", tol=1e-9, max_iter=2000,
         [np.zeros(n), _column_projection_beta(C, problem.b, gamma, k)]
     )
     stage1_errors = []
+    stopped_by_callback = [False]
 
     def stop_when_done(intermediate_result):
         # the marginal error is the gradient norm: stop at tol, or once it no longer improves
         stage1_errors.append(objective.last_error)
+        if callback is not None and callback(len(stage1_errors), objective.last_error):
+            stopped_by_callback[0] = True
+            raise StopIteration
         window = stage1_errors[-_STALL_WINDOW:]
         if window[-1] <= tol or (len(stage1_errors) >= 2 * _STALL_WINDOW and min(window) > 0.9 * min(
             stage1_errors[: -_STALL_WINDOW]
@@ -559,26 +583,25 @@ def sparse_ot(a, b, M, k, gamma, *, formulation="dual", tol=1e-9, max_iter=2000,
         _l1(problem.a - np.bincount(rows, weights=values, minlength=n)),
         _l1(problem.b - np.bincount(cols, weights=values, minlength=m)),
     )
-    history, converged = [dual_errors], max(dual_errors) <= tol
+    history = [dual_errors]
+    status = 0 if max(dual_errors) <= tol else (2 if stopped_by_callback[0] else 1)
     impossible = k * m < n
-    if not converged and not impossible:
-        finished = _finish(C, problem, alpha, beta, gamma, k, tol, max_newton=_MAX_NEWTON)
-        if finished[-1]:
-            rows, cols, values, alpha, beta, history, converged = finished
+    if status == 1 and not impossible:
+        finished = _finish(C, problem, alpha, beta, gamma, k, tol, max_newton=_MAX_NEWTON,
+                           stop=_numbered(callback, stage1.nit))
+        if finished[-1] == 0:
+            rows, cols, values, alpha, beta, history, status = finished
         else:
-            # no k-sparse plan with exact marginals was found: return the first stage's (k-sparse) plan
-            history = finished[-2] + [dual_errors]
-    if callback is not None:
-        for it, pair in enumerate(history):
-            if callback(stage1.nit + it + 1, max(pair)):
-                break
+            # no k-sparse plan with exact marginals was found (or the callback stopped the search): return the
+            # first stage's (k-sparse) plan
+            history, status = finished[-2] + [dual_errors], finished[-1]
     result = _plan_result(
         problem, rows, cols, values, alpha=alpha, beta=beta, errors=history,
-        n_iter=stage1.nit + len(history) - 1, converged=converged, tol=tol,
+        n_iter=stage1.nit + len(history) - 1, status=status, tol=tol,
         method=f"sparse_ot ({formulation}, L-BFGS + restricted Newton)",
         extra={"n_lbfgs": int(stage1.nit), "dual_marginal_error": np.asarray(dual_errors)},
     )
-    if not converged:
+    if status == 1:
         result.message += (
             f"; no plan with at most k={k} nonzeros per column can serve all {n} rows (k * m = {k * m})"
             if impossible

@@ -85,3 +85,30 @@ def test_zero_masses_and_bad_input():
     assert_rejects(sparse_ot, None, None, M, 2, 0.1, formulation="primal", naming="formulation",
                    error=sparsekit.InvalidParameterError)
     assert_rejects(quadratic_ot, [0.5, 0.5], None, M, 0.1, naming="a")
+
+
+@pytest.mark.parametrize("solver", ["quadratic", "sparse-stage1", "sparse-stage2"])
+def test_callback_stops_the_solve(solver):
+    """Returning True from the callback stops the iterations (status 2), it is not replayed after the solve."""
+    rng = np.random.default_rng(3)
+    M = cost_matrix(rng.random((40, 2)), rng.random((40, 2)))
+    M /= M.max()
+    calls = []
+
+    def stop_at(n):
+        return lambda n_iter, error: calls.append((n_iter, error)) or len(calls) >= n
+
+    if solver == "quadratic":
+        full = quadratic_ot(None, None, M, 0.1)
+        res = quadratic_ot(None, None, M, 0.1, callback=stop_at(2))
+    elif solver == "sparse-stage1":
+        full = sparse_ot(None, None, M, 2, 0.1)
+        res = sparse_ot(None, None, M, 2, 0.1, callback=stop_at(3))
+    else:
+        full = sparse_ot(None, None, M, 2, 0.1)
+        res = sparse_ot(None, None, M, 2, 0.1, callback=stop_at(full.n_lbfgs + 1))
+    assert full.converged and full.n_iter > len(calls)
+    assert res.status == 2 and not res.converged and "stopped by the callback" in res.message
+    assert [n for n, _ in calls] == list(range(1, len(calls) + 1))
+    if solver != "quadratic":
+        assert np.diff(res.plan.indptr).max() <= 2
