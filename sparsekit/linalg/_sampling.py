@@ -12,7 +12,7 @@ from .._core.exceptions import ConvergenceWarning
 from .._core.random import check_random_state
 from .._core.result import Result
 from .._core.validation import Interval, Options, check_params
-from ._sketch import SKETCH_METHODS, RowSamplingSketch, SparseSignSketch, check_sketch_input
+from ._sketch import SKETCH_METHODS, RowSamplingSketch, SparseSignSketch, check_host_input
 
 __all__ = ["leverage_scores", "lewis_weights"]
 
@@ -189,16 +189,9 @@ def leverage_scores(A, *, method="exact", sketch_size=None, jl_dim=64, random_st
         _LEVERAGE_CONSTRAINTS,
         caller="leverage_scores",
     )
-    A, _, _ = check_sketch_input(A, "A", ndim=2)
-    A = _as_numpy_matrix(A, "leverage_scores")
+    A, _ = check_host_input(A, "A", caller="leverage_scores")
     compute = _leverage_function(A, method, sketch_size, jl_dim, check_random_state(random_state))
     return np.clip(compute(A), 0.0, 1.0)
-
-
-def _as_numpy_matrix(A, caller):
-    if not sparse.issparse(A) and not isinstance(A, np.ndarray):
-        raise TypeError(f"{caller} takes NumPy or SciPy sparse input; got {type(A).__name__}.")
-    return A
 
 
 def lewis_weights(
@@ -284,8 +277,7 @@ def lewis_weights(
         },
         caller="lewis_weights",
     )
-    A, _, _ = check_sketch_input(A, "A", ndim=2)
-    A = _as_numpy_matrix(A, "lewis_weights")
+    A, _ = check_host_input(A, "A", caller="lewis_weights")
     row_norms = np.sqrt(np.asarray(abs(A).power(2).sum(axis=1)).ravel() if sparse.issparse(A)
                         else np.einsum("ij,ij->i", A, A))
     active = row_norms > 0

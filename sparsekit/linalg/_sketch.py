@@ -86,6 +86,17 @@ def check_sketch_input(A, name="A", *, ndim=(1, 2)):
     return A, "dense", get_namespace(A)
 
 
+def check_host_input(A, name="A", *, caller, ndim=2):
+    """:func:`check_sketch_input` for functions that compute with NumPy/SciPy; return ``(A, kind)``.
+
+    CuPy and other array-API arrays are refused with a ``TypeError`` naming ``caller``.
+    """
+    A, kind, xp = check_sketch_input(A, name, ndim=ndim)
+    if xp is not np:
+        raise TypeError(f"{caller} takes NumPy or SciPy sparse input; got a {xp.__name__} array.")
+    return A, kind
+
+
 def _check_count(value, name):
     check_params({name: value}, {name: [_POSITIVE_INT]}, caller="sketch")
     return int(value)
