@@ -19,7 +19,7 @@ from scipy import sparse
 from .._core.backend import device_of, get_namespace, is_cupy_namespace, is_numpy_namespace, to_namespace
 from .._core.random import check_random_state
 from .._core.registry import Registry
-from .._core.validation import Interval, check_array, check_params
+from .._core.validation import Interval, check_array, check_params, check_probability_vector
 from ._sketch_kernels import (
     sparse_sign_csc,
     sparse_sign_csr,
@@ -761,15 +761,8 @@ def sampling_scales(k, probabilities, p):
 
 def check_weights(weights, m):
     """Sampling probabilities from non-negative ``weights`` of length ``m``."""
-    weights = np.asarray(check_array(weights, "weights", ndim=1), dtype=np.float64)
-    if weights.shape[0] != m:
-        raise ValueError(f"weights must have length {m} (one per row); got {weights.shape[0]}.")
-    if weights.min() < 0:
-        raise ValueError(f"weights must be non-negative; got min {weights.min():g}.")
-    total = weights.sum()
-    if not total > 0:
-        raise ValueError("weights must have a positive sum.")
-    return weights / total
+    weights = np.asarray(check_probability_vector(weights, "weights", size=m), dtype=np.float64)
+    return weights / weights.sum()
 
 
 # --------------------------------------------------------------------------- registry
