@@ -12,7 +12,7 @@ from .._core.exceptions import ConvergenceWarning
 from .._core.random import check_random_state
 from .._core.result import Result
 from .._core.validation import Interval, Options, check_params
-from ._sketch import SKETCH_METHODS, RowSamplingSketch, SparseSignSketch, check_host_input
+from ._sketch import SKETCH_METHODS, RowSamplingSketch, SparseSignSketch, check_host_input, row_norms_squared
 
 __all__ = ["leverage_scores", "lewis_weights"]
 
@@ -28,7 +28,7 @@ def _rank_tolerance(diagonal_or_singular, shape):
     return max(shape) * np.finfo(np.float64).eps * largest
 
 
-def _row_norms_squared(A, W):
+def _product_row_norms_squared(A, W):
     """``||(A @ W)[i]||²`` for every row, in row blocks so the workspace stays bounded."""
     m = A.shape[0]
     block = max(1, _ROW_BLOCK_ENTRIES // max(1, W.shape[1]))
@@ -72,7 +72,7 @@ def _exact_leverage(A):
     gram = (A.T @ A).toarray()
     eigenvalues, vectors = scipy.linalg.eigh(gram, check_finite=False)
     keep = eigenvalues > _rank_tolerance(eigenvalues, A.shape)
-    return _row_norms_squared(A, vectors[:, keep] / np.sqrt(eigenvalues[keep]))
+    return _product_row_norms_squared(A, vectors[:, keep] / np.sqrt(eigenvalues[keep]))
 
 
 class _ApproximateLeverage:
@@ -92,7 +92,7 @@ class _ApproximateLeverage:
         rank = W.shape[1]
         if self.projection is not None:
             W = W @ self.projection[: W.shape[1]]
-        scores = _row_norms_squared(A, W)
+        scores = _product_row_norms_squared(A, W)
         # (R⁻ᵀ R⁻¹ overestimates (AᵀA)⁻¹ on average, like an inverse Wishart matrix); the exact
         # scores sum to the rank, so rescaling to that sum removes the bias.
         total = scores.sum()
@@ -278,9 +278,7 @@ def lewis_weights(
         caller="lewis_weights",
     )
     A, _ = check_host_input(A, "A", caller="lewis_weights")
-    row_norms = np.sqrt(np.asarray(abs(A).power(2).sum(axis=1)).ravel() if sparse.issparse(A)
-                        else np.einsum("ij,ij->i", A, A))
-    active = row_norms > 0
+    active = row_norms_squared(A) > 0
     weights = np.zeros(A.shape[0])
     if not active.any():
         # The zero matrix has rank 0: every weight is 0, which is the fixed point.

@@ -97,6 +97,13 @@ def check_host_input(A, name="A", *, caller, ndim=2):
     return A, kind
 
 
+def row_norms_squared(A):
+    """Squared Euclidean norms of the rows of a dense 2-D array or SciPy sparse matrix."""
+    if sparse.issparse(A):
+        return np.asarray(A.multiply(A).sum(axis=1)).ravel()
+    return np.einsum("ij,ij->i", A, A)
+
+
 def _check_count(value, name):
     check_params({name: value}, {name: [_POSITIVE_INT]}, caller="sketch")
     return int(value)
