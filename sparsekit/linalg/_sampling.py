@@ -88,7 +88,9 @@ class _ApproximateLeverage:
         self.projection = None if jl_dim is None else rng.standard_normal((n, jl_dim)) / math.sqrt(jl_dim)
 
     def __call__(self, A):
-        W = _whitening_from_triangle(self.sketch.apply(A, dense_output=True))
+        # A was validated by the caller; the Lewis iteration calls this on a rescaled A every step
+        kind = A.format if sparse.issparse(A) else "dense"
+        W = _whitening_from_triangle(self.sketch.apply_validated(A, kind, np, dense_output=True))
         rank = W.shape[1]
         if self.projection is not None:
             W = W @ self.projection[: W.shape[1]]
@@ -278,6 +280,8 @@ def lewis_weights(
         caller="lewis_weights",
     )
     A, _ = check_host_input(A, "A", caller="lewis_weights")
+    if sparse.issparse(A):
+        A = A.tocsr()  # every iteration rescales the rows: convert once here, not in each product
     active = row_norms_squared(A) > 0
     weights = np.zeros(A.shape[0])
     if not active.any():
