@@ -126,19 +126,21 @@ def _block_kaczmarz(A, b, x, *, block_size=None, rtol, atol, maxiter, check_ever
     blocks = [nonzero_rows[i:i + block_size] for i in range(0, nonzero_rows.size, block_size)]
     weights = np.array([norms[rows].sum() for rows in blocks])
     probabilities = weights / weights.sum()
-    # pseudo-inverse of each block's Gram matrix A_τ A_τᵀ, computed once
-    gram_pinv = []
+    # each block's rows A_τ, right-hand side and Gram pseudo-inverse (A_τ A_τᵀ)⁺, extracted once:
+    # fancy-indexing A inside the loop would rebuild the block on every projection
+    block_rows, block_rhs, gram_pinv = [], [], []
     for rows in blocks:
         block = A[rows]
         gram = block @ block.T
         gram = gram.toarray() if sparse.issparse(gram) else gram
+        block_rows.append(block)
+        block_rhs.append(b[rows])
         gram_pinv.append(scipy.linalg.pinvh(gram, check_finite=False))
 
     def step(count):
         for index in rng.choice(len(blocks), size=count, p=probabilities):
-            rows = blocks[index]
-            block = A[rows]
-            np.add(x, block.T @ (gram_pinv[index] @ (b[rows] - block @ x)), out=x)
+            block = block_rows[index]
+            np.add(x, block.T @ (gram_pinv[index] @ (block_rhs[index] - block @ x)), out=x)
 
     return _run(
         "block-kaczmarz", A, b, x, step, len(blocks), rtol=rtol, atol=atol, maxiter=maxiter,
