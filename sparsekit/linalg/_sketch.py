@@ -883,6 +883,24 @@ def sketch(A, k, *, method="sparse-sign", random_state=None, dense_output=None, 
     leverage_scores : Scores for leverage-score sampling.
     lewis_weights : Scores for lp row sampling.
 
+    Notes
+    -----
+    The method builds a :class:`SketchOperator` for the ``m`` rows of ``A``
+    (the sampling methods also from scores of ``A``) and applies it once.
+    Every operator satisfies ``E[SᵀS] = I`` (row sampling with ``p != 2``:
+    ``E[||S A x||_p^p] = ||A x||_p^p``). With ``k`` a small multiple of
+    ``n`` the sparse sign sketch is an ε-subspace embedding at a cost of
+    ``O(s nnz(A))`` (Nelson and Nguyen), which is why it is the default;
+    Murray et al. survey the choices. Each operator class cites its own
+    construction.
+
+    References
+    ----------
+    .. [1] J. Nelson and H. L. Nguyen, "OSNAP: Faster numerical linear algebra
+       algorithms via sparser subspace embeddings", FOCS 2013.
+    .. [2] R. Murray et al., "Randomized numerical linear algebra: A
+       perspective on the field with an eye to software", arXiv:2302.11474.
+
     Examples
     --------
     >>> import numpy as np
