@@ -13,7 +13,7 @@ import numpy as np
 from scipy import sparse
 
 from .._core.validation import Interval, Options, check_params
-from ._sketch import check_sketch_input
+from ._sketch import check_host_input
 
 __all__ = ["CoordinatedSketch", "coordinated_sketch", "sketched_product"]
 
@@ -209,9 +209,7 @@ def coordinated_sketch(A, k, *, method="priority", random_state):
         caller="coordinated_sketch",
     )
     key = _seed_key(random_state)
-    A, kind, xp = check_sketch_input(A, "A")
-    if xp is not np:
-        raise TypeError(f"coordinated_sketch takes NumPy or SciPy sparse input; got a {xp.__name__} array.")
+    A, kind = check_host_input(A, "A", caller="coordinated_sketch", ndim=(1, 2))
     if kind != "dense":
         A = A.tocsr()
         row_of_entry = np.repeat(np.arange(A.shape[0]), np.diff(A.indptr))

@@ -12,7 +12,7 @@ from .._core.exceptions import ConvergenceWarning
 from .._core.random import check_random_state
 from .._core.result import Result
 from .._core.validation import Interval, Options, check_params
-from ._sketch import SKETCH_METHODS, RowSamplingSketch, SparseSignSketch, check_sketch_input
+from ._sketch import SKETCH_METHODS, RowSamplingSketch, SparseSignSketch, check_host_input, row_norms_squared
 
 __all__ = ["leverage_scores", "lewis_weights"]
 
@@ -28,7 +28,7 @@ def _rank_tolerance(diagonal_or_singular, shape):
     return max(shape) * np.finfo(np.float64).eps * largest
 
 
-def _row_norms_squared(A, W):
+def _product_row_norms_squared(A, W):
     """``||(A @ W)[i]||²`` for every row, in row blocks so the workspace stays bounded."""
     m = A.shape[0]
     block = max(1, _ROW_BLOCK_ENTRIES // max(1, W.shape[1]))
@@ -72,7 +72,7 @@ def _exact_leverage(A):
     gram = (A.T @ A).toarray()
     eigenvalues, vectors = scipy.linalg.eigh(gram, check_finite=False)
     keep = eigenvalues > _rank_tolerance(eigenvalues, A.shape)
-    return _row_norms_squared(A, vectors[:, keep] / np.sqrt(eigenvalues[keep]))
+    return _product_row_norms_squared(A, vectors[:, keep] / np.sqrt(eigenvalues[keep]))
 
 
 class _ApproximateLeverage:
@@ -88,11 +88,13 @@ class _ApproximateLeverage:
         self.projection = None if jl_dim is None else rng.standard_normal((n, jl_dim)) / math.sqrt(jl_dim)
 
     def __call__(self, A):
-        W = _whitening_from_triangle(self.sketch.apply(A, dense_output=True))
+        # A was validated by the caller; the Lewis iteration calls this on a rescaled A every step
+        kind = A.format if sparse.issparse(A) else "dense"
+        W = _whitening_from_triangle(self.sketch.apply_validated(A, kind, np, dense_output=True))
         rank = W.shape[1]
         if self.projection is not None:
             W = W @ self.projection[: W.shape[1]]
-        scores = _row_norms_squared(A, W)
+        scores = _product_row_norms_squared(A, W)
         # (R⁻ᵀ R⁻¹ overestimates (AᵀA)⁻¹ on average, like an inverse Wishart matrix); the exact
         # scores sum to the rank, so rescaling to that sum removes the bias.
         total = scores.sum()
@@ -189,16 +191,9 @@ def leverage_scores(A, *, method="exact", sketch_size=None, jl_dim=64, random_st
         _LEVERAGE_CONSTRAINTS,
         caller="leverage_scores",
     )
-    A, _, _ = check_sketch_input(A, "A", ndim=2)
-    A = _as_numpy_matrix(A, "leverage_scores")
+    A, _ = check_host_input(A, "A", caller="leverage_scores")
     compute = _leverage_function(A, method, sketch_size, jl_dim, check_random_state(random_state))
     return np.clip(compute(A), 0.0, 1.0)
-
-
-def _as_numpy_matrix(A, caller):
-    if not sparse.issparse(A) and not isinstance(A, np.ndarray):
-        raise TypeError(f"{caller} takes NumPy or SciPy sparse input; got {type(A).__name__}.")
-    return A
 
 
 def lewis_weights(
@@ -284,11 +279,10 @@ def lewis_weights(
         },
         caller="lewis_weights",
     )
-    A, _, _ = check_sketch_input(A, "A", ndim=2)
-    A = _as_numpy_matrix(A, "lewis_weights")
-    row_norms = np.sqrt(np.asarray(abs(A).power(2).sum(axis=1)).ravel() if sparse.issparse(A)
-                        else np.einsum("ij,ij->i", A, A))
-    active = row_norms > 0
+    A, _ = check_host_input(A, "A", caller="lewis_weights")
+    if sparse.issparse(A):
+        A = A.tocsr()  # every iteration rescales the rows: convert once here, not in each product
+    active = row_norms_squared(A) > 0
     weights = np.zeros(A.shape[0])
     if not active.any():
         # The zero matrix has rank 0: every weight is 0, which is the fixed point.

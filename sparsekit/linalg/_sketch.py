@@ -19,7 +19,7 @@ from scipy import sparse
 from .._core.backend import device_of, get_namespace, is_cupy_namespace, is_numpy_namespace, to_namespace
 from .._core.random import check_random_state
 from .._core.registry import Registry
-from .._core.validation import Interval, check_array, check_params
+from .._core.validation import Interval, check_array, check_params, check_probability_vector
 from ._sketch_kernels import (
     sparse_sign_csc,
     sparse_sign_csr,
@@ -84,6 +84,24 @@ def check_sketch_input(A, name="A", *, ndim=(1, 2)):
         return A, A.format, np
     A = check_array(A, name, ndim=ndim)
     return A, "dense", get_namespace(A)
+
+
+def check_host_input(A, name="A", *, caller, ndim=2):
+    """:func:`check_sketch_input` for functions that compute with NumPy/SciPy; return ``(A, kind)``.
+
+    CuPy and other array-API arrays are refused with a ``TypeError`` naming ``caller``.
+    """
+    A, kind, xp = check_sketch_input(A, name, ndim=ndim)
+    if xp is not np:
+        raise TypeError(f"{caller} takes NumPy or SciPy sparse input; got a {xp.__name__} array.")
+    return A, kind
+
+
+def row_norms_squared(A):
+    """Squared Euclidean norms of the rows of a dense 2-D array or SciPy sparse matrix."""
+    if sparse.issparse(A):
+        return np.asarray(A.multiply(A).sum(axis=1)).ravel()
+    return np.einsum("ij,ij->i", A, A)
 
 
 def _check_count(value, name):
@@ -750,15 +768,8 @@ def sampling_scales(k, probabilities, p):
 
 def check_weights(weights, m):
     """Sampling probabilities from non-negative ``weights`` of length ``m``."""
-    weights = np.asarray(check_array(weights, "weights", ndim=1), dtype=np.float64)
-    if weights.shape[0] != m:
-        raise ValueError(f"weights must have length {m} (one per row); got {weights.shape[0]}.")
-    if weights.min() < 0:
-        raise ValueError(f"weights must be non-negative; got min {weights.min():g}.")
-    total = weights.sum()
-    if not total > 0:
-        raise ValueError("weights must have a positive sum.")
-    return weights / total
+    weights = np.asarray(check_probability_vector(weights, "weights", size=m), dtype=np.float64)
+    return weights / weights.sum()
 
 
 # --------------------------------------------------------------------------- registry
@@ -871,6 +882,24 @@ def sketch(A, k, *, method="sparse-sign", random_state=None, dense_output=None, 
     sketch_lstsq : Least squares preconditioned by a sketch.
     leverage_scores : Scores for leverage-score sampling.
     lewis_weights : Scores for lp row sampling.
+
+    Notes
+    -----
+    The method builds a :class:`SketchOperator` for the ``m`` rows of ``A``
+    (the sampling methods also from scores of ``A``) and applies it once.
+    Every operator satisfies ``E[SᵀS] = I`` (row sampling with ``p != 2``:
+    ``E[||S A x||_p^p] = ||A x||_p^p``). With ``k`` a small multiple of
+    ``n`` the sparse sign sketch is an ε-subspace embedding at a cost of
+    ``O(s nnz(A))`` (Nelson and Nguyen), which is why it is the default;
+    Murray et al. survey the choices. Each operator class cites its own
+    construction.
+
+    References
+    ----------
+    .. [1] J. Nelson and H. L. Nguyen, "OSNAP: Faster numerical linear algebra
+       algorithms via sparser subspace embeddings", FOCS 2013.
+    .. [2] R. Murray et al., "Randomized numerical linear algebra: A
+       perspective on the field with an eye to software", arXiv:2302.11474.
 
     Examples
     --------

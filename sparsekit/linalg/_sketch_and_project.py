@@ -33,17 +33,12 @@ from .._core.validation import (
     check_square,
     check_vector,
 )
+from ._sketch import row_norms_squared
 from ._sketch_and_project_kernels import gauss_seidel_csr, gauss_seidel_dense, kaczmarz_csr, kaczmarz_dense
 
 __all__ = ["SKETCH_AND_PROJECT_METHODS", "sketch_and_project"]
 
 SKETCH_AND_PROJECT_METHODS = Registry("sketch_and_project")
-
-
-def _row_norms_squared(A):
-    if sparse.issparse(A):
-        return np.asarray(A.multiply(A).sum(axis=1)).ravel()
-    return np.einsum("ij,ij->i", A, A)
 
 
 def _run(name, A, b, x, step, sweep, *, rtol, atol, maxiter, check_every, callback, verbose):
@@ -106,7 +101,7 @@ def _row_action(name, A, b, x, probabilities, scaling, csr_kernel, dense_kernel,
 @SKETCH_AND_PROJECT_METHODS.register("kaczmarz")
 def _kaczmarz(A, b, x, *, rtol, atol, maxiter, check_every, random_state, callback, verbose):
     """Randomized Kaczmarz: project onto one equation, drawn with probability ∝ its squared norm."""
-    norms = _row_norms_squared(A)
+    norms = row_norms_squared(A)
     inverse_norms = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
     return _row_action(
         "kaczmarz", A, b, x, norms / norms.sum(), inverse_norms, kaczmarz_csr, kaczmarz_dense,
@@ -123,7 +118,7 @@ def _block_kaczmarz(A, b, x, *, block_size=None, rtol, atol, maxiter, check_ever
     """Randomized block Kaczmarz: project onto a block of equations of a random row partition."""
     m, n = A.shape
     rng = check_random_state(random_state)
-    norms = _row_norms_squared(A)
+    norms = row_norms_squared(A)
     if block_size is None:
         block_size = min(256, max(1, min(m, n) // 2))
     block_size = min(block_size, m)
@@ -131,19 +126,21 @@ def _block_kaczmarz(A, b, x, *, block_size=None, rtol, atol, maxiter, check_ever
     blocks = [nonzero_rows[i:i + block_size] for i in range(0, nonzero_rows.size, block_size)]
     weights = np.array([norms[rows].sum() for rows in blocks])
     probabilities = weights / weights.sum()
-    # pseudo-inverse of each block's Gram matrix A_τ A_τᵀ, computed once
-    gram_pinv = []
+    # each block's rows A_τ, right-hand side and Gram pseudo-inverse (A_τ A_τᵀ)⁺, extracted once:
+    # fancy-indexing A inside the loop would rebuild the block on every projection
+    block_rows, block_rhs, gram_pinv = [], [], []
     for rows in blocks:
         block = A[rows]
         gram = block @ block.T
         gram = gram.toarray() if sparse.issparse(gram) else gram
+        block_rows.append(block)
+        block_rhs.append(b[rows])
         gram_pinv.append(scipy.linalg.pinvh(gram, check_finite=False))
 
     def step(count):
         for index in rng.choice(len(blocks), size=count, p=probabilities):
-            rows = blocks[index]
-            block = A[rows]
-            np.add(x, block.T @ (gram_pinv[index] @ (b[rows] - block @ x)), out=x)
+            block = block_rows[index]
+            np.add(x, block.T @ (gram_pinv[index] @ (block_rhs[index] - block @ x)), out=x)
 
     return _run(
         "block-kaczmarz", A, b, x, step, len(blocks), rtol=rtol, atol=atol, maxiter=maxiter,

@@ -12,7 +12,7 @@ from .._core.progress import IterationMonitor
 from .._core.random import check_random_state
 from .._core.result import Result
 from .._core.validation import Interval, Options, check_callable, check_params, check_vector
-from ._sketch import SKETCH_METHODS, check_sketch_input, is_dask_array
+from ._sketch import SKETCH_METHODS, check_host_input, is_dask_array
 from ._sketch_lstsq_kernels import csr_fused_normal
 
 __all__ = ["sketch_lstsq"]
@@ -538,9 +538,7 @@ def sketch_lstsq(
 
 def _prepare_in_memory(A, b, *, sketch, oversampling, alpha, random_state, sketch_options):
     """Validate NumPy / SciPy input, sketch ``A`` and ``b`` with one operator; see :func:`sketch_lstsq`."""
-    A, kind, xp = check_sketch_input(A, "A", ndim=2)
-    if xp is not np:
-        raise TypeError(f"sketch_lstsq takes NumPy, SciPy sparse or dask input; got a {xp.__name__} array.")
+    A, kind = check_host_input(A, "A", caller="sketch_lstsq")
     m, n = A.shape
     check_shape_for_lstsq(m, n, alpha)
     b = np.asarray(check_vector(b, "b", size=m), dtype=np.float64)

@@ -211,3 +211,22 @@ def test_methods_without_a_generic_path_refuse_other_namespaces(rng):
     strict = pytest.importorskip("array_api_strict")
     with pytest.raises(ValueError, match="does not support array-api input"):
         sketch(strict.asarray(rng.standard_normal((20, 2))), 4, method="countsketch")
+
+
+def test_host_only_functions_refuse_other_namespaces(rng):
+    """Functions that compute with NumPy/SciPy name themselves when given another array library."""
+    strict = pytest.importorskip("array_api_strict")
+    from sparsekit.learn.linear_model import sketched_ridge_gcv
+    from sparsekit.linalg import coordinated_sketch, leverage_scores, lewis_weights, sketch_lstsq
+
+    A = strict.asarray(rng.standard_normal((40, 3)))
+    b = rng.standard_normal(40)
+    for call, caller in [
+        (lambda: sketch_lstsq(A, b), "sketch_lstsq"),
+        (lambda: leverage_scores(A), "leverage_scores"),
+        (lambda: lewis_weights(A), "lewis_weights"),
+        (lambda: coordinated_sketch(A, 5, random_state=0), "coordinated_sketch"),
+        (lambda: sketched_ridge_gcv(A, b), "sketched_ridge_gcv"),
+    ]:
+        with pytest.raises(TypeError, match=f"{caller} takes NumPy or SciPy sparse input"):
+            call()

@@ -18,7 +18,7 @@ from ..._core.validation import (
     check_vector,
 )
 from ...linalg import SKETCH_METHODS
-from ...linalg._sketch import check_sketch_input
+from ...linalg._sketch import check_host_input
 
 __all__ = ["SketchedRidgeEnsemble", "sketched_ridge_gcv"]
 
@@ -152,9 +152,7 @@ def sketched_ridge_gcv(
         _SOLVER_CONSTRAINTS,
         caller="sketched_ridge_gcv",
     )
-    X, kind, xp = check_sketch_input(X, "X", ndim=2)
-    if xp is not np:
-        raise TypeError(f"sketched_ridge_gcv takes NumPy or SciPy sparse input; got a {xp.__name__} array.")
+    X, kind = check_host_input(X, "X", caller="sketched_ridge_gcv")
     n, p = X.shape
     y = np.asarray(check_vector(y, "y", size=n), dtype=np.float64)
     alphas = np.asarray(check_array(alphas, "alphas", ndim=1), dtype=np.float64)
