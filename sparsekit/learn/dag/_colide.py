@@ -17,7 +17,7 @@ import numpy as np
 from ..._core.exceptions import ConvergenceWarning
 from ..._core.progress import IterationMonitor
 from ..._core.result import Result
-from ..._core.validation import Interval, Options, check_callable, validate_params
+from ..._core.validation import Interval, Options, validate_params
 from . import _colide_kernels as kernels
 from ._graph import remove_cycles
 from ._linear_sem import closed_form_scale, prepare_data, profiled_score, residual_variances
@@ -127,7 +127,6 @@ def _stage(cov, W_start, mu, alpha, s, lr, n_inner, scale_mode, variant, opts, s
 def _path_following(X, variant, *, alpha, w_threshold, s_schedule, mu_init, mu_factor, warm_iter, max_iter,
                     lr, beta_1, beta_2, tol, checkpoint, verbose, progress, callback, name):
     """The shared driver of :func:`colide` and :func:`dagma_linear`."""
-    check_callable(callback, "callback")
     schedule = _check_s_schedule(s_schedule)
     mean, cov_full, constant = prepare_data(X)
     d_full = cov_full.shape[0]

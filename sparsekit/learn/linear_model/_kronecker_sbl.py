@@ -27,7 +27,6 @@ from ..._core.validation import (
     Options,
     ParamsValidationMixin,
     check_array,
-    check_callable,
     check_vector,
     validate_params,
 )
@@ -397,7 +396,6 @@ def kronecker_sbl(factors, y, *, update="svd", max_iter=500, tol=1e-4, prune_thr
         raise ValueError(
             f"y must have prod(rows) = {math.prod(rows)} entries for factors with rows {rows}; got {y.size}."
         )
-    check_callable(callback, "callback")
     prune = _DEFAULT_PRUNE[update] if prune_threshold is None else prune_threshold
     Y = y.reshape(rows)
     scales = [np.sqrt(np.sum(A**2, axis=0)) for A in factors]

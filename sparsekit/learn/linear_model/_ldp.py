@@ -36,7 +36,6 @@ from ..._core.validation import (
     Options,
     ParamsValidationMixin,
     check_array,
-    check_callable,
     check_vector,
     validate_params,
 )
@@ -614,7 +613,6 @@ def ldp_iht(X, y, epsilon, *, k, delta=1e-5, mechanism="gaussian", n_rounds=None
     ((4.0, 1e-05), [0, 1])
     """
     X, y, _ = _check_private_data(X, y, None)
-    check_callable(callback, "callback")
     n_users, d = X.shape
     k = min(k, d)
     rounds = n_rounds if n_rounds is not None else max(1, math.ceil(math.log(n_users)))

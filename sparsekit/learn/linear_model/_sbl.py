@@ -28,7 +28,6 @@ from ..._core.validation import (
     Options,
     ParamsValidationMixin,
     check_array,
-    check_callable,
     validate_params,
 )
 
@@ -326,7 +325,6 @@ def _evidence_sbl(name, A, Y, *, update, max_iter, tol, prune_threshold, noise_v
                   callback, verbose, progress):
     """EM (``update="em"``) or MacKay (``update="mackay"``) evidence maximisation."""
     A, Y, single_target = _check_design_and_targets(A, Y)
-    check_callable(callback, "callback")
     n_samples, n_features = A.shape
     n_targets = Y.shape[1]
     normalised = _Normalised(A)
@@ -655,7 +653,6 @@ def ggamp_sbl(A, y, *, max_iter=1000, tol=1e-5, damping="auto", max_inner=50, in
     """
     name = "ggamp_sbl"
     A, Y, single_target = _check_design_and_targets(A, y)
-    check_callable(callback, "callback")
     n_samples, n_features = A.shape
     n_targets = Y.shape[1]
     normalised = _Normalised(A)
