@@ -966,8 +966,7 @@ class SparseBayesianRegression(ParamsValidationMixin, RegressorMixin, BaseEstima
             The fitted estimator.
         """
         self._validate_params()
-        X, y = validate_data(self, X, y, multi_output=True, y_numeric=True, dtype=[np.float64, np.float32])
-        X, y = X.astype(np.float64, copy=False), y.astype(np.float64, copy=False)
+        X, y = validate_data(self, X, y, multi_output=True, y_numeric=True, dtype=np.float64)
         if self.fit_intercept:
             X_offset, y_offset = X.mean(axis=0), y.mean(axis=0)
             X, y = X - X_offset, y - y_offset
@@ -1009,7 +1008,7 @@ class SparseBayesianRegression(ParamsValidationMixin, RegressorMixin, BaseEstima
             share ``gamma`` and the noise variance); only with ``return_std``.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32]).astype(np.float64, copy=False)
+        X = validate_data(self, X, reset=False, dtype=np.float64)
         y_mean = X @ self.coef_.T + self.intercept_
         if not return_std:
             return y_mean
