@@ -11,6 +11,7 @@ from sparsekit.learn.linear_model import (
     SparseBayesianRegression,
     gamp_damping,
     ggamp_sbl,
+    kronecker_sbl,
     posterior,
     sbl_em,
     sbl_mackay,
@@ -132,6 +133,16 @@ def test_max_iter_warns_and_callback_stops():
     seen = []
     res = sbl_mackay(A, y, callback=lambda x: seen.append(x.copy()) or len(seen) == 2)
     assert res.status == 2 and res.n_iter == 2 and seen[0].shape == (100,)
+
+
+@pytest.mark.parametrize("solver", ["em", "mackay", "gamp", "kronecker"])
+def test_convergence_warning_points_at_the_callers_line(solver):
+    A, y, _, _ = make_sparse_regression(60, 100, 4, random_state=6)
+    solve = (lambda: kronecker_sbl([A], y, max_iter=1)) if solver == "kronecker" else (
+        lambda: SOLVERS[solver](A, y, max_iter=1))
+    with pytest.warns(ConvergenceWarning) as record:
+        solve()
+    assert {w.filename for w in record} == {__file__}
 
 
 def test_covariance_option_and_units(rng):

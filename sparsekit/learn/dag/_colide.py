@@ -17,7 +17,7 @@ import numpy as np
 from ..._core.exceptions import ConvergenceWarning
 from ..._core.progress import IterationMonitor
 from ..._core.result import Result
-from ..._core.validation import Interval, Options, check_callable, validate_params
+from ..._core.validation import Interval, Options, validate_params
 from . import _colide_kernels as kernels
 from ._graph import remove_cycles
 from ._linear_sem import closed_form_scale, prepare_data, profiled_score, residual_variances
@@ -70,8 +70,7 @@ def _barrier_value(W, s):
     return -logdet + d * math.log(s) if sign > 0 else math.inf
 
 
-def _stage(cov, W_start, mu, alpha, s, lr, n_inner, scale_mode, variant, opts, sigma_floor, monitor, stage,
-           state):
+def _stage(cov, W_start, mu, alpha, s, lr, n_inner, variant, opts, sigma_floor, monitor, stage, state):
     """Run one stage from ``W_start`` (restarting it with larger s when its start leaves the domain).
 
     Returns ``(W, record)``; ``record['outcome']`` is "converged", "max_iter",
@@ -88,7 +87,7 @@ def _stage(cov, W_start, mu, alpha, s, lr, n_inner, scale_mode, variant, opts, s
         while done < n_inner:
             code, ran, lr_now = kernels.adam_chunk(
                 cov, W, sigma, adam_m, adam_v, step, mu, alpha, s, lr_now, opts["beta_1"], opts["beta_2"],
-                scale_mode, sigma_floor, done + 1, min(opts["checkpoint"], n_inner - done), s > 0.9,
+                _SCALE_MODE[variant], sigma_floor, done + 1, min(opts["checkpoint"], n_inner - done), s > 0.9,
             )
             done += ran
             state["n_iter"] += ran
@@ -127,7 +126,6 @@ def _stage(cov, W_start, mu, alpha, s, lr, n_inner, scale_mode, variant, opts, s
 def _path_following(X, variant, *, alpha, w_threshold, s_schedule, mu_init, mu_factor, warm_iter, max_iter,
                     lr, beta_1, beta_2, tol, checkpoint, verbose, progress, callback, name):
     """The shared driver of :func:`colide` and :func:`dagma_linear`."""
-    check_callable(callback, "callback")
     schedule = _check_s_schedule(s_schedule)
     mean, cov_full, constant = prepare_data(X)
     d_full = cov_full.shape[0]
@@ -147,8 +145,8 @@ def _path_following(X, variant, *, alpha, w_threshold, s_schedule, mu_init, mu_f
     with IterationMonitor(name, total=total_checks, verbose=verbose, progress=progress,
                           callback=callback) as monitor:
         for t in range(n_stages if d > 1 else 0):
-            W, record = _stage(cov, W, mu, float(alpha), schedule[t], float(lr), inner[t],
-                               _SCALE_MODE[variant], variant, opts, sigma_floor, monitor, t, state)
+            W, record = _stage(cov, W, mu, float(alpha), schedule[t], float(lr), inner[t], variant, opts,
+                               sigma_floor, monitor, t, state)
             record["mu"] = mu
             stages.append(record)
             if record["outcome"] in ("callback", "no_domain"):

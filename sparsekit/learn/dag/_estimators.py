@@ -26,11 +26,17 @@ class _LinearSEMMixin:
 
     The SEM is ``adjacency_`` for the continuous learners; TopoSwap's is its
     unthresholded regressions ``weights_``, the model its search scores.
+    ``score`` uses the estimator's ``_score_variant`` and ``_score_alpha``
+    (its ``alpha`` unless a subclass sets another).
     """
 
     @property
     def _sem_weights(self):
         return self.adjacency_
+
+    @property
+    def _score_alpha(self):
+        return self.alpha
 
     def _check_X(self, X, *, reset):
         return validate_data(self, X, reset=reset, ensure_min_samples=2 if reset else 1,
@@ -88,6 +94,13 @@ class _LinearSEMMixin:
         self.n_iter_ = result.n_iter
         self.converged_ = result.converged
         self.score_ = result.score
+
+    def _fit_solver(self, solver, X):
+        """The body of ``fit`` for a solver taking exactly the estimator's parameters; returns its Result."""
+        self._validate_params()
+        result = solver(self._check_X(X, reset=True), **self.get_params())
+        self._store(result)
+        return result
 
 
 class CoLiDE(_LinearSEMMixin, ParamsValidationMixin, BaseEstimator):
@@ -203,10 +216,6 @@ class CoLiDE(_LinearSEMMixin, ParamsValidationMixin, BaseEstimator):
     def _score_variant(self):
         return self.variant
 
-    @property
-    def _score_alpha(self):
-        return self.alpha
-
     def fit(self, X, y=None):
         """Learn the DAG and the noise scale from ``X``.
 
@@ -222,11 +231,7 @@ class CoLiDE(_LinearSEMMixin, ParamsValidationMixin, BaseEstimator):
         CoLiDE
             The fitted estimator (``self``).
         """
-        self._validate_params()
-        X = self._check_X(X, reset=True)
-        result = colide(X, **self.get_params())
-        self._store(result)
-        self.noise_scale_ = result.noise_scale
+        self.noise_scale_ = self._fit_solver(colide, X).noise_scale
         return self
 
 
@@ -324,10 +329,6 @@ class DAGMALinear(_LinearSEMMixin, ParamsValidationMixin, BaseEstimator):
         self.checkpoint = checkpoint
         self.verbose = verbose
 
-    @property
-    def _score_alpha(self):
-        return self.alpha
-
     def fit(self, X, y=None):
         """Learn the DAG from ``X``.
 
@@ -343,9 +344,7 @@ class DAGMALinear(_LinearSEMMixin, ParamsValidationMixin, BaseEstimator):
         DAGMALinear
             The fitted estimator (``self``).
         """
-        self._validate_params()
-        X = self._check_X(X, reset=True)
-        self._store(dagma_linear(X, **self.get_params()))
+        self._fit_solver(dagma_linear, X)
         return self
 
 

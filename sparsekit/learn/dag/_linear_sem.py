@@ -5,9 +5,11 @@ Every score is a function of the per-node residual variances
 the covariance of the centred data, so ``r_j = ||x_j - X w_j||^2 / n``.
 """
 
+from numbers import Real
+
 import numpy as np
 
-from ..._core.validation import check_array
+from ..._core.validation import Interval, Options, check_array, validate_params
 from ._graph import check_adjacency
 
 __all__ = ["sem_score"]
@@ -56,6 +58,7 @@ def profiled_score(residual_var, W, variant, alpha):
     return float(value + alpha * np.abs(W).sum())
 
 
+@validate_params({"variant": [Options(VARIANTS)], "alpha": [Interval(Real, 0, None, closed="left")]})
 def sem_score(X, adjacency, *, variant="ls", alpha=0.0):
     """Score of a weighted DAG as a linear SEM of the data ``X`` (lower is better).
 
@@ -88,8 +91,10 @@ def sem_score(X, adjacency, *, variant="ls", alpha=0.0):
     Raises
     ------
     ValueError
-        If ``X`` is not a finite 2-D array with at least 2 rows, ``adjacency``
-        is not ``d x d``, or ``variant`` is unknown.
+        If ``X`` is not a finite 2-D array with at least 2 rows, or
+        ``adjacency`` is not ``d x d``.
+    InvalidParameterError
+        If ``variant`` is unknown or ``alpha`` is negative or infinite.
 
     Examples
     --------
@@ -100,8 +105,6 @@ def sem_score(X, adjacency, *, variant="ls", alpha=0.0):
     >>> sem_score(X, W) < sem_score(X, np.zeros_like(W))
     True
     """
-    if variant not in VARIANTS:
-        raise ValueError(f"variant must be one of {VARIANTS}; got {variant!r}.")
     _, cov, _ = prepare_data(X)
     W = check_adjacency(adjacency, "adjacency", n_nodes=cov.shape[0])
     return profiled_score(residual_variances(cov, W), W, variant, float(alpha))

@@ -10,7 +10,7 @@ from ..._core.exceptions import ConvergenceWarning
 from ..._core.progress import IterationMonitor
 from ..._core.random import check_random_state
 from ..._core.result import Result
-from ..._core.validation import Interval, check_callable, validate_params
+from ..._core.validation import Interval, validate_params
 from . import _topo_kernels as kernels
 from ._linear_sem import prepare_data
 
@@ -223,7 +223,6 @@ def topo_swap(X, order=None, *, w_threshold=0.3, size_small=None, size_large=Non
     >>> metrics.structural_hamming_distance(W, result.adjacency)
     0
     """
-    check_callable(callback, "callback")
     mean, cov, _ = prepare_data(X)
     d = cov.shape[0]
     order = check_random_state(random_state).permutation(d) if order is None else _check_order(order, d)

@@ -11,7 +11,6 @@ Vectors are the C-order (last index fastest) flattening of tensors of shape
 """
 
 import math
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -19,7 +18,6 @@ from scipy import linalg
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ..._core.exceptions import ConvergenceWarning
 from ..._core.progress import IterationMonitor
 from ..._core.result import Result
 from ..._core.validation import (
@@ -27,11 +25,20 @@ from ..._core.validation import (
     Options,
     ParamsValidationMixin,
     check_array,
-    check_callable,
     check_vector,
     validate_params,
 )
-from ._sbl import _POSTERIOR_ATTRIBUTES, FULL_COVARIANCE_LIMIT, _predictive_std, _store_result
+from ._sbl import (
+    _POSTERIOR_ATTRIBUTES,
+    _em_noise_update,
+    _History,
+    _initial_hyperparameters,
+    _noise_floor,
+    _predictive_std,
+    _status,
+    _store_result,
+    _wants_full,
+)
 
 __all__ = ["KroneckerSBL", "kronecker_sbl", "kronecker_matvec", "nearest_kronecker_factors"]
 
@@ -397,24 +404,23 @@ def kronecker_sbl(factors, y, *, update="svd", max_iter=500, tol=1e-4, prune_thr
         raise ValueError(
             f"y must have prod(rows) = {math.prod(rows)} entries for factors with rows {rows}; got {y.size}."
         )
-    check_callable(callback, "callback")
     prune = _DEFAULT_PRUNE[update] if prune_threshold is None else prune_threshold
     Y = y.reshape(rows)
     scales = [np.sqrt(np.sum(A**2, axis=0)) for A in factors]
     active = [np.flatnonzero(s > 0) for s in scales]
     normalised = [A[:, a] / s[a] for A, s, a in zip(factors, scales, active)]
-    energy = float(np.sum(y**2))
-    learn_noise = noise_variance is None
-    floor = 1e-12 * energy / y.size + np.finfo(np.float64).tiny
-    noise = max(0.1 * energy / y.size if learn_noise else float(noise_variance), floor)
     n_total = math.prod(a.size for a in active)
+    gamma0, noise0 = _initial_hyperparameters(y[:, None], n_total)
+    learn_noise = noise_variance is None
+    floor = _noise_floor(y)
+    noise = max(noise0 if learn_noise else float(noise_variance), floor)
+    # the prior's scale lives in the last factor (as _am_update keeps it)
     gammas = [np.ones(a.size) for a in active]
-    if n_total:
-        gammas[-1] = gammas[-1] * 0.9 * energy / n_total
-    history = {"relative_change": [], "noise_variance_history": [], "n_active_history": []}
+    gammas[-1] = gammas[-1] * gamma0
+    history = _History()
     converged = stopped = False
     n_iter = 0
-    if energy == 0.0 or n_total == 0:
+    if gamma0 == 0.0 or n_total == 0:
         active = [a[:0] for a in active]
         normalised = [A[:, :0] for A in normalised]
         gammas = [g[:0] for g in gammas]
@@ -425,7 +431,7 @@ def kronecker_sbl(factors, y, *, update="svd", max_iter=500, tol=1e-4, prune_thr
             state = _KroneckerPosterior(normalised, gammas, noise, Y)
             second_moment = state.mean**2 + state.variance
             if learn_noise:
-                noise = max((state.residual_energy(Y) + noise * state.n_well_determined) / y.size, floor)
+                noise = _em_noise_update(state.residual_energy(Y), noise, state.n_well_determined, y.size, floor)
             if update == "am":
                 new = _am_update(second_moment, gammas, max_iter=am_max_iter, tol=am_tol)
             else:
@@ -437,24 +443,17 @@ def kronecker_sbl(factors, y, *, update="svd", max_iter=500, tol=1e-4, prune_thr
             normalised = [A[:, k] for A, k in zip(normalised, keeps)]
             gammas = [g[k] for g, k in zip(new, keeps)]
             n_active = math.prod(a.size for a in active)
-            history["relative_change"].append(change)
-            history["noise_variance_history"].append(float(noise))
-            history["n_active_history"].append(n_active)
+            history.append(change, noise, n_active)
             stopped = monitor.update(*args, relative_change=change, n_active=n_active)
             if change <= tol or n_active == 0:
                 converged = True
             elif stopped:
                 break
-        if stopped:
-            status, message = 2, "stopped by the callback"
-        elif converged:
-            status, message = 0, f"converged: relative change of gamma below tol after {n_iter} iterations"
-        else:
-            status, message = 1, f"did not converge in max_iter={max_iter} iterations"
-            warnings.warn(f"{name}: {message}; increase max_iter or tol.", ConvergenceWarning, stacklevel=2)
+        status, message = _status(name, converged, stopped, n_iter, max_iter, criterion="relative change of gamma")
         monitor.close(message)
     return _kronecker_result(normalised, gammas, noise, Y, scales, active, columns, covariance,
-                             Result(converged=converged, status=status, message=message, n_iter=n_iter, **history))
+                             Result(converged=converged, status=status, message=message, n_iter=n_iter,
+                                    **history.record))
 
 
 def _unscale(active, scales):
@@ -472,7 +471,7 @@ def _scatter(values, active, scales, columns):
 def _kronecker_result(normalised, gammas, noise, Y, scales, active, columns, covariance, result):
     """Final E-step at the final hyperparameters, in the caller's units."""
     n_active = math.prod(a.size for a in active)
-    want_full = covariance == "full" or (covariance == "auto" and n_active <= FULL_COVARIANCE_LIMIT)
+    want_full = _wants_full(covariance, n_active)
     sigma = np.zeros((n_active, n_active)) if want_full else np.zeros(n_active)
     mean = np.zeros([a.size for a in active])
     if n_active:

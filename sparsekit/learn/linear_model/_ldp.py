@@ -36,7 +36,6 @@ from ..._core.validation import (
     Options,
     ParamsValidationMixin,
     check_array,
-    check_callable,
     check_vector,
     validate_params,
 )
@@ -243,6 +242,25 @@ def _clip(values, level):
     return np.clip(values, -level, level)
 
 
+def _hard_threshold(w, k):
+    out = np.zeros_like(w)
+    top = np.argsort(-np.abs(w), kind="stable")[:k]
+    out[top] = w[top]
+    return out
+
+
+def _draws_per_user(simulate, n_users, entries_per_user):
+    """Whether to draw each user's noise; ``"auto"`` does while that takes at most ``PER_USER_DRAW_LIMIT`` draws."""
+    if simulate == "auto":
+        return n_users * entries_per_user <= PER_USER_DRAW_LIMIT
+    return simulate == "per-user"
+
+
+def _mechanism_delta(mechanism, delta):
+    """The ``delta`` a release costs: the Gaussian mechanism's, 0 for Laplace (pure epsilon-LDP)."""
+    return delta if mechanism == "gaussian" else 0.0
+
+
 class _NonInteractiveServer:
     """What the NLDP server accumulates: sums of the users' noisy releases, and the ledger."""
 
@@ -256,9 +274,10 @@ class _NonInteractiveServer:
         self.n_users = 0
         self.sum_xx = np.zeros(len(self.upper[0]))
         self.sum_xy = np.zeros(d)
-        self.accountant = LDPAccountant(epsilon, delta if mechanism == "gaussian" else 0.0)
+        delta = _mechanism_delta(mechanism, delta)
+        self.accountant = LDPAccountant(epsilon, delta)
         share = 1.0 if public_covariance is not None else 0.5
-        self.release_cost = (share * epsilon, share * delta if mechanism == "gaussian" else 0.0)
+        self.release_cost = (share * epsilon, share * delta)
         # sup over two users of ||release(x) - release(x')|| with |x_j| <= clip_X, |y| <= clip_y
         self.xy_mechanism = _Mechanism(mechanism, 2.0 * math.sqrt(d) * clip_X * clip_y, 2.0 * d * clip_X * clip_y,
                                        *self.release_cost)
@@ -270,10 +289,8 @@ class _NonInteractiveServer:
         self.clip_X, self.clip_y = clip_X, clip_y
 
     def per_user(self, n_new):
-        if self.simulate != "auto":
-            return self.simulate == "per-user"
         entries = self.n_features + (0 if self.xx_mechanism is None else len(self.upper[0]))
-        return n_new * entries <= PER_USER_DRAW_LIMIT
+        return _draws_per_user(self.simulate, n_new, entries)
 
     def receive(self, X, y):
         """The users of ``(X, y)`` clip, privatise and send; the server adds up the messages."""
@@ -315,11 +332,9 @@ class _NonInteractiveServer:
         values = np.maximum(values, floor)
         inverse = (vectors / values) @ vectors.T
         raw = inverse @ rho
+        conditioned = (vectors * values) @ vectors.T
         if k is not None:
-            coef = np.zeros_like(raw)
-            top = np.argsort(-np.abs(raw), kind="stable")[:k]
-            coef[top] = raw[top]
-            return coef, raw, (vectors * values) @ vectors.T, 0.0
+            return _hard_threshold(raw, k), raw, conditioned, 0.0
         if threshold == "auto":
             spread = self.xy_mechanism.std**2
             if self.xx_mechanism is not None:
@@ -329,7 +344,7 @@ class _NonInteractiveServer:
         else:
             level = np.full(raw.size, float(threshold))
         coef = np.sign(raw) * np.maximum(np.abs(raw) - level, 0.0)
-        return coef, raw, (vectors * values) @ vectors.T, level
+        return coef, raw, conditioned, level
 
 
 _LDP_CONSTRAINTS = {
@@ -516,13 +531,6 @@ def _nldp_result(server, threshold, k):
 
 
 # --------------------------------------------------------------------------- interactive protocol
-def _hard_threshold(w, k):
-    out = np.zeros_like(w)
-    top = np.argsort(-np.abs(w), kind="stable")[:k]
-    out[top] = w[top]
-    return out
-
-
 @validate_params(
     {
         **_LDP_CONSTRAINTS,
@@ -614,7 +622,6 @@ def ldp_iht(X, y, epsilon, *, k, delta=1e-5, mechanism="gaussian", n_rounds=None
     ((4.0, 1e-05), [0, 1])
     """
     X, y, _ = _check_private_data(X, y, None)
-    check_callable(callback, "callback")
     n_users, d = X.shape
     k = min(k, d)
     rounds = n_rounds if n_rounds is not None else max(1, math.ceil(math.log(n_users)))
@@ -622,10 +629,11 @@ def ldp_iht(X, y, epsilon, *, k, delta=1e-5, mechanism="gaussian", n_rounds=None
         raise ValueError(f"n_rounds={rounds} is more than the number of users ({n_users}).")
     rng = check_random_state(random_state)
     residual_bound = math.sqrt(k) * clip_X * radius + clip_y
+    delta = _mechanism_delta(mechanism, delta)
     noise = _Mechanism(mechanism, 2.0 * math.sqrt(d) * clip_X * residual_bound, 2.0 * d * clip_X * residual_bound,
-                       epsilon, delta if mechanism == "gaussian" else 0.0)
-    accountant = LDPAccountant(epsilon, delta if mechanism == "gaussian" else 0.0)
-    per_user = simulate == "per-user" or (simulate == "auto" and n_users * d <= PER_USER_DRAW_LIMIT)
+                       epsilon, delta)
+    accountant = LDPAccountant(epsilon, delta)
+    per_user = _draws_per_user(simulate, n_users, d)
     bounds = np.linspace(0, n_users, rounds + 1).astype(np.int64)
     w = np.zeros(d)
     iterates = []

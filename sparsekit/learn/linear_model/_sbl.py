@@ -28,7 +28,6 @@ from ..._core.validation import (
     Options,
     ParamsValidationMixin,
     check_array,
-    check_callable,
     validate_params,
 )
 
@@ -224,14 +223,26 @@ def _wants_full(covariance, n_active):
     return covariance == "full" or (covariance == "auto" and n_active <= FULL_COVARIANCE_LIMIT)
 
 
-def _status(name, converged, stopped_by_callback, n_iter, max_iter):
+def _status(name, converged, stopped_by_callback, n_iter, max_iter, *, criterion="relative coefficient change",
+            stacklevel=4):
+    """``(status, message)`` of an SBL solver's run; warns when ``max_iter`` ended it.
+
+    ``stacklevel`` counts the frames from here to the user's call: 4 for a
+    public solver that calls this directly (through its ``validate_params``
+    wrapper), one more for each private layer in between.
+    """
     if stopped_by_callback:
         return 2, "stopped by the callback"
     if converged:
-        return 0, f"converged: relative coefficient change below tol after {n_iter} iterations"
+        return 0, f"converged: {criterion} below tol after {n_iter} iterations"
     message = f"did not converge in max_iter={max_iter} iterations"
-    warnings.warn(f"{name}: {message}; increase max_iter or tol.", ConvergenceWarning, stacklevel=4)
+    warnings.warn(f"{name}: {message}; increase max_iter or tol.", ConvergenceWarning, stacklevel=stacklevel)
     return 1, message
+
+
+def _em_noise_update(residual_energy, noise, n_well_determined, n_samples, floor):
+    """EM M-step of the noise variance, ``(||y - A mu||^2 + noise sum_i g_i) / n``, floored."""
+    return max((residual_energy + noise * n_well_determined) / n_samples, floor)
 
 
 def _finish(normalised, n_features, Y, gamma, noise_variance, *, mean=None, gram=None, covariance,
@@ -326,7 +337,6 @@ def _evidence_sbl(name, A, Y, *, update, max_iter, tol, prune_threshold, noise_v
                   callback, verbose, progress):
     """EM (``update="em"``) or MacKay (``update="mackay"``) evidence maximisation."""
     A, Y, single_target = _check_design_and_targets(A, Y)
-    check_callable(callback, "callback")
     n_samples, n_features = A.shape
     n_targets = Y.shape[1]
     normalised = _Normalised(A)
@@ -353,13 +363,14 @@ def _evidence_sbl(name, A, Y, *, update, max_iter, tol, prune_threshold, noise_v
             residual_energy = float(np.sum((Y - A_active @ new_mean) ** 2)) / n_targets
             if update == "em":
                 if learn_noise:
-                    noise = (residual_energy + noise * float(np.sum(well_determined))) / n_samples
+                    noise = _em_noise_update(residual_energy, noise, float(np.sum(well_determined)), n_samples,
+                                             floor)
                 gamma = second_moment + variance
             else:
                 if learn_noise:
-                    noise = residual_energy / max(n_samples - float(np.sum(well_determined)), 1e-3 * n_samples)
+                    dof = max(n_samples - float(np.sum(well_determined)), 1e-3 * n_samples)
+                    noise = max(residual_energy / dof, floor)
                 gamma = second_moment / np.maximum(well_determined, np.finfo(np.float64).eps)
-            noise = max(noise, floor)
             change = _relative_change(new_mean, mean)
             keep = _prune_mask(gamma, noise, prune_threshold)
             mean = new_mean[keep]
@@ -373,7 +384,7 @@ def _evidence_sbl(name, A, Y, *, update, max_iter, tol, prune_threshold, noise_v
                 break
             if stopped:
                 break
-        status, message = _status(name, converged, stopped, n_iter, max_iter)
+        status, message = _status(name, converged, stopped, n_iter, max_iter, stacklevel=5)
         monitor.close(message)
     gram = gram_cache.get(A_active, normalised.active) if gram_cache.columns is not None and gamma.size else None
     return _finish(normalised, n_features, Y, gamma, noise, gram=gram, covariance=covariance,
@@ -655,7 +666,6 @@ def ggamp_sbl(A, y, *, max_iter=1000, tol=1e-5, damping="auto", max_inner=50, in
     """
     name = "ggamp_sbl"
     A, Y, single_target = _check_design_and_targets(A, y)
-    check_callable(callback, "callback")
     n_samples, n_features = A.shape
     n_targets = Y.shape[1]
     normalised = _Normalised(A)
@@ -715,7 +725,7 @@ def ggamp_sbl(A, y, *, max_iter=1000, tol=1e-5, damping="auto", max_inner=50, in
             gamma = np.mean(x**2, axis=1) + nu_x
             if learn_noise:
                 residual_energy = float(np.sum((Y - A_active @ x) ** 2)) / n_targets
-                noise = max((residual_energy + noise * float(np.sum(well_determined))) / n_samples, floor)
+                noise = _em_noise_update(residual_energy, noise, float(np.sum(well_determined)), n_samples, floor)
             change = _relative_change(x, x_outer)
             # pruning is permanent, so it only acts on an E-step that GAMP has solved to inner_tol
             keep = _prune_mask(gamma, noise, prune_threshold) if inner_converged else np.ones(gamma.size, dtype=bool)
@@ -732,7 +742,7 @@ def ggamp_sbl(A, y, *, max_iter=1000, tol=1e-5, damping="auto", max_inner=50, in
                 break
         if failed:
             status, message = -1, f"GAMP diverged even with damping below {_MIN_DAMPING:g}"
-            warnings.warn(f"{name}: {message}.", ConvergenceWarning, stacklevel=2)
+            warnings.warn(f"{name}: {message}.", ConvergenceWarning, stacklevel=3)
         else:
             status, message = _status(name, converged, stopped, n_iter, max_iter)
         monitor.close(message)
@@ -956,8 +966,7 @@ class SparseBayesianRegression(ParamsValidationMixin, RegressorMixin, BaseEstima
             The fitted estimator.
         """
         self._validate_params()
-        X, y = validate_data(self, X, y, multi_output=True, y_numeric=True, dtype=[np.float64, np.float32])
-        X, y = X.astype(np.float64, copy=False), y.astype(np.float64, copy=False)
+        X, y = validate_data(self, X, y, multi_output=True, y_numeric=True, dtype=np.float64)
         if self.fit_intercept:
             X_offset, y_offset = X.mean(axis=0), y.mean(axis=0)
             X, y = X - X_offset, y - y_offset
@@ -999,7 +1008,7 @@ class SparseBayesianRegression(ParamsValidationMixin, RegressorMixin, BaseEstima
             share ``gamma`` and the noise variance); only with ``return_std``.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32]).astype(np.float64, copy=False)
+        X = validate_data(self, X, reset=False, dtype=np.float64)
         y_mean = X @ self.coef_.T + self.intercept_
         if not return_std:
             return y_mean

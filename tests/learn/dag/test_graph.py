@@ -1,7 +1,8 @@
 import numpy as np
 
+from sparsekit import InvalidParameterError
 from sparsekit._core._testing import assert_rejects
-from sparsekit.learn.dag import is_dag, remove_cycles, topological_order
+from sparsekit.learn.dag import is_dag, remove_cycles, sem_score, topological_order
 
 
 def test_topological_order_and_is_dag():
@@ -42,3 +43,13 @@ def test_remove_cycles_nested_cycles():
     assert np.count_nonzero(dag) == 28
     order = topological_order(dag)
     assert all(dag[order[a], order[b]] != 0 for a in range(8) for b in range(a + 1, 8))
+
+
+def test_sem_score_rejects_bad_input():
+    X = np.random.default_rng(0).standard_normal((20, 3))
+    W = np.zeros((3, 3))
+    assert_rejects(sem_score, X, W, variant="lasso", error=InvalidParameterError, naming="variant")
+    assert_rejects(sem_score, X, W, alpha=-1.0, error=InvalidParameterError, naming="alpha")
+    assert_rejects(sem_score, X, W, alpha=np.inf, error=InvalidParameterError, naming="alpha")
+    assert_rejects(sem_score, X, np.zeros((2, 2)), naming="adjacency")
+    assert_rejects(sem_score, X[:1], W, naming="X")
