@@ -23,6 +23,9 @@ from .._core.validation import (
 )
 from ._sequence import SEQUENCE_METHODS, preconditioners, run_systems
 from ._gcrodr_kernels import (
+    CYCLE_BREAKDOWN,
+    CYCLE_NONFINITE,
+    CYCLE_OK,
     PC_LEFT,
     PC_NONE,
     PC_RIGHT,
@@ -453,7 +456,6 @@ def _most_important(space, k, target):
 
 
 # --------------------------------------------------------------------------- solver
-_CYCLE_OK, _CYCLE_BREAKDOWN, _CYCLE_NONFINITE = 0, 1, 2
 # Largest magnitude given to the single-precision Schur decomposition (float32 overflows at 3.4e38).
 _SINGLE_PRECISION_RANGE = 1e30
 
@@ -556,15 +558,15 @@ class _GCRODR:
         """Run up to ``s_max`` projected Arnoldi steps from ``rhat``; update ``x`` and ``rhat``.
 
         ``rhat`` is overwritten. Returns ``(x, rhat, steps, code)`` with
-        ``code`` one of ``_CYCLE_OK``, ``_CYCLE_BREAKDOWN`` (the Krylov space
-        became invariant) and ``_CYCLE_NONFINITE``.
+        ``code`` one of ``CYCLE_OK``, ``CYCLE_BREAKDOWN`` (the Krylov space
+        became invariant) and ``CYCLE_NONFINITE``.
         """
         k_eff, C, U = self.k_eff, self.C, self.U
         V = self.W[k_eff : k_eff + s_max + 1]
         H, B, R, cs, sn, g, c0 = self.H, self.B, self.R, self.cs, self.sn, self.g, self.c0
         beta = start_cycle(C, k_eff, rhat, V, c0)
         if beta == 0.0:  # the residual lay in range(C): U c0 removes it, and no Krylov space is left
-            return x + self.op.to_solution(c0[:k_eff] @ U), rhat, 0, _CYCLE_BREAKDOWN
+            return x + self.op.to_solution(c0[:k_eff] @ U), rhat, 0, CYCLE_BREAKDOWN
         g[0] = beta
         if self.op.csr is not None:
             indptr, indices, data, diag, mode = self.op.csr
@@ -572,13 +574,13 @@ class _GCRODR:
                 indptr, indices, data, diag, mode, C, k_eff, V, s_max,
                 H, B, R, cs, sn, g, _REORTH, target_residual, self.eps, self.estimates,
             )  # fmt: skip
-            applied = steps + (code == _CYCLE_NONFINITE)
+            applied = steps + (code == CYCLE_NONFINITE)
             self.op.n_matvec += applied
             self.op.n_precond += applied * (mode != PC_NONE)
             history.extend(self.estimates[:steps].tolist())
         else:
             steps, code = self._python_cycle(C, V, s_max, target_residual, history)
-        self.steps = steps if code != _CYCLE_NONFINITE else 0
+        self.steps = steps if code != CYCLE_NONFINITE else 0
         if not self.steps:
             return x, rhat, steps, code
         s, y = steps, self.y
@@ -598,13 +600,13 @@ class _GCRODR:
             w = self.op(V[j])
             h_next, w_norm, estimate = arnoldi_step(C, C.shape[0], V, j, w, H, B, R, cs, sn, g, _REORTH)
             if not (np.isfinite(h_next) and np.isfinite(w_norm)):
-                return j, _CYCLE_NONFINITE
+                return j, CYCLE_NONFINITE
             history.append(estimate)
             if h_next <= self.eps * w_norm:
-                return j + 1, _CYCLE_BREAKDOWN
+                return j + 1, CYCLE_BREAKDOWN
             if estimate <= target_residual:
-                return j + 1, _CYCLE_OK
-        return s_max, _CYCLE_OK
+                return j + 1, CYCLE_OK
+        return s_max, CYCLE_OK
 
     # ---- deflation: new recycle space from the last cycle
     def refresh(self):
@@ -952,7 +954,7 @@ def _solve(A, b, x0, *, rtol, atol, maxiter, M, callback, m, k, recycle, pc_side
             n_iter += steps
             n_cycles += 1
             residual_fresh = False
-            if code == _CYCLE_NONFINITE:
+            if code == CYCLE_NONFINITE:
                 status = -2
                 break
             # The cycle that meets the tolerance ends the solve: it is cut short, and a refresh from it
@@ -960,11 +962,11 @@ def _solve(A, b, x0, *, rtol, atol, maxiter, M, callback, m, k, recycle, pc_side
             # Helmholtz sequences). A space not yet full is always refreshed.
             if k and steps and not (history[-1] <= inner_tol and solver.k_eff == k):
                 solver.refresh()
-            if left or code == _CYCLE_BREAKDOWN:
+            if left or code == CYCLE_BREAKDOWN:
                 r, rhat = op.residual(x, b)
                 r_norm = np.linalg.norm(r)
                 residual_fresh = True
-            if code == _CYCLE_BREAKDOWN and r_norm > tol:
+            if code == CYCLE_BREAKDOWN and r_norm > tol:
                 status = -1
                 break
             if monitor.update(x, residual=history[-1]):
