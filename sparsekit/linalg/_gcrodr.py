@@ -17,6 +17,7 @@ from .._core.validation import (
     Options,
     check_array,
     check_callable,
+    check_nonzero_diagonal,
     check_square,
     check_vector,
     validate_params,
@@ -93,12 +94,7 @@ def _check_preconditioner(M, n):
         return None
     M, _ = _check_operator(M, "M", n)
     if _diagonal_only(M):
-        diagonal = np.asarray(M.diagonal())
-        zero = np.flatnonzero(diagonal == 0)
-        if zero.size:
-            i = int(zero[0])
-            raise ValueError(f"M is singular: the diagonal preconditioner has M[{i}, {i}] = 0.")
-        return _Diagonal(diagonal)
+        return _Diagonal(check_nonzero_diagonal(M, "M"))
     return M
 
 
