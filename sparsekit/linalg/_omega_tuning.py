@@ -194,9 +194,8 @@ class OmegaTuner:
         """
         if not self._pending:
             raise RuntimeError("observe(cost) must follow suggest().")
+        # The Interval refuses NaN and infinity too (its unbounded side is open).
         check_params({"cost": cost}, {"cost": [Interval(Real, 0, None, closed="left")]}, caller="OmegaTuner.observe")
-        if not np.isfinite(cost):
-            raise ValueError(f"cost must be finite; got {cost}.")
         self._policy.update(float(cost))
         self._costs.append(float(cost))
         self._pending = False
