@@ -362,7 +362,7 @@ def _orthonormalize_rows(Y_rows, rank_tol):
     return T, Q_rows
 
 
-def _harmonic_ritz_basis(RG, M, k, target, real, RG_inv_M=None, lapack=None):
+def _harmonic_ritz_basis(RG, M, k, target, real, RG_inv_M, lapack=None):
     """An orthonormal basis of the ``k`` harmonic Ritz directions of the pencil ``RG z = theta M z``.
 
     ``RG`` is the triangular factor of the cycle's projected matrix and
@@ -381,19 +381,14 @@ def _harmonic_ritz_basis(RG, M, k, target, real, RG_inv_M=None, lapack=None):
     (a reordered Schur form): they span the same invariant subspace, cost
     less than the eigenvectors, and stay orthonormal when eigenvectors are
     nearly parallel. A real matrix keeps a complex pair in one 2 x 2 block, so
-    real problems stay real. A singular ``RG`` falls back to the eigenvectors
-    of the pencil by the QZ algorithm. ``RG_inv_M`` may be given in a lower
-    precision than ``RG`` (the basis is returned in ``RG``'s); ``lapack`` is
-    then the pair of LAPACK routines ``(gees, trsen)`` for its dtype.
+    real problems stay real. ``RG_inv_M`` is None when ``RG`` is singular
+    (or the solve overflowed): the eigenvectors of the pencil are then taken
+    by the QZ algorithm, as they are if the Schur route fails. ``RG_inv_M``
+    may be given in a lower precision than ``RG`` (the basis is returned in
+    ``RG``'s); ``lapack`` is then the pair of LAPACK routines
+    ``(gees, trsen)`` for its dtype.
     """
     smallest = target == "smallest"
-    if RG_inv_M is None:
-        try:
-            RG_inv_M = np.linalg.solve(RG, M)
-        except np.linalg.LinAlgError:
-            pass
-        if RG_inv_M is not None and not np.all(np.isfinite(RG_inv_M)):
-            RG_inv_M = None
     if RG_inv_M is not None:
         gees, trsen = lapack or scipy.linalg.get_lapack_funcs(("gees", "trsen"), (RG_inv_M,))
         if real:
@@ -446,7 +441,7 @@ def _most_important(space, k, target):
         return U[:k], None
     CU = C.conj() @ U.T
     real = not np.iscomplexobj(CU)
-    P = _harmonic_ritz_basis(np.eye(CU.shape[0], dtype=CU.dtype), CU, k, target, real, RG_inv_M=CU)
+    P = _harmonic_ritz_basis(np.eye(CU.shape[0], dtype=CU.dtype), CU, k, target, real, CU)
     orthonormal = np.allclose(P.conj().T @ P, np.eye(P.shape[1]), atol=1e-10)
     return P.T @ U, (P.T @ C if orthonormal else None)
 

@@ -154,7 +154,7 @@ def test_harmonic_ritz_basis_spans_the_wanted_invariant_subspace(target, singula
     if singular:  # a zero on the diagonal of RG: the QZ fallback
         RG[3, 3] = 0.0
     theta = scipy.linalg.eigvals(RG, M)
-    P = _harmonic_ritz_basis(RG, M, 5, target, real=True)
+    P = _harmonic_ritz_basis(RG, M, 5, target, True, None if singular else np.linalg.solve(RG, M))
     assert P.dtype == np.float64 and P.shape[1] in (4, 5)  # a complex pair is kept whole or dropped
     # range(P) is invariant for the pencil: RG P = M P S for some small S, with the wanted eigenvalues.
     S = np.linalg.lstsq(M @ P, RG @ P, rcond=None)[0]
