@@ -891,8 +891,7 @@ def _solve(A, b, x0, *, rtol, atol, maxiter, M, callback, m, k, recycle, pc_side
         x0 = check_vector(x0, "x0", size=n, dtype="float-or-complex")
     M = _check_preconditioner(M, n)
     check_callable(callback, "callback")
-    if k >= m:
-        raise ValueError(f"k must be smaller than m (k recycled vectors plus m - k Arnoldi vectors); got k={k}, m={m}.")
+    _check_dimensions(m, k)
     if recycle is not None:
         if not isinstance(recycle, RecycleSpace):
             raise TypeError(
@@ -993,6 +992,11 @@ def _solve(A, b, x0, *, rtol, atol, maxiter, M, callback, m, k, recycle, pc_side
     )
 
 
+def _check_dimensions(m, k):
+    if k >= m:
+        raise ValueError(f"k must be smaller than m (k recycled vectors plus m - k Arnoldi vectors); got k={k}, m={m}.")
+
+
 def _working_dtype(A, b, x0, M, recycle):
     """The common float or complex type of all inputs (at least float32)."""
     types = [A.dtype, b.dtype]
@@ -1030,8 +1034,7 @@ def _gcrodr_sequence(
     ``recycle`` seeds the first system. The result also holds the final
     ``recycle`` space.
     """
-    if k >= m:
-        raise ValueError(f"k must be smaller than m; got k={k}, m={m}.")
+    _check_dimensions(m, k)  # before the first system's preconditioner is built
     state = {"recycle": recycle}
     preconditioner = preconditioners(M)
 
