@@ -17,12 +17,16 @@ from .._core.validation import (
     Options,
     check_array,
     check_callable,
+    check_nonzero_diagonal,
     check_square,
     check_vector,
     validate_params,
 )
 from ._sequence import SEQUENCE_METHODS, preconditioners, run_systems
 from ._gcrodr_kernels import (
+    CYCLE_BREAKDOWN,
+    CYCLE_NONFINITE,
+    CYCLE_OK,
     PC_LEFT,
     PC_NONE,
     PC_RIGHT,
@@ -90,12 +94,7 @@ def _check_preconditioner(M, n):
         return None
     M, _ = _check_operator(M, "M", n)
     if _diagonal_only(M):
-        diagonal = np.asarray(M.diagonal())
-        zero = np.flatnonzero(diagonal == 0)
-        if zero.size:
-            i = int(zero[0])
-            raise ValueError(f"M is singular: the diagonal preconditioner has M[{i}, {i}] = 0.")
-        return _Diagonal(diagonal)
+        return _Diagonal(check_nonzero_diagonal(M, "M"))
     return M
 
 
@@ -363,7 +362,7 @@ def _orthonormalize_rows(Y_rows, rank_tol):
     return T, Q_rows
 
 
-def _harmonic_ritz_basis(RG, M, k, target, real, RG_inv_M=None, lapack=None):
+def _harmonic_ritz_basis(RG, M, k, target, real, RG_inv_M, lapack=None):
     """An orthonormal basis of the ``k`` harmonic Ritz directions of the pencil ``RG z = theta M z``.
 
     ``RG`` is the triangular factor of the cycle's projected matrix and
@@ -382,19 +381,14 @@ def _harmonic_ritz_basis(RG, M, k, target, real, RG_inv_M=None, lapack=None):
     (a reordered Schur form): they span the same invariant subspace, cost
     less than the eigenvectors, and stay orthonormal when eigenvectors are
     nearly parallel. A real matrix keeps a complex pair in one 2 x 2 block, so
-    real problems stay real. A singular ``RG`` falls back to the eigenvectors
-    of the pencil by the QZ algorithm. ``RG_inv_M`` may be given in a lower
-    precision than ``RG`` (the basis is returned in ``RG``'s); ``lapack`` is
-    then the pair of LAPACK routines ``(gees, trsen)`` for its dtype.
+    real problems stay real. ``RG_inv_M`` is None when ``RG`` is singular
+    (or the solve overflowed): the eigenvectors of the pencil are then taken
+    by the QZ algorithm, as they are if the Schur route fails. ``RG_inv_M``
+    may be given in a lower precision than ``RG`` (the basis is returned in
+    ``RG``'s); ``lapack`` is then the pair of LAPACK routines
+    ``(gees, trsen)`` for its dtype.
     """
     smallest = target == "smallest"
-    if RG_inv_M is None:
-        try:
-            RG_inv_M = np.linalg.solve(RG, M)
-        except np.linalg.LinAlgError:
-            pass
-        if RG_inv_M is not None and not np.all(np.isfinite(RG_inv_M)):
-            RG_inv_M = None
     if RG_inv_M is not None:
         gees, trsen = lapack or scipy.linalg.get_lapack_funcs(("gees", "trsen"), (RG_inv_M,))
         if real:
@@ -447,13 +441,12 @@ def _most_important(space, k, target):
         return U[:k], None
     CU = C.conj() @ U.T
     real = not np.iscomplexobj(CU)
-    P = _harmonic_ritz_basis(np.eye(CU.shape[0], dtype=CU.dtype), CU, k, target, real, RG_inv_M=CU)
+    P = _harmonic_ritz_basis(np.eye(CU.shape[0], dtype=CU.dtype), CU, k, target, real, CU)
     orthonormal = np.allclose(P.conj().T @ P, np.eye(P.shape[1]), atol=1e-10)
     return P.T @ U, (P.T @ C if orthonormal else None)
 
 
 # --------------------------------------------------------------------------- solver
-_CYCLE_OK, _CYCLE_BREAKDOWN, _CYCLE_NONFINITE = 0, 1, 2
 # Largest magnitude given to the single-precision Schur decomposition (float32 overflows at 3.4e38).
 _SINGLE_PRECISION_RANGE = 1e30
 
@@ -556,15 +549,15 @@ class _GCRODR:
         """Run up to ``s_max`` projected Arnoldi steps from ``rhat``; update ``x`` and ``rhat``.
 
         ``rhat`` is overwritten. Returns ``(x, rhat, steps, code)`` with
-        ``code`` one of ``_CYCLE_OK``, ``_CYCLE_BREAKDOWN`` (the Krylov space
-        became invariant) and ``_CYCLE_NONFINITE``.
+        ``code`` one of ``CYCLE_OK``, ``CYCLE_BREAKDOWN`` (the Krylov space
+        became invariant) and ``CYCLE_NONFINITE``.
         """
         k_eff, C, U = self.k_eff, self.C, self.U
         V = self.W[k_eff : k_eff + s_max + 1]
         H, B, R, cs, sn, g, c0 = self.H, self.B, self.R, self.cs, self.sn, self.g, self.c0
         beta = start_cycle(C, k_eff, rhat, V, c0)
         if beta == 0.0:  # the residual lay in range(C): U c0 removes it, and no Krylov space is left
-            return x + self.op.to_solution(c0[:k_eff] @ U), rhat, 0, _CYCLE_BREAKDOWN
+            return x + self.op.to_solution(c0[:k_eff] @ U), rhat, 0, CYCLE_BREAKDOWN
         g[0] = beta
         if self.op.csr is not None:
             indptr, indices, data, diag, mode = self.op.csr
@@ -572,13 +565,13 @@ class _GCRODR:
                 indptr, indices, data, diag, mode, C, k_eff, V, s_max,
                 H, B, R, cs, sn, g, _REORTH, target_residual, self.eps, self.estimates,
             )  # fmt: skip
-            applied = steps + (code == _CYCLE_NONFINITE)
+            applied = steps + (code == CYCLE_NONFINITE)
             self.op.n_matvec += applied
             self.op.n_precond += applied * (mode != PC_NONE)
             history.extend(self.estimates[:steps].tolist())
         else:
             steps, code = self._python_cycle(C, V, s_max, target_residual, history)
-        self.steps = steps if code != _CYCLE_NONFINITE else 0
+        self.steps = steps if code != CYCLE_NONFINITE else 0
         if not self.steps:
             return x, rhat, steps, code
         s, y = steps, self.y
@@ -598,13 +591,13 @@ class _GCRODR:
             w = self.op(V[j])
             h_next, w_norm, estimate = arnoldi_step(C, C.shape[0], V, j, w, H, B, R, cs, sn, g, _REORTH)
             if not (np.isfinite(h_next) and np.isfinite(w_norm)):
-                return j, _CYCLE_NONFINITE
+                return j, CYCLE_NONFINITE
             history.append(estimate)
             if h_next <= self.eps * w_norm:
-                return j + 1, _CYCLE_BREAKDOWN
+                return j + 1, CYCLE_BREAKDOWN
             if estimate <= target_residual:
-                return j + 1, _CYCLE_OK
-        return s_max, _CYCLE_OK
+                return j + 1, CYCLE_OK
+        return s_max, CYCLE_OK
 
     # ---- deflation: new recycle space from the last cycle
     def refresh(self):
@@ -898,8 +891,7 @@ def _solve(A, b, x0, *, rtol, atol, maxiter, M, callback, m, k, recycle, pc_side
         x0 = check_vector(x0, "x0", size=n, dtype="float-or-complex")
     M = _check_preconditioner(M, n)
     check_callable(callback, "callback")
-    if k >= m:
-        raise ValueError(f"k must be smaller than m (k recycled vectors plus m - k Arnoldi vectors); got k={k}, m={m}.")
+    _check_dimensions(m, k)
     if recycle is not None:
         if not isinstance(recycle, RecycleSpace):
             raise TypeError(
@@ -952,7 +944,7 @@ def _solve(A, b, x0, *, rtol, atol, maxiter, M, callback, m, k, recycle, pc_side
             n_iter += steps
             n_cycles += 1
             residual_fresh = False
-            if code == _CYCLE_NONFINITE:
+            if code == CYCLE_NONFINITE:
                 status = -2
                 break
             # The cycle that meets the tolerance ends the solve: it is cut short, and a refresh from it
@@ -960,11 +952,11 @@ def _solve(A, b, x0, *, rtol, atol, maxiter, M, callback, m, k, recycle, pc_side
             # Helmholtz sequences). A space not yet full is always refreshed.
             if k and steps and not (history[-1] <= inner_tol and solver.k_eff == k):
                 solver.refresh()
-            if left or code == _CYCLE_BREAKDOWN:
+            if left or code == CYCLE_BREAKDOWN:
                 r, rhat = op.residual(x, b)
                 r_norm = np.linalg.norm(r)
                 residual_fresh = True
-            if code == _CYCLE_BREAKDOWN and r_norm > tol:
+            if code == CYCLE_BREAKDOWN and r_norm > tol:
                 status = -1
                 break
             if monitor.update(x, residual=history[-1]):
@@ -998,6 +990,11 @@ def _solve(A, b, x0, *, rtol, atol, maxiter, M, callback, m, k, recycle, pc_side
         residual_norm=float(r_norm),
         recycle=recycle_out,
     )
+
+
+def _check_dimensions(m, k):
+    if k >= m:
+        raise ValueError(f"k must be smaller than m (k recycled vectors plus m - k Arnoldi vectors); got k={k}, m={m}.")
 
 
 def _working_dtype(A, b, x0, M, recycle):
@@ -1037,8 +1034,7 @@ def _gcrodr_sequence(
     ``recycle`` seeds the first system. The result also holds the final
     ``recycle`` space.
     """
-    if k >= m:
-        raise ValueError(f"k must be smaller than m; got k={k}, m={m}.")
+    _check_dimensions(m, k)  # before the first system's preconditioner is built
     state = {"recycle": recycle}
     preconditioner = preconditioners(M)
 

@@ -19,6 +19,9 @@ import numpy as np
 from .._core.jit import SAFE_FASTMATH, kernel
 
 __all__ = [
+    "CYCLE_OK",
+    "CYCLE_BREAKDOWN",
+    "CYCLE_NONFINITE",
     "PC_NONE",
     "PC_LEFT",
     "PC_RIGHT",
@@ -36,7 +39,7 @@ __all__ = [
 
 # How arnoldi_cycle_csr applies its diagonal preconditioner d.
 PC_NONE, PC_LEFT, PC_RIGHT = 0, 1, 2
-# Return codes of arnoldi_cycle_csr.
+# Return codes of arnoldi_cycle_csr (and of the Python cycle in _gcrodr.py).
 CYCLE_OK, CYCLE_BREAKDOWN, CYCLE_NONFINITE = 0, 1, 2
 
 

@@ -49,7 +49,7 @@ def helmholtz_recycling(ctx):
 
 
 @tour_case("linalg", "Darcy sequence with Jacobi: GCRO-DR sorted vs unsorted vs SciPy gmres(40)")
-def darcy_ilu(ctx):
+def darcy_jacobi(ctx):
     n, count = (30, 8) if ctx.quick else (50, 20)
     data = darcy_sequence(count, n=n, permeability="lognormal", random_state=1)
     sorted_systems = [data.systems[i] for i in order_systems(data.systems, features=data.features)]

@@ -11,7 +11,7 @@ from .._core.exceptions import ConvergenceWarning
 from .._core.progress import IterationMonitor
 from .._core.random import check_random_state
 from .._core.result import Result
-from .._core.validation import Interval, Options, check_params, check_vector
+from .._core.validation import Interval, Options, check_params, check_vector, validate_params
 from ._omega_policies import OMEGA_POLICIES, _check_omegas
 from ._sequence import SEQUENCE_METHODS
 from ._sor import (
@@ -194,9 +194,8 @@ class OmegaTuner:
         """
         if not self._pending:
             raise RuntimeError("observe(cost) must follow suggest().")
+        # The Interval refuses NaN and infinity too (its unbounded side is open).
         check_params({"cost": cost}, {"cost": [Interval(Real, 0, None, closed="left")]}, caller="OmegaTuner.observe")
-        if not np.isfinite(cost):
-            raise ValueError(f"cost must be finite; got {cost}.")
         self._policy.update(float(cost))
         self._costs.append(float(cost))
         self._pending = False
@@ -267,6 +266,7 @@ def _solve(op, b, x, omega, solver, sweep, tol, maxiter):
     return RUNNERS[solver.replace("-", "_")](op, b, x, omega, tol, maxiter, **options)[:2]
 
 
+@validate_params(_SEQUENCE_CONSTRAINTS)
 def sor_sequence(systems, *, policy="tsallis-inf", omegas=None, omega=None, n_bins=None, n_features=None,
                  context=None, context_range=None, solver="sor", sweep="forward", x0=None, warm_start=False,
                  rtol=1e-8, atol=0.0, maxiter=None, keep_solutions=True, random_state=None, callback=None,
@@ -371,12 +371,6 @@ def sor_sequence(systems, *, policy="tsallis-inf", omegas=None, omega=None, n_bi
     >>> bandit.converged, bool(bandit.total_iterations < 0.6 * gauss_seidel.total_iterations)
     (True, True)
     """
-    options = {"policy": policy, "omegas": omegas, "omega": omega, "n_bins": n_bins, "n_features": n_features,
-               "context": context, "context_range": context_range, "solver": solver, "sweep": sweep, "x0": x0,
-               "warm_start": warm_start, "rtol": rtol, "atol": atol, "maxiter": maxiter,
-               "keep_solutions": keep_solutions, "random_state": random_state, "callback": callback,
-               "verbose": verbose}
-    check_params(options, _SEQUENCE_CONSTRAINTS, caller="sor_sequence")
     if context is not None:
         context = np.array(check_vector(context, "context"), dtype=np.float64)
         if context_range is None and policy in ("tsallis-inf-cb", "chebcb"):
@@ -423,7 +417,7 @@ def sor_sequence(systems, *, policy="tsallis-inf", omegas=None, omega=None, n_bi
         f"{int(iterations.sum())} {solver} iterations in total"
     )
     if n_failed:
-        warnings.warn(message, ConvergenceWarning, stacklevel=2)
+        warnings.warn(message, ConvergenceWarning, stacklevel=3)  # sor_sequence < validate_params wrapper < caller
     return Result(
         x=solutions if keep_solutions else None,
         x_last=x_last,
@@ -441,6 +435,8 @@ def sor_sequence(systems, *, policy="tsallis-inf", omegas=None, omega=None, n_bi
     )
 
 
+@validate_params({name: _SEQUENCE_CONSTRAINTS[name] for name in (
+    "omegas", "solver", "sweep", "x0", "warm_start", "rtol", "atol", "maxiter")})
 def evaluate_omegas(systems, omegas=None, *, solver="sor", sweep="forward", x0=None, warm_start=False,
                     rtol=1e-8, atol=0.0, maxiter=None):
     """Iteration counts of every omega on every system: the best fixed omega in hindsight.
@@ -494,12 +490,6 @@ def evaluate_omegas(systems, omegas=None, *, solver="sor", sweep="forward", x0=N
     >>> table.costs.shape, float(table.best_omega)
     ((2, 3), 1.6)
     """
-    check_params(
-        {"omegas": omegas, "solver": solver, "sweep": sweep, "x0": x0, "warm_start": warm_start, "rtol": rtol,
-         "atol": atol, "maxiter": maxiter},
-        _SEQUENCE_CONSTRAINTS,
-        caller="evaluate_omegas",
-    )
     grid = _check_omegas(omegas)
     maxiter = DEFAULT_MAXITER if maxiter is None else maxiter
     rows = []

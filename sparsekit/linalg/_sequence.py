@@ -39,7 +39,7 @@ from .._core.exceptions import ConvergenceWarning
 from .._core.progress import IterationMonitor
 from .._core.registry import Registry, restore_items
 from .._core.result import Result
-from .._core.validation import check_array, check_square, check_vector
+from .._core.validation import check_array, check_nonzero_diagonal, check_square, check_vector
 
 __all__ = ["SEQUENCE_METHODS", "SYSTEM_FIELDS", "order_systems", "preconditioners", "run_systems", "solve_sequence"]
 
@@ -259,11 +259,7 @@ def _build_preconditioner(M, A, index):
     if isinstance(A, LinearOperator):
         raise ValueError(f"M={M!r} needs the values of systems[{index}][0]; it is a LinearOperator.")
     if M == "jacobi":
-        diagonal = np.asarray(A.diagonal())
-        zero = np.flatnonzero(diagonal == 0)
-        if zero.size:
-            j = int(zero[0])
-            raise ValueError(f"M='jacobi' is singular for systems[{index}]: A[{j}, {j}] = 0.")
+        diagonal = check_nonzero_diagonal(A, f"systems[{index}][0] (A)")
         return sparse.diags_array(1.0 / diagonal, format="csr")
     try:
         factor = spilu(sparse.csc_array(A))

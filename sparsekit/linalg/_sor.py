@@ -17,9 +17,9 @@ from .._core.validation import (
     Options,
     check_array,
     check_nonzero_diagonal,
-    check_params,
     check_square,
     check_vector,
+    validate_params,
 )
 from . import _sor_kernels as kernels
 from ._stencil import LaplacianStencil
@@ -228,7 +228,8 @@ def make_result(solver, x, n_iter, status, residuals, tolerance, **fields):
     """
     message = f"{solver}: {_MESSAGES[status]} after {n_iter} iterations"
     if status in (DIVERGED, BREAKDOWN) or (status == MAXITER and tolerance is not None):
-        warnings.warn(message, ConvergenceWarning, stacklevel=4)  # make_result < _solve_system < sor < caller
+        # make_result < _solve_system < sor < its validate_params wrapper < caller
+        warnings.warn(message, ConvergenceWarning, stacklevel=5)
     return Result(
         x=x,
         converged=status == CONVERGED,
@@ -240,6 +241,7 @@ def make_result(solver, x, n_iter, status, residuals, tolerance, **fields):
     )
 
 
+@validate_params(SOLVER_CONSTRAINTS)
 def sor(A, b, x0=None, *, omega=1.0, rtol=1e-8, atol=0.0, maxiter=None, sweep="forward", callback=None,
         verbose=0):
     """Solve ``A x = b`` by successive over-relaxation (SOR, or SSOR with ``sweep="symmetric"``).
@@ -346,15 +348,10 @@ def sor(A, b, x0=None, *, omega=1.0, rtol=1e-8, atol=0.0, maxiter=None, sweep="f
     >>> bool(np.linalg.norm(b - A @ tuned.x) <= 1e-8 * np.linalg.norm(b))
     True
     """
-    check_params(
-        {"omega": omega, "rtol": rtol, "atol": atol, "maxiter": maxiter, "sweep": sweep, "callback": callback,
-         "verbose": verbose},
-        SOLVER_CONSTRAINTS,
-        caller="sor",
-    )
     return _solve_system("sor", A, b, x0, omega, rtol, atol, maxiter, callback, verbose, sweep=sweep)
 
 
+@validate_params({name: SOLVER_CONSTRAINTS[name] for name in SOLVER_CONSTRAINTS if name != "sweep"})
 def ssor_cg(A, b, x0=None, *, omega=1.0, rtol=1e-8, atol=0.0, maxiter=None, callback=None, verbose=0):
     """Solve a symmetric positive definite ``A x = b`` by CG preconditioned with SSOR(``omega``).
 
@@ -423,11 +420,6 @@ def ssor_cg(A, b, x0=None, *, omega=1.0, rtol=1e-8, atol=0.0, maxiter=None, call
     >>> plain.converged and ssor.converged, ssor.n_iter < plain.n_iter
     (True, True)
     """
-    check_params(
-        {"omega": omega, "rtol": rtol, "atol": atol, "maxiter": maxiter, "callback": callback, "verbose": verbose},
-        SOLVER_CONSTRAINTS,
-        caller="ssor_cg",
-    )
     return _solve_system("ssor_cg", A, b, x0, omega, rtol, atol, maxiter, callback, verbose)
 
 
@@ -447,6 +439,7 @@ class _SSORPreconditioner(LinearOperator):
         return z
 
 
+@validate_params({"omega": [_OMEGA]})
 def ssor_preconditioner(A, omega=1.0):
     """The SSOR preconditioner ``M^{-1}`` of ``A`` as a LinearOperator (e.g. ``M=`` of SciPy's ``cg``).
 
@@ -492,7 +485,6 @@ def ssor_preconditioner(A, omega=1.0):
     >>> counts["ssor"] < counts["none"] / 2
     True
     """
-    check_params({"omega": omega}, SOLVER_CONSTRAINTS, caller="ssor_preconditioner")
     return _SSORPreconditioner(as_sor_operator(A), float(omega))
 
 

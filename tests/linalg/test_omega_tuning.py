@@ -70,8 +70,9 @@ def test_tuner_is_reproducible_and_validates():
     tuner.suggest()
     with pytest.raises(RuntimeError, match="observe"):
         tuner.suggest()
-    with pytest.raises(InvalidParameterError, match="cost"):
-        tuner.observe(-1)
+    for cost in (-1, np.inf, np.nan):
+        with pytest.raises(InvalidParameterError, match="cost"):
+            tuner.observe(cost)
     with pytest.raises(ValueError, match="Unknown method 'bandit'"):
         OmegaTuner("bandit")
     with pytest.raises(TypeError, match="n_bins"):
