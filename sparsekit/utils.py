@@ -4,7 +4,15 @@ These are the pieces sparsekit's own solvers and estimators are built from,
 exposed for users who write their own methods in the same style.
 """
 
-from ._core.backend import device_of, get_namespace, is_cupy_namespace, is_numpy_namespace, to_namespace, to_numpy
+from ._core.backend import (
+    device_of,
+    get_namespace,
+    is_cupy_namespace,
+    is_numpy_namespace,
+    numpy_dtype,
+    to_namespace,
+    to_numpy,
+)
 from ._core.exceptions import ConvergenceWarning, InvalidParameterError
 from ._core.jit import SAFE_FASTMATH, kernel
 from ._core.progress import IterationMonitor, get_logger
@@ -51,6 +59,7 @@ __all__ = [
     "get_namespace",
     "is_cupy_namespace",
     "is_numpy_namespace",
+    "numpy_dtype",
     "kernel",
     "restore_items",
     "spawn_generators",

@@ -9,7 +9,9 @@ import sys
 
 import numpy as np
 
-__all__ = ["get_namespace", "is_numpy_namespace", "is_cupy_namespace", "device_of", "to_numpy", "to_namespace"]
+__all__ = [
+    "get_namespace", "is_numpy_namespace", "is_cupy_namespace", "device_of", "numpy_dtype", "to_numpy", "to_namespace",
+]
 
 
 def _is_scipy_sparse(x):
@@ -177,6 +179,34 @@ def device_of(x):
     if _is_cupy_sparse(x):
         return x.data.device
     return array_api_compat.device(x)
+
+
+def numpy_dtype(dtype):
+    """The NumPy dtype equal to a dtype of any array namespace.
+
+    CuPy's dtypes already are NumPy dtypes; array-API libraries such as
+    array_api_strict have their own dtype objects, named like NumPy's.
+
+    Parameters
+    ----------
+    dtype : dtype
+        A NumPy, CuPy or array-API dtype.
+
+    Returns
+    -------
+    numpy.dtype
+        The same type as a NumPy dtype.
+
+    Examples
+    --------
+    >>> import array_api_strict as xp
+    >>> from sparsekit.utils import numpy_dtype
+    >>> numpy_dtype(xp.float32)
+    dtype('float32')
+    """
+    if isinstance(dtype, np.dtype):
+        return dtype
+    return np.dtype(str(dtype).rsplit(".", 1)[-1])
 
 
 def to_numpy(x):

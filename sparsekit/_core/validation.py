@@ -13,7 +13,7 @@ from numbers import Integral, Real
 import numpy as np
 from scipy import sparse
 
-from .backend import get_namespace, is_numpy_namespace
+from .backend import get_namespace, is_numpy_namespace, numpy_dtype
 from .exceptions import InvalidParameterError
 
 __all__ = [
@@ -323,13 +323,6 @@ class ParamsValidationMixin:
 _FLOAT_DTYPES = ("float32", "float64")
 
 
-def _as_numpy_dtype(dtype):
-    """NumPy dtype equal to another library's dtype object (CuPy's already is one)."""
-    if isinstance(dtype, np.dtype):
-        return dtype
-    return np.dtype(str(dtype).rsplit(".", 1)[-1])
-
-
 def _dtype_name(dtype):
     return getattr(dtype, "name", str(dtype))
 
@@ -458,7 +451,7 @@ def check_array(
             arr = arr.copy()
     else:
         arr = x
-        target = _resolve_dtype(_as_numpy_dtype(arr.dtype), dtype, name)
+        target = _resolve_dtype(numpy_dtype(arr.dtype), dtype, name)
         if target is not None:
             arr = xp.astype(arr, getattr(xp, np.dtype(target).name))
         elif copy:

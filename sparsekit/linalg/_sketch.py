@@ -16,7 +16,7 @@ from numbers import Integral, Real
 import numpy as np
 from scipy import sparse
 
-from .._core.backend import device_of, get_namespace, is_cupy_namespace, is_numpy_namespace, to_namespace
+from .._core.backend import device_of, get_namespace, is_cupy_namespace, is_numpy_namespace, numpy_dtype, to_namespace
 from .._core.random import check_random_state
 from .._core.registry import Registry
 from .._core.validation import Interval, check_array, check_params, check_probability_vector
@@ -322,7 +322,7 @@ class GaussianSketch(SketchOperator):
     def _apply_namespace(self, A, xp):
         device = device_of(A)
         out = None
-        for start, stop, G in self._blocks(_host_dtype(A.dtype)):
+        for start, stop, G in self._blocks(numpy_dtype(A.dtype)):
             term = to_namespace(G, xp, device) @ A[start:stop, ...]
             out = term if out is None else out + term
         return out
@@ -339,11 +339,6 @@ class GaussianSketch(SketchOperator):
         for start, stop, G in self._blocks(out.dtype):
             out[start:stop] = G.T @ Y
         return out
-
-
-def _host_dtype(dtype):
-    """NumPy dtype equal to an array library's dtype."""
-    return np.dtype(getattr(dtype, "name", str(dtype).rsplit(".", 1)[-1]))
 
 
 def _distinct_rows(rng, m, k, s):
@@ -440,7 +435,7 @@ class SparseSignSketch(SketchOperator):
 
         device = device_of(A)
         S = sparse.csc_array(
-            (self._values(_host_dtype(A.dtype)).ravel(), self.rows.ravel(),
+            (self._values(numpy_dtype(A.dtype)).ravel(), self.rows.ravel(),
              np.arange(0, self.m * self.nnz_per_col + 1, self.nnz_per_col)),
             shape=self.shape,
         ).tocsr()
@@ -564,7 +559,7 @@ class _TrigSketch(SketchOperator):
 
     def _transform_and_sample(self, A, xp):
         device = device_of(A)
-        signs = to_namespace(self.signs.astype(_host_dtype(A.dtype)), xp, device)
+        signs = to_namespace(self.signs.astype(numpy_dtype(A.dtype)), xp, device)
         sampled = to_namespace(self.sampled, xp, device)
         out = self._transform(signs[:, None] * A, xp)
         return xp.take(out, sampled, axis=0) * self.scale
@@ -747,7 +742,7 @@ class RowSamplingSketch(SketchOperator):
     def _apply_namespace(self, A, xp):
         device = device_of(A)
         indices = to_namespace(self.indices, xp, device)
-        scales = to_namespace(self.scales.astype(_host_dtype(A.dtype)), xp, device)
+        scales = to_namespace(self.scales.astype(numpy_dtype(A.dtype)), xp, device)
         return xp.take(A, indices, axis=0) * scales[:, None]
 
     def _apply_sparse(self, A, dense_output):

@@ -19,11 +19,11 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from .._core.backend import to_numpy
+from .._core.backend import numpy_dtype, to_numpy
 from .._core.exceptions import ConvergenceWarning
 from .._core.progress import IterationMonitor
 from .._core.result import Result
-from .._core.validation import Interval, Options, _as_numpy_dtype, check_callable, check_params
+from .._core.validation import Interval, Options, check_callable, check_params
 from . import _sinkhorn_kernels as kernels
 from ._passes import passes_for
 from ._plan import EntropicPlan
@@ -42,7 +42,7 @@ def norm(x, xp):
 
 def _safe(values):
     """Mask of sums inside the safe range of their dtype."""
-    low, high = _SAFE_RANGE[_as_numpy_dtype(values.dtype).name]
+    low, high = _SAFE_RANGE[numpy_dtype(values.dtype).name]
     return (values > low) & (values < high)
 
 
@@ -69,7 +69,7 @@ def _scaling_fit(products, scaling, targets, xp, safe_range):
         return (out, *kernels.scaling_update(products, scaling, targets, low, high, out))
     error = norm(_astype(scaling * products, np.float64, xp) - targets, xp)
     ok = (products > low) & (products < high)
-    updated = _astype(targets, _as_numpy_dtype(products.dtype), xp) / xp.where(ok, products, 1.0)
+    updated = _astype(targets, numpy_dtype(products.dtype), xp) / xp.where(ok, products, 1.0)
     return updated, error, bool(xp.all(ok)), float(xp.min(updated)), float(xp.max(updated))
 
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._core.backend import device_of, get_namespace, is_numpy_namespace, to_numpy
-from .._core.validation import _as_numpy_dtype, check_array, check_probability_vector
+from .._core.backend import device_of, get_namespace, is_numpy_namespace, numpy_dtype, to_numpy
+from .._core.validation import check_array, check_probability_vector
 
 # Totals of a and b that differ by less than this (relative) are rounding:
 # b is rescaled to a's total. A larger gap is a user error.
@@ -76,7 +76,7 @@ class OTProblem:
     @property
     def dtype(self):
         """NumPy dtype of the cost (the working precision), whatever its namespace."""
-        return _as_numpy_dtype(self.M.dtype)
+        return numpy_dtype(self.M.dtype)
 
     @property
     def mass(self):
@@ -119,7 +119,7 @@ def check_ot_problem(a, b, M, *, dtype=None, allow_batch=False):
             raise TypeError(f"dtype must be None, 'float32' or 'float64'; got {dtype!r}.") from None
         if name not in ("float32", "float64"):
             raise ValueError(f"dtype must be float32 or float64; got {name}.")
-        if _as_numpy_dtype(M.dtype).name != name:
+        if numpy_dtype(M.dtype).name != name:
             M = M.astype(name) if xp is np else xp.astype(M, getattr(xp, name))
     n, m = M.shape
     a = _host_masses(a, "a", n, M)

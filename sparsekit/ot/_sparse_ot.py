@@ -249,7 +249,7 @@ def _quadratic_ot(problem, C, gamma, *, tol, max_iter, callback, method):
 
 
 def _numbered(callback, start):
-    """``stop(error)`` calling ``callback(n_iter, error)`` with ``n_iter`` counted on from ``start``; None without one."""
+    """``stop(error)`` that calls ``callback(n_iter, error)``, ``n_iter`` counted on from ``start`` (None: no callback)."""
     if callback is None:
         return None
     count = [start]
