@@ -362,6 +362,29 @@ class Registry:
                 f"method {method.name!r} of {self.family} does not support {backend} input; "
                 f"methods that do: {able or 'none'}."
             )
+        self.check_options(method.name, options)
+        return method.func(*args, **options)
+
+    def check_options(self, name, options):
+        """Check ``options`` for method ``name`` as :meth:`dispatch` does, without calling it.
+
+        For callers that run a method's work themselves (e.g. chunk by chunk).
+
+        Parameters
+        ----------
+        name : str
+            Method name.
+        options : dict
+            Keyword options.
+
+        Raises
+        ------
+        ValueError
+            Unknown method, or an option outside its constraints.
+        TypeError
+            An option the method does not take.
+        """
+        method = self.get(name)
         if not method.accepts_any_option():
             unexpected = sorted(set(options) - set(method.options))
             if unexpected:
@@ -370,4 +393,3 @@ class Registry:
                     f"it accepts {list(method.options)}."
                 )
         check_params(options, method.constraints, caller=f"{self.family}(method={method.name!r})")
-        return method.func(*args, **options)

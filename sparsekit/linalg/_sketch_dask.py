@@ -12,7 +12,7 @@ import numpy as np
 from scipy import sparse
 
 from .._core.random import spawn_generators
-from .._core.validation import check_params, check_vector
+from .._core.validation import check_vector
 from ._sketch import SKETCH_METHODS, check_sketch_input, check_weights, sampling_scales
 from ._sketch_lstsq import default_oversampling, default_sketch_size, check_shape_for_lstsq
 
@@ -95,10 +95,7 @@ def _sample_rows(A, k, entry, seeds, options):
 
     replace = options.get("replace", True)
     p = options.get("p", 2.0)
-    check_params(options, entry.constraints, caller=f"sketch(method={entry.name!r})")
-    unexpected = sorted(set(options) - set(entry.options))
-    if unexpected:
-        raise TypeError(f"sketch(method={entry.name!r}) got unexpected option(s) {unexpected}.")
+    SKETCH_METHODS.check_options(entry.name, options)
     m = A.shape[0]
     row_chunks = np.array(A.chunks[0])
     allocator = np.random.default_rng(np.random.SeedSequence(seeds[0]))

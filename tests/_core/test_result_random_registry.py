@@ -99,6 +99,12 @@ class TestRegistry:
         with pytest.raises(ValueError, match="does not support dask input; methods that do: none"):
             reg.dispatch("double", 1, backend="dask")
         assert reg.dispatch("double", 1, backend="cupy") == 2
+        # the same checks without a call, for callers that run a method's work themselves
+        with pytest.raises(TypeError, match=r"unexpected option\(s\) \['speed'\]"):
+            reg.check_options("twice", {"speed": 3})
+        with pytest.raises(InvalidParameterError, match="'times' parameter"):
+            reg.check_options("double", {"times": 0})
+        assert reg.check_options("double", {"times": 2}) is None
 
     def test_duplicate_registration_rejected(self):
         reg = self.make()
