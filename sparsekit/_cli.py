@@ -45,6 +45,6 @@ def main(argv=None):
 
         sys.stdout.write(format_config() + "\n")
         return 0
-    from ._tour_runner import run_tour
+    from ._tour import run_tour
 
     return run_tour(plot=args.plot, areas=args.area, keyword=args.k, quick=args.quick, list_only=args.list)

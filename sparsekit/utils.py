@@ -18,7 +18,7 @@ from ._core.jit import SAFE_FASTMATH, kernel
 from ._core.progress import IterationMonitor, get_logger
 from ._core.random import check_random_state, spawn_generators
 from ._core.registry import Method, Registry, restore_items, take_items
-from ._core.result import Result
+from ._core.result import Result, end_run, warn_at_caller
 from ._core.validation import (
     Interval,
     Options,
@@ -55,6 +55,7 @@ __all__ = [
     "check_square",
     "check_vector",
     "device_of",
+    "end_run",
     "get_logger",
     "get_namespace",
     "is_cupy_namespace",
@@ -67,4 +68,5 @@ __all__ = [
     "to_namespace",
     "to_numpy",
     "validate_params",
+    "warn_at_caller",
 ]

@@ -9,8 +9,8 @@ import sys
 import pytest
 
 from sparsekit import _cli
-from sparsekit import _tour_runner as _tour
-from sparsekit._core.tour import TOUR_CASES, TourRow, tour_case
+from sparsekit._tour import _runner as _tour
+from sparsekit._tour._case import TOUR_CASES, TourRow, tour_case
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -66,9 +66,10 @@ def test_every_tour_module_is_discovered():
     modules = {case.func.__module__ for case in cases}
     on_disk = {
         ".".join(p.relative_to(ROOT).with_suffix("").parts)
-        for p in (ROOT / "sparsekit").rglob("*_tour.py")
+        for p in (ROOT / "sparsekit" / "_tour").glob("[!_]*.py")
     }
-    assert on_disk <= modules
+    assert on_disk and on_disk <= modules
+    assert not list((ROOT / "sparsekit").rglob("*_tour.py")), "tour cases live in sparsekit/_tour/ only"
 
 
 def test_module_help_and_show_config():

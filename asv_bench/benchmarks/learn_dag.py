@@ -21,7 +21,7 @@ from sparsekit.learn.dag import (
     topo_swap,
     topological_order,
 )
-from sparsekit.learn.dag._dag_tour import dagma_peer_fit
+from sparsekit._tour.learn_dag import dagma_peer_fit
 
 N_SAMPLES = 1000
 

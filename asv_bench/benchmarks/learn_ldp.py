@@ -5,7 +5,7 @@ import with scikit-learn 1.9), so the comparison is with the accuracy ceiling:
 non-private ``LassoCV`` on the same users' raw data; ``quality`` asks the
 private estimate to beat the trivial ``w = 0`` (error ``||w*|| = 1``). The
 error-vs-``n`` and error-vs-``epsilon`` slopes are measured by
-``sparsekit.learn.linear_model._ldp_tour.ldp_error_curves`` (``python -m
+``sparsekit._tour.learn_ldp.ldp_error_curves`` (``python -m
 sparsekit tour --area learn.ldp``). Data: ``x ~ N(0, I_5)``, ``w*`` 2-sparse with
 entries ``+-1/sqrt(2)``, noise std 0.5.
 """
@@ -15,7 +15,7 @@ from common import CompareCase, PinnedThreads
 from sklearn.linear_model import LassoCV
 
 from sparsekit.learn.linear_model import LDPSparseRegression
-from sparsekit.learn.linear_model._ldp_tour import sparse_ldp_problem
+from sparsekit._tour.learn_ldp import sparse_ldp_problem
 
 D, K = 5, 2
 

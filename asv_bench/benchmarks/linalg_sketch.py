@@ -26,7 +26,7 @@ from sparsekit.linalg import (
     sketch_lstsq,
     sketched_product,
 )
-from sparsekit.linalg._sketch_tour import backward_error
+from sparsekit._tour.linalg_sketch import backward_error
 
 
 ALPHAS = np.logspace(-3, 3, 20)

@@ -13,7 +13,7 @@ import numpy as np
 
 from common import CompareCase, PinnedThreads, have, quiet
 from sparsekit.ot import sinkhorn, sinkhorn_newton_sparse, sparse_ot
-from sparsekit.ot._ot_tour import _clouds
+from sparsekit._tour.optimal_transport import _clouds
 
 TOL = 1e-9
 # Sinkhorn iterations timed for the per-iteration figures (both sides run exactly this many).

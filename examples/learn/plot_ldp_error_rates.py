@@ -22,7 +22,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from sparsekit.learn.linear_model import gaussian_mechanism_scale
-from sparsekit.learn.linear_model._ldp_tour import INFORMATIVE, ldp_error_curves, log_log_slope
+from sparsekit._tour.learn_ldp import INFORMATIVE, ldp_error_curves, log_log_slope
 
 ns = [10**4, 10**5, 10**6]
 epsilons = [0.5, 1.0, 2.0, 4.0, 8.0]

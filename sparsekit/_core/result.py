@@ -1,8 +1,39 @@
-"""The ``Result`` bunch returned by every sparsekit solver."""
+"""The ``Result`` bunch returned by every sparsekit solver, and the end of every run.
+
+Every solver ends through :func:`end_run`: one place sets ``converged``,
+``status`` and ``message``, refuses to call a non-finite result converged, and
+issues the :class:`~sparsekit.ConvergenceWarning` at the user's line.
+"""
+
+import cmath
+import sys
+import warnings
 
 import numpy as np
 
-__all__ = ["Result"]
+from .exceptions import ConvergenceWarning
+
+__all__ = [
+    "STATUS_CONVERGED",
+    "STATUS_MAX_ITER",
+    "STATUS_NON_FINITE",
+    "STATUS_STOPPED",
+    "Result",
+    "end_run",
+    "warn_at_caller",
+]
+
+#: The run met its stopping rule.
+STATUS_CONVERGED = 0
+#: The iteration budget ran out first.
+STATUS_MAX_ITER = 1
+#: The user's callback asked to stop (no warning: the user chose it).
+STATUS_STOPPED = 2
+#: The result holds NaN or infinity; set by :func:`end_run`, never by a solver.
+STATUS_NON_FINITE = 3
+
+# Frames of these packages are library code: a warning points past them, at the user's line.
+_LIBRARY_PREFIXES = ("sparsekit.", "sklearn.", "joblib.", "threadpoolctl", "contextlib", "functools")
 
 
 def _summarise(value):
@@ -70,3 +101,127 @@ class Result(dict):
 
     def __setstate__(self, state):
         self.update(state)
+
+
+def _is_library_frame(frame):
+    name = frame.f_globals.get("__name__", "")
+    return name == "sparsekit" or name.startswith(_LIBRARY_PREFIXES)
+
+
+def warn_at_caller(message, category=ConvergenceWarning):
+    """Issue a warning at the first frame outside sparsekit (and the scikit-learn machinery that calls it).
+
+    No hand-counted ``stacklevel``: however many private layers, decorators or
+    estimator wrappers stand between the user and the solver, the warning's
+    file and line are the user's.
+
+    Parameters
+    ----------
+    message : str
+        The warning's text.
+    category : type, default=ConvergenceWarning
+        The warning class.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from sparsekit.utils import warn_at_caller
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warn_at_caller("stopped early")
+    >>> caught[0].category.__name__, str(caught[0].message)
+    ('ConvergenceWarning', 'stopped early')
+    """
+    level, frame = 1, sys._getframe(0)
+    while frame is not None and _is_library_frame(frame):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level if frame is not None else level - 1)
+
+
+def _non_finite(value):
+    """Whether ``value`` (an array of any backend, a sparse matrix or a scalar) holds NaN or infinity."""
+    if isinstance(value, (bool, int, np.bool_, np.integer, str)) or value is None:
+        return False
+    if isinstance(value, (float, complex, np.floating, np.complexfloating)):
+        return not cmath.isfinite(complex(value))
+    data = getattr(value, "data", None) if hasattr(value, "tocsr") else value  # scipy/cupy sparse: stored values
+    dtype = getattr(data, "dtype", None)
+    if dtype is None or getattr(dtype, "kind", "f") not in "fc":
+        return False
+    if isinstance(data, np.ndarray):
+        return not bool(np.isfinite(data).all())
+    try:
+        import array_api_compat
+
+        xp = array_api_compat.array_namespace(data)
+    except TypeError:  # a lazy object (e.g. a Dask collection or a lazy plan) is checked through its parts
+        return False
+    return not bool(xp.all(xp.isfinite(data)))
+
+
+def end_run(result, *, caller, status, message, check=None):
+    """End a solver's run: set ``converged``/``status``/``message``, guard finiteness, warn at the user's line.
+
+    The single ending of every sparsekit solver. Rules:
+
+    - ``converged`` is ``status == 0``, always.
+    - If any field named in ``check`` (by default every numeric field of
+      ``result``) holds NaN or infinity, the status becomes
+      :data:`STATUS_NON_FINITE` (3) whatever the solver said: no run is
+      reported converged with a non-finite result.
+    - Any status other than 0 and :data:`STATUS_STOPPED` (2, the user's
+      callback asked to stop) issues one :class:`~sparsekit.ConvergenceWarning`
+      ``"{caller}: {message}"`` at the first frame outside sparsekit
+      (:func:`warn_at_caller`).
+
+    Parameters
+    ----------
+    result : Result
+        The run's output, solution and histories already filled in; updated in
+        place and returned.
+    caller : str
+        The public name the user called (e.g. ``"sor"``), for the warning.
+    status : int
+        The solver's own code: 0 converged, 1 iteration budget exhausted,
+        2 stopped by the callback, any other value a solver-specific failure
+        (e.g. a negative code for a breakdown).
+    message : str
+        Why the run ended, in words.
+    check : iterable of str, optional
+        Fields that must be finite; by default every field holding a number,
+        an array or a sparse matrix.
+
+    Returns
+    -------
+    Result
+        ``result``, with ``converged``, ``status`` and ``message`` set.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparsekit import Result
+    >>> from sparsekit.utils import end_run
+    >>> r = end_run(Result(x=np.ones(2), n_iter=4), caller="demo", status=0, message="converged")
+    >>> bool(r.converged), r.status
+    (True, 0)
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     r = end_run(Result(x=np.array([1.0, np.nan])), caller="demo", status=0, message="converged")
+    >>> bool(r.converged), r.status, r.message
+    (False, 3, 'non-finite values in x (the solver reported: converged)')
+    >>> str(caught[0].message)
+    'demo: non-finite values in x (the solver reported: converged)'
+    """
+    status = int(status)
+    names = list(result) if check is None else list(check)
+    bad = [name for name in names if name in result and _non_finite(result[name])]
+    if bad:
+        status = STATUS_NON_FINITE
+        message = f"non-finite values in {', '.join(bad)} (the solver reported: {message})"
+    result["converged"] = status == STATUS_CONVERGED
+    result["status"] = status
+    result["message"] = message
+    if status not in (STATUS_CONVERGED, STATUS_STOPPED):
+        warn_at_caller(f"{caller}: {message}")
+    return result

@@ -3,9 +3,9 @@
 from numbers import Integral, Real
 
 import numpy as np
-from scipy import sparse
 
 from .._core.validation import Interval, Options, validate_params
+from ..linalg._relaxation._stencil import kron_laplacian
 
 __all__ = ["poisson2d", "poisson3d"]
 
@@ -14,30 +14,6 @@ _GRID_CONSTRAINTS = {
     "format": [Options({"csr", "csc", "coo"})],
     "dtype": "no_validation",
 }
-
-
-def _laplacian_1d(n, dtype):
-    return sparse.diags_array(
-        [-np.ones(n - 1, dtype), 2 * np.ones(n, dtype), -np.ones(n - 1, dtype)], offsets=[-1, 0, 1]
-    )
-
-
-def _kron_laplacian(shape, shift, format, dtype):
-    """Sum over axes of I ⊗ … ⊗ T_axis ⊗ … ⊗ I, plus ``shift`` on the diagonal."""
-    size = int(np.prod(shape))
-    total = sparse.csr_array((size, size), dtype=dtype)
-    for axis, n in enumerate(shape):
-        factor = None
-        for other, m in enumerate(shape):
-            piece = _laplacian_1d(m, dtype) if other == axis else sparse.eye_array(m, dtype=dtype)
-            factor = piece if factor is None else sparse.kron(factor, piece)
-        total = total + factor
-    if shift:
-        total = total + shift * sparse.eye_array(size, dtype=dtype)
-    out = total.asformat(format)
-    if format in ("csr", "csc"):
-        out.sort_indices()
-    return out
 
 
 @validate_params(
@@ -82,7 +58,7 @@ def poisson2d(n, m=None, *, shift=0.0, format="csr", dtype=np.float64):
     >>> float(A[0, 0]), float(A[0, 1]), float(A[0, 10])
     (4.0, -1.0, -1.0)
     """
-    return _kron_laplacian((n, n if m is None else m), shift, format, dtype)
+    return kron_laplacian((n, n if m is None else m), shift, format, dtype)
 
 
 @validate_params({"n": [Interval(Integral, 1, None, closed="left")], **_GRID_CONSTRAINTS})
@@ -115,4 +91,4 @@ def poisson3d(n, *, shift=0.0, format="csr", dtype=np.float64):
     >>> A.shape, float(A.diagonal().max())
     ((64, 64), 6.0)
     """
-    return _kron_laplacian((n, n, n), shift, format, dtype)
+    return kron_laplacian((n, n, n), shift, format, dtype)

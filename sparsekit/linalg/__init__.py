@@ -5,13 +5,13 @@ NumPy arrays, SciPy sparse arrays and (where it makes sense) LinearOperators,
 and returns a :class:`sparsekit.Result`.
 """
 
-from . import _krylov_baselines  # noqa: F401  (registers the "gmres" and "gcrotmk" sequence methods)
-from ._coordinated import CoordinatedSketch, coordinated_sketch, sketched_product
-from ._gcrodr import RecycleSpace, gcrodr
-from ._omega_tuning import OmegaTuner, evaluate_omegas, sor_sequence
-from ._sampling import leverage_scores, lewis_weights
+from ._krylov import _krylov_baselines  # noqa: F401  (registers the "gmres" and "gcrotmk" sequence methods)
+from ._sketching._coordinated import CoordinatedSketch, coordinated_sketch, sketched_product
+from ._krylov._gcrodr import RecycleSpace, gcrodr
+from ._relaxation._omega_tuning import OmegaTuner, evaluate_omegas, sor_sequence
+from ._sketching._sampling import leverage_scores, lewis_weights
 from ._sequence import SEQUENCE_METHODS, order_systems, solve_sequence
-from ._sketch import (
+from ._sketching._sketch import (
     SKETCH_METHODS,
     CountSketch,
     GaussianSketch,
@@ -22,10 +22,10 @@ from ._sketch import (
     SRHTSketch,
     sketch,
 )
-from ._sketch_and_project import SKETCH_AND_PROJECT_METHODS, sketch_and_project
-from ._sketch_lstsq import sketch_lstsq
-from ._sor import sor, ssor_cg, ssor_preconditioner, young_omega
-from ._stencil import LaplacianStencil
+from ._sketching._sketch_and_project import SKETCH_AND_PROJECT_METHODS, sketch_and_project
+from ._sketching._sketch_lstsq import sketch_lstsq
+from ._relaxation._sor import sor, ssor_cg, ssor_preconditioner, young_omega
+from ._relaxation._stencil import LaplacianStencil
 
 __all__ = [
     # Krylov recycling and sequences of systems

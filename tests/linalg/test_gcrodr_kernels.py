@@ -3,7 +3,7 @@ import pytest
 from scipy import sparse
 
 from sparsekit._core._testing import assert_kernel_matches_twin, readonly
-from sparsekit.linalg._gcrodr_kernels import (
+from sparsekit.linalg._krylov._gcrodr_kernels import (
     PC_LEFT,
     PC_NONE,
     PC_RIGHT,

@@ -5,8 +5,8 @@ import pytest
 from scipy.optimize import lsq_linear
 
 from sparsekit._core._testing import assert_kernel_matches_twin, readonly
-from sparsekit.linalg import _omega_kernels as kernels
-from sparsekit.linalg._omega_policies import chebyshev_features
+from sparsekit.linalg._relaxation import _omega_kernels as kernels
+from sparsekit.linalg._relaxation._omega_policies import chebyshev_features
 
 from . import _sor_reference as ref
 

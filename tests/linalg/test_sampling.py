@@ -14,7 +14,7 @@ from sparsekit.linalg import (
     sketch,
     sketched_product,
 )
-from sparsekit.linalg._coordinated import _threshold_for_expected_size, _uniform_hash
+from sparsekit.linalg._sketching._coordinated import _threshold_for_expected_size, _uniform_hash
 
 
 

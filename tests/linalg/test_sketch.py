@@ -16,7 +16,7 @@ from sparsekit.linalg import (
     SRHTSketch,
     sketch,
 )
-from sparsekit.linalg import _sketch_kernels as kernels
+from sparsekit.linalg._sketching import _sketch_kernels as kernels
 
 from . import _sketch_reference as twins
 

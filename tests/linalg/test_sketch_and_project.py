@@ -8,7 +8,7 @@ from sparsekit import ConvergenceWarning
 from sparsekit._core._testing import assert_kernel_matches_twin, assert_rejects, readonly
 from sparsekit.datasets import poisson2d
 from sparsekit.linalg import SKETCH_AND_PROJECT_METHODS, sketch_and_project
-from sparsekit.linalg import _sketch_and_project_kernels as kernels
+from sparsekit.linalg._sketching import _sketch_and_project_kernels as kernels
 
 from . import _sketch_reference as twins
 

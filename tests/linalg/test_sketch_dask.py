@@ -49,7 +49,7 @@ def test_chunkwise_sketch_does_not_depend_on_the_scheduler(method, client, rng):
 def test_chunk_sum_equals_the_sum_of_chunk_operators(client, rng):
     """The sketch is Σ_i S_i A_i with S_i seeded by child i of the seed."""
     from sparsekit.linalg import SparseSignSketch
-    from sparsekit.linalg._sketch_dask import chunk_seeds
+    from sparsekit.linalg._sketching._sketch_dask import chunk_seeds
 
     A = rng.standard_normal((500, 4))
     got = sketch(da.from_array(A, chunks=(200, 4)), 40, method="sparse-sign", nnz_per_col=2,

@@ -8,8 +8,8 @@ from scipy import sparse
 from sparsekit import ConvergenceWarning, InvalidParameterError
 from sparsekit._core._testing import assert_kernel_matches_twin, assert_rejects, readonly
 from sparsekit.linalg import sketch_lstsq
-from sparsekit.linalg._sketch_lstsq import default_oversampling
-from sparsekit.linalg._sketch_lstsq_kernels import csr_fused_normal
+from sparsekit.linalg._sketching._sketch_lstsq import default_oversampling
+from sparsekit.linalg._sketching._sketch_lstsq_kernels import csr_fused_normal
 
 from . import _sketch_reference as twins
 

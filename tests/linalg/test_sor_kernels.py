@@ -6,8 +6,8 @@ import pytest
 from sparsekit._core._testing import assert_kernel_matches_twin
 from sparsekit.datasets import poisson2d, poisson3d
 from sparsekit.linalg import LaplacianStencil
-from sparsekit.linalg import _sor_kernels as kernels
-from sparsekit.linalg._sor import as_sor_operator
+from sparsekit.linalg._relaxation import _sor_kernels as kernels
+from sparsekit.linalg._relaxation._sor import as_sor_operator
 
 from . import _sor_reference as ref
 

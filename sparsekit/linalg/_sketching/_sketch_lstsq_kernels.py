@@ -3,7 +3,7 @@
 The NumPy twin lives in ``tests/linalg/_sketch_reference.py``.
 """
 
-from .._core.jit import kernel
+from ..._core.jit import kernel
 
 __all__ = ["csr_fused_normal"]
 

@@ -9,10 +9,10 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse.linalg import LinearOperator
 
-from .._core.exceptions import ConvergenceWarning
-from .._core.progress import IterationMonitor
-from .._core.result import Result
-from .._core.validation import (
+from ..._core.exceptions import ConvergenceWarning
+from ..._core.progress import IterationMonitor
+from ..._core.result import Result
+from ..._core.validation import (
     Interval,
     Options,
     check_array,

@@ -16,7 +16,7 @@ test oracles, are in ``tests/linalg/_krylov_reference.py``.
 
 import numpy as np
 
-from .._core.jit import SAFE_FASTMATH, kernel
+from ..._core.jit import SAFE_FASTMATH, kernel
 
 __all__ = [
     "CYCLE_OK",

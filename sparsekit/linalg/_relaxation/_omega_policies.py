@@ -12,8 +12,8 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from .._core.registry import Registry
-from .._core.validation import Interval, check_vector
+from ..._core.registry import Registry
+from ..._core.validation import Interval, check_vector
 from ._sor import young_omega
 from ._omega_kernels import (
     box_constrained_least_squares,

@@ -2,11 +2,11 @@
 
 import numpy as np
 
-from .._core.tour import TourRow, tour_case
-from ..datasets import HeatEquation2D, poisson2d, shifted_laplacian_sequence
-from ._omega_tuning import evaluate_omegas, sor_sequence
-from ._sor import sor
-from ._stencil import LaplacianStencil
+from ._case import TourRow, tour_case
+from sparsekit.datasets import HeatEquation2D, poisson2d, shifted_laplacian_sequence
+from sparsekit.linalg._relaxation._omega_tuning import evaluate_omegas, sor_sequence
+from sparsekit.linalg._relaxation._sor import sor
+from sparsekit.linalg._relaxation._stencil import LaplacianStencil
 
 _SWEEPS = 10
 

@@ -9,10 +9,10 @@ import scipy.linalg
 from scipy import sparse
 from scipy.sparse.linalg import LinearOperator, aslinearoperator
 
-from .._core.exceptions import ConvergenceWarning
-from .._core.progress import IterationMonitor
-from .._core.result import Result
-from .._core.validation import (
+from ..._core.exceptions import ConvergenceWarning
+from ..._core.progress import IterationMonitor
+from ..._core.result import Result
+from ..._core.validation import (
     Interval,
     Options,
     check_array,
@@ -22,7 +22,7 @@ from .._core.validation import (
     check_vector,
     validate_params,
 )
-from ._sequence import SEQUENCE_METHODS, preconditioners, run_systems
+from .._sequence import SEQUENCE_METHODS, preconditioners, run_systems
 from ._gcrodr_kernels import (
     CYCLE_BREAKDOWN,
     CYCLE_NONFINITE,

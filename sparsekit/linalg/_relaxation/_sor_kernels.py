@@ -33,7 +33,7 @@ import math
 
 import numpy as np
 
-from .._core.jit import kernel
+from ..._core.jit import kernel
 
 __all__ = [
     "csr_sor_sweep",

@@ -5,11 +5,11 @@ import warnings
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from .._core.tour import TourRow, tour_case
-from ._cost import cost_matrix
-from ._sinkhorn import sinkhorn
-from ._sns import sinkhorn_newton_sparse
-from ._sparse_ot import sparse_ot
+from ._case import TourRow, tour_case
+from sparsekit.ot._cost import cost_matrix
+from sparsekit.ot._sinkhorn import sinkhorn
+from sparsekit.ot._sns import sinkhorn_newton_sparse
+from sparsekit.ot._sparse_ot import sparse_ot
 
 
 def _clouds(n, seed=0):

@@ -7,14 +7,37 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse.linalg import LinearOperator
 
-from .._core.validation import Interval, check_params
-from ..datasets._grids import _kron_laplacian
+from ..._core.validation import Interval, check_params
 from . import _sor_kernels
 
 __all__ = ["LaplacianStencil"]
 
 _NO_INDEX = np.empty(0, dtype=np.uint32)
 _NO_DATA = np.empty(0, dtype=np.float64)
+
+
+def _laplacian_1d(n, dtype):
+    return sparse.diags_array(
+        [-np.ones(n - 1, dtype), 2 * np.ones(n, dtype), -np.ones(n - 1, dtype)], offsets=[-1, 0, 1]
+    )
+
+
+def kron_laplacian(shape, shift, format, dtype):
+    """The finite-difference Laplacian on a grid of ``shape``: sum over axes of I ⊗ … ⊗ T_axis ⊗ … ⊗ I, plus ``shift`` on the diagonal."""
+    size = int(np.prod(shape))
+    total = sparse.csr_array((size, size), dtype=dtype)
+    for axis, n in enumerate(shape):
+        factor = None
+        for other, m in enumerate(shape):
+            piece = _laplacian_1d(m, dtype) if other == axis else sparse.eye_array(m, dtype=dtype)
+            factor = piece if factor is None else sparse.kron(factor, piece)
+        total = total + factor
+    if shift:
+        total = total + shift * sparse.eye_array(size, dtype=dtype)
+    out = total.asformat(format)
+    if format in ("csr", "csc"):
+        out.sort_indices()
+    return out
 
 
 class LaplacianStencil(LinearOperator):
@@ -187,7 +210,7 @@ class LaplacianStencil(LinearOperator):
         scipy.sparse.csr_array
             ``diffusion * L + shift * I`` with the stencil's exact entries.
         """
-        matrix = _kron_laplacian(self.grid_shape, 0.0, "csr", self.dtype)
+        matrix = kron_laplacian(self.grid_shape, 0.0, "csr", self.dtype)
         rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
         matrix.data[:] = np.where(matrix.indices == rows, self.diagonal_value, self.neighbour_value)
         matrix.eliminate_zeros()

@@ -2,9 +2,9 @@
 
 import numpy as np
 
-from ..._core.tour import TourRow, tour_case
-from ...datasets import decaying_spectrum_regression
-from ._sketched_ridge import SketchedRidgeEnsemble
+from ._case import TourRow, tour_case
+from sparsekit.datasets import decaying_spectrum_regression
+from sparsekit.learn.linear_model._sketched_ridge import SketchedRidgeEnsemble
 
 
 @tour_case("learn.ridge", "Ridge GCV: sketched ridge ensemble vs sklearn RidgeCV(gcv_mode='svd')")

@@ -8,10 +8,10 @@ import numpy as np
 import scipy.linalg
 from scipy import sparse
 
-from .._core.exceptions import ConvergenceWarning
-from .._core.random import check_random_state
-from .._core.result import Result
-from .._core.validation import Interval, Options, check_params
+from ..._core.exceptions import ConvergenceWarning
+from ..._core.random import check_random_state
+from ..._core.result import Result
+from ..._core.validation import Interval, Options, check_params
 from ._sketch import SKETCH_METHODS, RowSamplingSketch, SparseSignSketch, check_host_input, row_norms_squared
 
 __all__ = ["leverage_scores", "lewis_weights"]

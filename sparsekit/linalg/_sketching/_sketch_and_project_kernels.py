@@ -6,7 +6,7 @@ reproducible from ``random_state``. The NumPy twins live in
 ``tests/linalg/_sketch_reference.py``.
 """
 
-from .._core.jit import kernel
+from ..._core.jit import kernel
 
 __all__ = ["kaczmarz_csr", "kaczmarz_dense", "gauss_seidel_csr", "gauss_seidel_dense"]
 

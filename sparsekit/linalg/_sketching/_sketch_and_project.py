@@ -19,12 +19,12 @@ import numpy as np
 import scipy.linalg
 from scipy import sparse
 
-from .._core.exceptions import ConvergenceWarning
-from .._core.progress import IterationMonitor
-from .._core.random import check_random_state
-from .._core.registry import Registry
-from .._core.result import Result
-from .._core.validation import (
+from ..._core.exceptions import ConvergenceWarning
+from ..._core.progress import IterationMonitor
+from ..._core.random import check_random_state
+from ..._core.registry import Registry
+from ..._core.result import Result
+from ..._core.validation import (
     Interval,
     check_array,
     check_callable,

@@ -6,14 +6,14 @@ import warnings
 
 import numpy as np
 
-from ..._core.exceptions import ConvergenceWarning
-from ..._core.tour import TourRow, tour_case
-from ...datasets import make_linear_sem
-from . import metrics
-from ._colide import colide
-from ._graph import topological_order
-from ._linear_sem import sem_score
-from ._topo import topo_swap
+from sparsekit._core.exceptions import ConvergenceWarning
+from ._case import TourRow, tour_case
+from sparsekit.datasets import make_linear_sem
+from sparsekit.learn.dag import metrics
+from sparsekit.learn.dag._colide import colide
+from sparsekit.learn.dag._graph import topological_order
+from sparsekit.learn.dag._linear_sem import sem_score
+from sparsekit.learn.dag._topo import topo_swap
 
 
 def dagma_peer_fit(X, alpha=0.03):

@@ -11,8 +11,8 @@ scheduler.
 import numpy as np
 from scipy import sparse
 
-from .._core.random import spawn_generators
-from .._core.validation import check_vector
+from ..._core.random import spawn_generators
+from ..._core.validation import check_vector
 from ._sketch import SKETCH_METHODS, check_sketch_input, check_weights, sampling_scales
 from ._sketch_lstsq import default_oversampling, default_sketch_size, check_shape_for_lstsq
 

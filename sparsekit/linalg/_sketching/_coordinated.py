@@ -12,7 +12,7 @@ from numbers import Integral
 import numpy as np
 from scipy import sparse
 
-from .._core.validation import Interval, Options, check_params
+from ..._core.validation import Interval, Options, check_params
 from ._sketch import check_host_input
 
 __all__ = ["CoordinatedSketch", "coordinated_sketch", "sketched_product"]

@@ -7,13 +7,13 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from .._core.exceptions import ConvergenceWarning
-from .._core.progress import IterationMonitor
-from .._core.random import check_random_state
-from .._core.result import Result
-from .._core.validation import Interval, Options, check_params, check_vector, validate_params
+from ..._core.exceptions import ConvergenceWarning
+from ..._core.progress import IterationMonitor
+from ..._core.random import check_random_state
+from ..._core.result import Result
+from ..._core.validation import Interval, Options, check_params, check_vector, validate_params
 from ._omega_policies import OMEGA_POLICIES, _check_omegas
-from ._sequence import SEQUENCE_METHODS
+from .._sequence import SEQUENCE_METHODS
 from ._sor import (
     CONVERGED,
     DEFAULT_MAXITER,

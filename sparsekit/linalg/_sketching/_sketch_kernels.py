@@ -8,7 +8,7 @@ that memory stays ``O(k n)`` and nothing is densified. The plain NumPy twins
 live in ``tests/linalg/_sketch_reference.py``.
 """
 
-from .._core.jit import kernel
+from ..._core.jit import kernel
 
 __all__ = [
     "sparse_sign_csr",

@@ -1,4 +1,4 @@
-"""Runner of ``python -m sparsekit tour``: discover the ``*_tour`` modules, run, print one table."""
+"""Runner of ``python -m sparsekit tour``: import the area modules of this package, run, print one table."""
 
 import importlib
 import math
@@ -9,17 +9,16 @@ import time
 import traceback
 import warnings
 
-from ._core.tour import TOUR_CASES, TourContext
+from ._case import TOUR_CASES, TourContext
 
 _COLUMNS = ("area", "problem", "method", "size", "time [s]", "metric", "value", "peer", "peer time", "peer value")
 
 
 def discover():
-    """Import every ``sparsekit`` module whose name ends in ``_tour``; return the registered cases."""
-    import sparsekit
-
-    for info in pkgutil.walk_packages(sparsekit.__path__, prefix="sparsekit."):
-        if info.name.rsplit(".", 1)[-1].endswith("_tour"):
+    """Import every area module of ``sparsekit._tour``; return the registered cases."""
+    package = importlib.import_module(__package__)
+    for info in pkgutil.iter_modules(package.__path__, prefix=f"{__package__}."):
+        if not info.name.rsplit(".", 1)[-1].startswith("_"):
             importlib.import_module(info.name)
     return list(TOUR_CASES)
 

@@ -7,11 +7,11 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.linalg
 
-from .._core.exceptions import ConvergenceWarning
-from .._core.progress import IterationMonitor
-from .._core.random import check_random_state
-from .._core.result import Result
-from .._core.validation import Interval, Options, check_callable, check_params, check_vector
+from ..._core.exceptions import ConvergenceWarning
+from ..._core.progress import IterationMonitor
+from ..._core.random import check_random_state
+from ..._core.result import Result
+from ..._core.validation import Interval, Options, check_callable, check_params, check_vector
 from ._sketch import SKETCH_METHODS, check_host_input, is_dask_array
 from ._sketch_lstsq_kernels import csr_fused_normal
 

@@ -6,7 +6,7 @@ as much as the solve, so its few dense operations are compiled too.
 
 import numpy as np
 
-from .._core.jit import kernel
+from ..._core.jit import kernel
 
 __all__ = ["tsallis_inf_probabilities", "givens_append", "min_norm_solution", "box_constrained_least_squares"]
 

@@ -5,9 +5,9 @@ from numbers import Integral, Real
 import numpy as np
 from scipy.sparse.linalg import LinearOperator, aslinearoperator, gcrotmk, gmres
 
-from .._core.result import Result
-from .._core.validation import Interval, Options
-from ._sequence import SEQUENCE_METHODS, preconditioners, run_systems
+from ..._core.result import Result
+from ..._core.validation import Interval, Options
+from .._sequence import SEQUENCE_METHODS, preconditioners, run_systems
 
 __all__ = []
 

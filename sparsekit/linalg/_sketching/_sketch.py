@@ -16,10 +16,10 @@ from numbers import Integral, Real
 import numpy as np
 from scipy import sparse
 
-from .._core.backend import device_of, get_namespace, is_cupy_namespace, is_numpy_namespace, numpy_dtype, to_namespace
-from .._core.random import check_random_state
-from .._core.registry import Registry
-from .._core.validation import Interval, check_array, check_params, check_probability_vector
+from ..._core.backend import device_of, get_namespace, is_cupy_namespace, is_numpy_namespace, numpy_dtype, to_namespace
+from ..._core.random import check_random_state
+from ..._core.registry import Registry
+from ..._core.validation import Interval, check_array, check_params, check_probability_vector
 from ._sketch_kernels import (
     sparse_sign_csc,
     sparse_sign_csr,
