@@ -152,15 +152,15 @@ class RidgeGCV(PinnedThreads):
         self.X, self.y, self.X_test, self.y_test = decaying_spectrum_regression(10_000, 1000, random_state=0)
 
     def time_sketched_ridge_ensemble(self):
-        SketchedRidgeEnsemble(alphas=ALPHAS, random_state=0).fit(self.X, self.y)
+        SketchedRidgeEnsemble(alphas=ALPHAS, sketch_sizes=(0.5,), random_state=0).fit(self.X, self.y)
 
     def peakmem_sketched_ridge_ensemble(self):
-        SketchedRidgeEnsemble(alphas=ALPHAS, random_state=0).fit(self.X, self.y)
+        SketchedRidgeEnsemble(alphas=ALPHAS, sketch_sizes=(0.5,), random_state=0).fit(self.X, self.y)
 
     def track_test_mse_ratio_to_ridgecv(self):
         from sklearn.linear_model import RidgeCV
 
-        ours = SketchedRidgeEnsemble(alphas=ALPHAS, random_state=0).fit(self.X, self.y)
+        ours = SketchedRidgeEnsemble(alphas=ALPHAS, sketch_sizes=(0.5,), random_state=0).fit(self.X, self.y)
         peer = RidgeCV(alphas=ALPHAS, gcv_mode="svd").fit(self.X, self.y)
         return float(np.mean((ours.predict(self.X_test) - self.y_test) ** 2)
                      / np.mean((peer.predict(self.X_test) - self.y_test) ** 2))
@@ -273,7 +273,7 @@ def _ridge_case(quick):
 
     return CompareCase(
         case=f"ridge GCV n={n}, p={p}, 20 alphas (K=5, CountSketch q=p/2)",
-        sparsekit=lambda: SketchedRidgeEnsemble(alphas=ALPHAS, random_state=0).fit(X, y),
+        sparsekit=lambda: SketchedRidgeEnsemble(alphas=ALPHAS, sketch_sizes=(0.5,), random_state=0).fit(X, y),
         peer=lambda: RidgeCV(alphas=ALPHAS, gcv_mode="svd").fit(X, y),
         peer_name="sklearn RidgeCV(gcv_mode='svd')",
         quality=lambda ours, peer: mse(ours) <= 1.02 * mse(peer),

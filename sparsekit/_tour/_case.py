@@ -1,8 +1,9 @@
 """The tour's case registry: each capability contributes rows to ``python -m sparsekit tour``.
 
-A case lives in a module whose name ends in ``_tour`` beside the code it shows
-(e.g. ``sparsekit/linalg/_sor_tour.py``); the runner imports every such module,
-so adding a capability's rows is adding one module.
+A case lives in the module of its area in ``sparsekit/_tour/`` (e.g.
+``sparsekit/_tour/linalg_sor.py``); the runner imports every such module, so
+adding a capability's rows is adding one function (or one module for a new
+area).
 """
 
 import contextlib
@@ -97,16 +98,21 @@ class TourContext:
         Whether a smaller version of each case was asked for.
     figures : list of pathlib.Path
         Files written through :meth:`figure`.
+    missing : set of str
+        Peers asked for with :meth:`has` and not installed (module names).
     """
 
     plot_dir: object = None
     quick: bool = False
     figures: list = field(default_factory=list)
+    missing: set = field(default_factory=set)
 
-    @staticmethod
-    def has(module):
-        """Whether an optional module (a peer such as ``"ot"`` or ``"pyamg"``) is installed."""
-        return importlib.util.find_spec(module) is not None
+    def has(self, module):
+        """Whether an optional module (a peer such as ``"ot"`` or ``"pyamg"``) is installed; remembers it if not."""
+        if importlib.util.find_spec(module) is not None:
+            return True
+        self.missing.add(module)
+        return False
 
     @staticmethod
     def timed(func, *args, **kwargs):

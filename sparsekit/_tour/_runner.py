@@ -11,6 +11,9 @@ import warnings
 
 from ._case import TOUR_CASES, TourContext
 
+#: pip names of the peers the cases look for (module name -> what to install).
+PEER_PACKAGES = {"ot": "pot", "pyamg": "pyamg", "regot": "regot", "sklearn": "scikit-learn", "dagma": "dagma"}
+
 _COLUMNS = ("area", "problem", "method", "size", "time [s]", "metric", "value", "peer", "peer time", "peer value")
 
 
@@ -29,8 +32,8 @@ def _fmt(value):
     if isinstance(value, str):
         return value
     if isinstance(value, float):
-        if math.isnan(value):
-            return "nan"
+        if not math.isfinite(value):
+            return "-"
         if value.is_integer() and abs(value) < 1e9:
             return str(int(value))
         if value != 0 and (abs(value) >= 1e5 or abs(value) < 1e-3):
@@ -46,6 +49,19 @@ def format_table(rows):
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def install_hint(missing):
+    """The line telling which peers are missing and the one command that installs them (None if none is)."""
+    if not missing:
+        return None
+    names = sorted(PEER_PACKAGES.get(m, m) for m in missing)
+    plain = [n for n in names if n != "dagma"]
+    commands = [f"pip install {' '.join(plain)}"] if plain else []
+    if "dagma" in names:  # dagma declares a PyTorch dependency it does not use
+        commands.append("pip install --no-deps dagma && pip install igraph tqdm")
+    return (f"peers not installed: {', '.join(names)} (their columns show '-'); install them with: "
+            f"{' && '.join(commands)}")
 
 
 def run_tour(plot=None, areas=None, keyword=None, quick=False, list_only=False, out=None):
@@ -91,16 +107,19 @@ def run_tour(plot=None, areas=None, keyword=None, quick=False, list_only=False, 
     ctx = TourContext(plot_dir=plot_dir, quick=quick)
     table, failures = [], 0
     start = time.perf_counter()
-    for case in cases:
-        print(f"running {case.area}: {case.title} ...", file=out, flush=True)
+    for number, case in enumerate(cases, 1):
+        print(f"[{number}/{len(cases)}] {case.area}: {case.title} ...", end="", file=out, flush=True)
+        case_start = time.perf_counter()
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 produced = case.func(ctx)
         except Exception:  # a failing case must not hide the others; it is reported and fails the run
             failures += 1
+            print(" FAILED", file=out)
             traceback.print_exc(file=out)
             continue
+        print(f" {time.perf_counter() - case_start:.1f} s", file=out, flush=True)
         for row in produced if isinstance(produced, list) else [produced]:
             table.append(
                 (case.area, row.problem, row.method, row.size, row.seconds, row.metric, row.value,
@@ -109,6 +128,9 @@ def run_tour(plot=None, areas=None, keyword=None, quick=False, list_only=False, 
     print("", file=out)
     print(format_table(table), file=out)
     print(f"\n{len(cases) - failures}/{len(cases)} cases ran in {time.perf_counter() - start:.1f} s", file=out)
+    hint = install_hint(ctx.missing)
+    if hint:
+        print(hint, file=out)
     if ctx.figures:
         print(f"figures written: {', '.join(str(p) for p in ctx.figures)}", file=out)
     if failures:

@@ -67,8 +67,9 @@ def colide_vs_dagma(ctx):
             limit = np.abs(W).max()
             for ax, matrix, title in zip(axes, (W, ev.adjacency, W_h),
                                          ("true W (EV data)", "CoLiDE-EV estimate", "true W (NV data)")):
-                ax.imshow(matrix, cmap="RdBu_r", vmin=-limit, vmax=limit)
-                ax.set_title(title)
+                image = ax.imshow(matrix, cmap="RdBu_r", vmin=-limit, vmax=limit)
+                ax.set(title=title, xlabel="child j", ylabel="parent i")
+            fig.colorbar(image, ax=axes[:2], label="edge weight W[i, j]", shrink=0.85)
             axes[2].clear()
             axes[2].scatter(scales, nv.noise_scale)
             axes[2].plot([0, scales.max()], [0, scales.max()], "k--", lw=1)

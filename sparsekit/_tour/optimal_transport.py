@@ -103,7 +103,7 @@ def random_assignment(ctx):
     res, seconds = ctx.timed(sinkhorn_newton_sparse, a, a, C, 1 / 1200)
     row = TourRow("random cost, reg=1/1200", "sinkhorn_newton_sparse", f"n={n}", seconds, "iterations",
                   float(res.n_iter))
-    if ctx.has("ot") and not ctx.quick:
+    if ctx.has("ot"):
         import ot
 
         (_, log), peer = ctx.timed(_quiet, ot.sinkhorn, a, a, C, 1 / 1200, stopThr=1e-9, numItermax=500_000,
@@ -151,7 +151,7 @@ def plan_mass(ctx):
     a, M, _, _ = _clouds(n)
     res, seconds = ctx.timed(sinkhorn, a, a, M, 1e-3)
     row = TourRow("uniform clouds, reg=1e-3", "sinkhorn auto", f"n={n}", seconds, "plan mass", float(res.plan.sum()))
-    if ctx.has("ot") and not ctx.quick:
+    if ctx.has("ot"):
         import ot
 
         G, peer = ctx.timed(_quiet, ot.sinkhorn, a, a, M, 1e-3, method="sinkhorn_stabilized", numItermax=200)

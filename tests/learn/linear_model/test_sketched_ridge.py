@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 from scipy import sparse
-from sklearn.linear_model import RidgeCV
+from sklearn.linear_model import Ridge, RidgeCV
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sparsekit import InvalidParameterError
@@ -61,6 +61,29 @@ def test_gcv_picks_a_penalty_as_good_as_ridgecv(rng):
     assert model.gcv_.shape == (2, 13) and model.alpha_ in alphas and model.sketch_size_ in (100, 200)
     assert np.argmin(model.gcv_.ravel()) == np.ravel_multi_index(
         (list(model.sketch_sizes_).index(model.sketch_size_), list(alphas).index(model.alpha_)), (2, 13))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_defaults_match_ridgecv_on_a_sparse_truth(seed):
+    # n=200, p=50, 5 true coefficients: a q=p/2 CountSketch ensemble alone scores R² ~0.6 here; the
+    # default grid (data-scaled alphas, sizes p/4, p/2 and p) lets GCV fall back to plain ridge.
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((400, 50))
+    coef = np.zeros(50)
+    coef[rng.choice(50, 5, replace=False)] = rng.standard_normal(5)
+    y = X @ coef + 0.1 * rng.standard_normal(400)
+    reference = RidgeCV().fit(X[:200], y[:200]).score(X[200:], y[200:])
+    model = SketchedRidgeEnsemble(random_state=0).fit(X[:200], y[:200])
+    assert model.score(X[200:], y[200:]) >= 0.99 * reference
+    assert list(model.sketch_sizes_) == [12, 25, 50]
+
+
+def test_full_size_is_plain_ridge(rng):
+    X, y, _ = _problem(rng, n=300, p=20)
+    res = sketched_ridge_gcv(sparse.csr_array(X), y + 3.0, alphas=[2.5], sketch_sizes=(1.0,))
+    ridge = Ridge(alpha=2.5).fit(X, y + 3.0)
+    np.testing.assert_allclose(res.coef, ridge.coef_, rtol=1e-10, atol=1e-12)
+    assert res.intercept == pytest.approx(ridge.intercept_)
 
 
 @pytest.mark.parametrize("sketch", ["countsketch", "sparse-sign", "srdct", "srht", "uniform"])
