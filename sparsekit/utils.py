@@ -19,6 +19,7 @@ from ._core.progress import IterationMonitor, get_logger
 from ._core.random import check_random_state, spawn_generators
 from ._core.registry import Method, Registry, restore_items, take_items
 from ._core.result import Result, end_run, warn_at_caller
+from ._core.threads import blas_threads_for_small_blocks, small_block_threads, small_blocks
 from ._core.validation import (
     Interval,
     Options,
@@ -45,6 +46,7 @@ __all__ = [
     "Registry",
     "Result",
     "SAFE_FASTMATH",
+    "blas_threads_for_small_blocks",
     "check_array",
     "check_callable",
     "check_nonzero_diagonal",
@@ -63,6 +65,8 @@ __all__ = [
     "numpy_dtype",
     "kernel",
     "restore_items",
+    "small_block_threads",
+    "small_blocks",
     "spawn_generators",
     "take_items",
     "to_namespace",
