@@ -14,13 +14,11 @@ is measured. Both errors of the returned plan are recomputed at the end.
 
 import math
 import time
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
 
 from .._core.backend import numpy_dtype, to_numpy
-from .._core.exceptions import ConvergenceWarning
 from .._core.progress import IterationMonitor
 from .._core.result import Result
 from .._core.validation import Interval, Options, check_callable, check_params
@@ -262,7 +260,7 @@ def sinkhorn_loop(domain, *, tol, max_iter, history, monitor, switch=None):
         history.record(row_error, col_error)
         if row_error <= tol:
             return "converged"
-        if monitor.update(len(history.errors), max(row_error, col_error), marginal_error=max(row_error, col_error)):
+        if report(monitor, len(history.errors), max(row_error, col_error)):
             return "callback"
         if switch is not None and switch(iteration, row_error):
             return "switch"
@@ -367,8 +365,9 @@ def entropic_result(problem, passes, reg, F, G, *, history, reason, tol, method,
     """Assemble the :class:`~sparsekit.Result` of an entropic solver from its final potentials.
 
     One exact pass gives both marginals and the linear cost of the returned
-    plan; they replace the last history record, and ``converged`` is decided
-    on them.
+    plan; they replace the last history record, and ``status`` and
+    ``message`` are decided on them. ``converged`` is left to the public
+    solver's :func:`~sparsekit.utils.end_run`.
     """
     xp = passes.xp
     rows, cols, cost = passes.sums_and_cost(F, G)
@@ -408,7 +407,6 @@ def entropic_result(problem, passes, reg, F, G, *, history, reason, tol, method,
         marginal_error=errors,
         elapsed=elapsed,
         n_iter=len(errors),
-        converged=converged,
         status=status,
         message=message,
         method=method,
@@ -437,16 +435,20 @@ def marginal_status(converged, n_iter, row_error, col_error, tol, norm="", stopp
     )
 
 
-def warn_if_unconverged(result, name):
-    """Issue the :class:`~sparsekit.ConvergenceWarning` of a public solver (pointing at its caller)."""
-    if result.status == 1:
-        warnings.warn(f"{name}: {result.message}", ConvergenceWarning, stacklevel=3)
-    return result
-
-
 def make_monitor(name, max_iter, verbose, callback):
     """The :class:`IterationMonitor` of one solver run."""
     return IterationMonitor(name, total=max_iter, verbose=verbose, callback=callback)
+
+
+def report(monitor, n_iter, marginal_error):
+    """Record one iteration; True if the callback asked to stop.
+
+    The callback receives one :class:`~sparsekit.Result` holding ``n_iter``
+    and ``marginal_error``, built only when there is a callback (the loop
+    calls this every iteration).
+    """
+    state = Result(n_iter=n_iter, marginal_error=marginal_error) if monitor.callback is not None else None
+    return monitor.update(state, marginal_error=marginal_error)
 
 
 _COMMON_CONSTRAINTS = {

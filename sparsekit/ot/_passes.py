@@ -19,7 +19,7 @@ import numpy as np
 
 from .._core.backend import device_of, to_numpy
 from . import _sinkhorn_kernels as kernels
-from . import _sns_kernels
+from . import _newton_kernels
 from ._problem import array_namespace, to_device
 
 # Rows per block of the array-API passes: about 4 Mi entries of temporary.
@@ -130,7 +130,7 @@ class NumbaPasses:
         n, m = self.shape
         rows, cols = np.empty(n), np.empty(m)
         cand_rows, cand_cols, cand_logs = buffers
-        total, found = _sns_kernels.sums_and_candidates(
+        total, found = _newton_kernels.sums_and_candidates(
             self.M, F, G, self.inv_reg, low, rows, cols, cand_rows, cand_cols, cand_logs
         )
         kept = min(found, cand_logs.shape[0])

@@ -3,7 +3,7 @@
 import numpy as np
 
 from .._core.backend import to_numpy
-from .._core.result import Result
+from .._core.result import Result, end_run
 from .._core.validation import Options, check_params
 from ._entropic import (
     History,
@@ -11,12 +11,13 @@ from ._entropic import (
     default_max_iter,
     entropic_result,
     make_monitor,
+    report,
     validate_common,
-    warn_if_unconverged,
 )
+from ._entropic_driver import solve_entropic
+from ._newton import newton_stage
 from ._passes import passes_for
 from ._problem import check_ot_problem, single_histogram, to_device
-from ._sns import solve_entropic
 
 
 def sinkhorn(
@@ -68,8 +69,12 @@ def sinkhorn(
     x0 : tuple of arrays, optional
         Starting potentials ``(f, g)`` in cost units (2-D for a 2-D ``b``).
     callback : callable, optional
-        ``callback(n_iter, marginal_error)`` after each iteration (the error
-        is the larger of the two); return True to stop.
+        ``callback(state)`` after each iteration, with ``state`` a
+        :class:`~sparsekit.Result` holding ``n_iter`` and ``marginal_error``
+        (the larger of the two marginal errors; with a 2-D ``b``, the largest
+        over the histograms still iterating). The potentials are not
+        included: forming them costs a pass per iteration in kernel space.
+        Return True (or raise ``StopIteration``) to stop: status 2, no warning.
     dtype : {None, "float32", "float64"}, optional
         Precision of the cost and of the kernel: float32 halves the memory
         traffic of kernel-space iterations (their marginal errors then stall
@@ -92,7 +97,8 @@ def sinkhorn(
         ``elapsed`` (seconds); ``n_iter``; ``converged``; ``status`` (0
         converged, 1 not converged: budget exhausted, or iterations that met
         ``tol`` with a plan whose exact errors do not (float32, or a ``tol``
-        below rounding), 2 stopped by the callback);
+        below rounding), 2 stopped by the callback, 3 non-finite values
+        (never expected; see :func:`~sparsekit.utils.end_run`));
         ``message``; ``method`` (what ran). With a 2-D ``b``: ``f``, ``g``
         have a column per histogram, ``cost`` and ``n_iter`` are arrays,
         ``marginal_error``/``elapsed`` lists, ``problem_converged`` per histogram.
@@ -173,13 +179,13 @@ def sinkhorn(
         result = _sinkhorn_batched(problem, reg, method, x0=x0, **options)
     else:
         result = _sinkhorn_single(problem, reg, method, x0=x0, **options)
-    return warn_if_unconverged(result, "sinkhorn")
+    return end_run(result, caller="sinkhorn", status=result.status, message=result.message)
 
 
 def _sinkhorn_single(problem, reg, method, *, column=None, **options):
     if method == "auto":
-        return solve_entropic(problem, reg, newton=True, column=column, method_name="sinkhorn", **options)
-    return solve_entropic(problem, reg, newton=False, domain=method, column=column, method_name="sinkhorn", **options)
+        return solve_entropic(problem, reg, newton=newton_stage, column=column, method_name="sinkhorn", **options)
+    return solve_entropic(problem, reg, domain=method, column=column, method_name="sinkhorn", **options)
 
 
 def _sinkhorn_batched(problem, reg, method, *, x0, **options):
@@ -234,7 +240,7 @@ def _joint_kernel_sinkhorn(problem, reg, *, tol, max_iter, callback, plan_format
                 reason = "converged"
                 break
             worst = float(np.max(row_errors[healthy]))
-            if monitor.update(len(histories[0].errors), worst, marginal_error=worst):
+            if report(monitor, len(histories[0].errors), worst):
                 reason = "callback"
                 break
             U = A / xp.where(KV > 0, KV, 1)
@@ -275,10 +281,11 @@ def _columns_positive(products, masses, xp):
 
 
 def _stack_results(results, problem):
-    """One Result for a batched problem, stacking the per-histogram ones."""
+    """One Result for a batched problem, stacking the per-histogram ones (the caller ends it with ``end_run``)."""
     first = results[0]
     xp_stack = np.stack if problem.xp is np else problem.xp.stack
-    converged = np.array([r.converged for r in results])
+    # a finite cost <P, M> (M is finite) means a finite plan: a histogram counts as converged only then
+    converged = np.array([r.status == 0 and np.isfinite(float(r.cost)) for r in results])
     statuses = [r.status for r in results]
     message = (
         f"all {len(results)} histograms converged"
@@ -293,14 +300,11 @@ def _stack_results(results, problem):
         marginal_error=[r.marginal_error for r in results],
         elapsed=[r.elapsed for r in results],
         n_iter=np.array([r.n_iter for r in results]),
-        converged=bool(converged.all()),
         problem_converged=converged,
-        status=0 if converged.all() else max(s for s in statuses if s != 0),
+        # a status-0 histogram with a non-finite cost leaves status 0 here: end_run finds that cost
+        status=max((s for s in statuses if s != 0), default=0),
         message=message if converged.all() else f"{message}: " + "; ".join(
-            f"[{k}] {r.message}" for k, r in enumerate(results) if not r.converged
+            f"[{k}] {r.message}" for k, r in enumerate(results) if not converged[k]
         ),
         method=first.method,
     )
-
-
-

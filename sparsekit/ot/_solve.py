@@ -1,6 +1,7 @@
 """``solve``: one front door to every OT solver, declared in the :data:`OT_METHODS` registry."""
 
 import importlib.util
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -8,7 +9,7 @@ from scipy import optimize, sparse
 
 from .._core.backend import get_namespace, is_cupy_namespace, to_numpy
 from .._core.registry import Registry
-from .._core.result import Result
+from .._core.result import Result, end_run
 from .._core.validation import Interval, check_array, validate_params
 from ._problem import check_ot_problem
 from ._sinkhorn import sinkhorn
@@ -51,8 +52,9 @@ def emd(a, b, M, reg=None, *, max_iter=100_000):
     Result
         ``plan`` (dense), ``cost``, ``f``, ``g`` (dual potentials:
         ``f_i + g_j <= M_ij``, with equality on the plan's support),
-        ``converged``, ``status``, ``message``, ``n_iter`` (0: not reported),
-        ``method``.
+        ``converged``, ``status`` (0 optimal, 1 not: e.g. the iteration
+        budget ran out, with a :class:`~sparsekit.ConvergenceWarning`),
+        ``message``, ``n_iter`` (0: not reported), ``method``.
 
     Examples
     --------
@@ -69,7 +71,10 @@ def emd(a, b, M, reg=None, *, max_iter=100_000):
     if importlib.util.find_spec("ot") is not None:
         import ot
 
-        plan, log = ot.emd(problem.a, problem.b, C, numItermax=max_iter, log=True)
+        with warnings.catch_warnings():
+            # POT warns at its own line; its log holds the same text, reported once at the user's line below
+            warnings.simplefilter("ignore", UserWarning)
+            plan, log = ot.emd(problem.a, problem.b, C, numItermax=max_iter, log=True)
         f, g = np.asarray(log["u"]), np.asarray(log["v"])
         converged = log["result_code"] == 1
         message = log["warning"] or "optimal"
@@ -106,10 +111,8 @@ def emd(a, b, M, reg=None, *, max_iter=100_000):
     if problem.cols is not None:
         dropped = np.setdiff1d(np.arange(problem.shape[1]), problem.cols)
         g_full[dropped] = (M_full[np.ix_(rows_kept, dropped)] - f_full[rows_kept][:, None]).min(axis=0)
-    return Result(
-        plan=full, cost=float((full * M_full).sum()), f=f_full, g=g_full, converged=bool(converged),
-        status=0 if converged else 1, message=str(message), n_iter=0, method=method,
-    )
+    result = Result(plan=full, cost=float((full * M_full).sum()), f=f_full, g=g_full, n_iter=0, method=method)
+    return end_run(result, caller="emd", status=0 if converged else 1, message=str(message))
 
 
 OT_METHODS.register("sinkhorn", sinkhorn, backends=_ENTROPIC_BACKENDS)

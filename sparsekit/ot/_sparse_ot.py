@@ -8,12 +8,12 @@ from scipy import optimize, sparse
 from threadpoolctl import threadpool_limits
 
 from .._core.backend import to_numpy
-from .._core.result import Result
+from .._core.result import Result, end_run
 from .._core.validation import Interval, Options, check_callable, check_params
 from . import _sparse_ot_kernels as kernels
-from ._entropic import marginal_status, warn_if_unconverged
+from ._entropic import marginal_status
 from ._problem import check_ot_problem, expand
-from ._sns import newton_direction
+from ._newton import newton_direction
 
 _CONSTRAINTS = {
     "gamma": [Interval(Real, 0, None, closed="neither")],
@@ -139,7 +139,6 @@ def _plan_result(problem, rows, cols, values, *, alpha, beta, errors, n_iter, st
         cost=float(plan.multiply(to_numpy(problem.M_full)).sum()),
         marginal_error=errors,
         n_iter=int(n_iter),
-        converged=status == 0,
         status=status,
         message=message,
         method=method,
@@ -176,8 +175,10 @@ def quadratic_ot(a, b, M, gamma, *, tol=1e-9, max_iter=200, callback=None):
     max_iter : int, default=200
         Newton iterations allowed.
     callback : callable, optional
-        ``callback(n_iter, marginal_error)`` after each iteration; return
-        True to stop (status 2).
+        ``callback(state)`` after each iteration, with ``state`` a
+        :class:`~sparsekit.Result` holding ``n_iter`` and ``marginal_error``
+        (the larger L1 marginal error; the potentials are not included).
+        Return True (or raise ``StopIteration``) to stop: status 2, no warning.
 
     Returns
     -------
@@ -185,7 +186,9 @@ def quadratic_ot(a, b, M, gamma, *, tol=1e-9, max_iter=200, callback=None):
         ``plan`` (``scipy.sparse.csc_array``), ``alpha``, ``beta`` (dual
         potentials: ``T_ij = [alpha_i + beta_j - M_ij]_+ / gamma``), ``cost``
         (``<T, M>``), ``marginal_error`` (L1 ``(row, column)`` per
-        iteration), ``n_iter``, ``converged``, ``status``, ``message``.
+        iteration), ``n_iter``, ``converged``, ``status`` (0 converged, 1
+        not converged, 2 stopped by the callback, 3 non-finite values: see
+        :func:`~sparsekit.utils.end_run`), ``message``.
 
     Raises
     ------
@@ -229,7 +232,7 @@ def quadratic_ot(a, b, M, gamma, *, tol=1e-9, max_iter=200, callback=None):
     problem, C = _validate(a, b, M, gamma, tol, max_iter, callback, "quadratic_ot")
     result = _quadratic_ot(problem, C, gamma, tol=tol, max_iter=max_iter, callback=callback,
                            method="quadratic_ot (semismooth Newton)")
-    return warn_if_unconverged(result, "quadratic_ot")
+    return end_run(result, caller="quadratic_ot", status=result.status, message=result.message)
 
 
 def _quadratic_ot(problem, C, gamma, *, tol, max_iter, callback, method):
@@ -249,16 +252,24 @@ def _quadratic_ot(problem, C, gamma, *, tol, max_iter, callback, method):
 
 
 def _numbered(callback, start):
-    """``stop(error)`` that calls ``callback(n_iter, error)``, ``n_iter`` counted on from ``start`` (None: no callback)."""
+    """``stop(error)`` that calls ``callback(state)``, ``n_iter`` counted on from ``start`` (None: no callback)."""
     if callback is None:
         return None
     count = [start]
 
     def stop(error):
         count[0] += 1
-        return bool(callback(count[0], error))
+        return _ask(callback, count[0], error)
 
     return stop
+
+
+def _ask(callback, n_iter, marginal_error):
+    """Call ``callback(state)`` with the iteration's :class:`~sparsekit.Result`; True if it asks to stop."""
+    try:
+        return bool(callback(Result(n_iter=n_iter, marginal_error=marginal_error)))
+    except StopIteration:
+        return True
 
 
 # --------------------------------------------------------------------------- k-sparse OT
@@ -483,10 +494,13 @@ def sparse_ot(a, b, M, k, gamma, *, formulation="dual", tol=1e-9, max_iter=2000,
     max_iter : int, default=2000
         L-BFGS iterations of the first stage.
     callback : callable, optional
-        ``callback(n_iter, marginal_error)`` after every iteration of either
-        stage, with the larger L1 marginal error (in the first stage, of the
-        plan read from the dual); return True to stop (status 2, with the
-        first stage's k-sparse plan when the second stage was stopped).
+        ``callback(state)`` after every iteration of either stage, with
+        ``state`` a :class:`~sparsekit.Result` holding ``n_iter`` and
+        ``marginal_error`` (the larger L1 marginal error; in the first stage,
+        of the plan read from the dual; the potentials are not included).
+        Return True (or raise ``StopIteration``) to stop: status 2, no
+        warning, with the first stage's k-sparse plan when the second stage
+        was stopped.
 
     Returns
     -------
@@ -496,7 +510,8 @@ def sparse_ot(a, b, M, k, gamma, *, formulation="dual", tol=1e-9, max_iter=2000,
         ``marginal_error`` (L1 ``(row, column)`` per finishing iteration),
         ``n_iter`` (first-stage iterations plus finishing iterations),
         ``n_lbfgs``, ``dual_marginal_error`` (the first stage's plan's
-        errors), ``converged``, ``status``, ``message``.
+        errors), ``converged``, ``status`` (as for :func:`quadratic_ot`),
+        ``message``.
 
     Raises
     ------
@@ -552,7 +567,7 @@ def sparse_ot(a, b, M, k, gamma, *, formulation="dual", tol=1e-9, max_iter=2000,
     if k >= n:
         result = _quadratic_ot(problem, C, gamma, tol=tol, max_iter=_MAX_NEWTON, callback=callback,
                                method="sparse_ot (k >= n: quadratic_ot)")
-        return warn_if_unconverged(result, "sparse_ot")
+        return end_run(result, caller="sparse_ot", status=result.status, message=result.message)
     objective = _KSparseObjective(C, problem.a, problem.b, gamma, k, formulation)
     start = np.zeros(n) if formulation == "semi-dual" else np.concatenate(
         [np.zeros(n), _column_projection_beta(C, problem.b, gamma, k)]
@@ -563,7 +578,7 @@ def sparse_ot(a, b, M, k, gamma, *, formulation="dual", tol=1e-9, max_iter=2000,
     def stop_when_done(intermediate_result):
         # the marginal error is the gradient norm: stop at tol, or once it no longer improves
         stage1_errors.append(objective.last_error)
-        if callback is not None and callback(len(stage1_errors), objective.last_error):
+        if callback is not None and _ask(callback, len(stage1_errors), objective.last_error):
             stopped_by_callback[0] = True
             raise StopIteration
         window = stage1_errors[-_STALL_WINDOW:]
@@ -608,4 +623,4 @@ def sparse_ot(a, b, M, k, gamma, *, formulation="dual", tol=1e-9, max_iter=2000,
             else "; no k-sparse plan meeting the marginals was found near the dual solution "
             "(one may not exist); the first stage's k-sparse plan is returned"
         )
-    return warn_if_unconverged(result, "sparse_ot")
+    return end_run(result, caller="sparse_ot", status=result.status, message=result.message)

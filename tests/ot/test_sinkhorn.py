@@ -122,7 +122,7 @@ def test_warm_start_and_callback():
     again = sinkhorn(None, None, M, 1e-2, method="log", x0=(first.f, first.g))
     assert again.n_iter <= 2 and again.converged
     seen = []
-    stopped = sinkhorn(None, None, M, 1e-2, method="kernel", callback=lambda k, err: seen.append(err) or k == 5)
+    stopped = sinkhorn(None, None, M, 1e-2, method="kernel", callback=lambda state: seen.append(state.marginal_error) or state.n_iter == 5)
     assert stopped.status == 2 and not stopped.converged and len(seen) == 5 and stopped.n_iter == 5
 
 

@@ -96,7 +96,7 @@ def test_callback_stops_the_solve(solver):
     calls = []
 
     def stop_at(n):
-        return lambda n_iter, error: calls.append((n_iter, error)) or len(calls) >= n
+        return lambda state: calls.append((state.n_iter, state.marginal_error)) or len(calls) >= n
 
     if solver == "quadratic":
         full = quadratic_ot(None, None, M, 0.1)

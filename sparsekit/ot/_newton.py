@@ -1,0 +1,215 @@
+"""The Newton stage of Sinkhorn-Newton-Sparse: Newton ascent on the entropic dual with a sparsified Hessian.
+
+:func:`newton_stage` is the stage the entropic driver
+(:func:`~sparsekit.ot._entropic_driver.solve_entropic`) runs after Sinkhorn
+when asked; :func:`newton_direction` solves the shifted Newton system of a
+sparse plan by its Schur complement, for this stage and for ``sparse_ot``.
+"""
+
+import math
+
+import numpy as np
+from scipy import sparse
+from scipy.sparse import linalg as sparse_linalg
+
+from .._core.backend import to_numpy
+from . import _newton_kernels
+from ._entropic import report
+from ._problem import to_device
+
+
+class _Evaluation:
+    """The plan at one point: both marginals, total mass, and its entries with ``log P > low`` (one dense pass).
+
+    The marginals are kept on the host, where the Newton system is solved: one copy per evaluation.
+    """
+
+    def __init__(self, passes, F, G, low, buffers):
+        self.F, self.G, self.low = F, G, low
+        rows, cols, self.total, self.candidates, self.overflow = passes.sums_and_candidates(F, G, low, buffers)
+        self.rows, self.cols = np.asarray(to_numpy(rows)), np.asarray(to_numpy(cols))
+
+
+# Inexact Newton: CG stops at the relative residual FORCING * (||grad|| / ||a||) ** FORCING_POWER (at most 0.1).
+_FORCING = 1.0
+_FORCING_POWER = 0.5
+# Resolution (in nats) of the global threshold among the candidates.
+_THRESHOLD_STEP = 0.1
+
+
+def _sparsify(evaluation, shape, drop_tol, max_kept):
+    """Keep the largest plan entries: the fewest whose dropped mass is at most ``drop_tol`` (at most ``max_kept``).
+
+    Returns
+    -------
+    P_kept : scipy.sparse.csr_array
+        The kept entries (one global threshold).
+    threshold : float
+        ``log`` of the smallest kept entry.
+    enough : bool
+        Whether the candidates sufficed to meet ``drop_tol``.
+    """
+    cand_rows, cand_cols, logs = evaluation.candidates
+    if logs.size == 0:
+        return sparse.csr_array(shape), evaluation.low, False
+    values = np.exp(logs)
+    top = logs.max()
+    bins = ((top - logs) / _THRESHOLD_STEP).astype(np.int64)
+    kept_counts = np.cumsum(np.bincount(bins))
+    dropped = evaluation.total - np.cumsum(np.bincount(bins, weights=values))
+    allowed = np.flatnonzero(kept_counts <= max_kept)
+    last = allowed[-1] if allowed.size else 0
+    meets = np.flatnonzero(dropped[: last + 1] <= drop_tol)
+    n_bins = (meets[0] if meets.size else last) + 1
+    keep = bins < n_bins
+    # candidates come in row-major order, so the CSR arrays are read off directly
+    indptr = np.zeros(shape[0] + 1, dtype=np.int64)
+    np.cumsum(np.bincount(cand_rows[keep], minlength=shape[0]), out=indptr[1:])
+    P_kept = sparse.csr_array((values[keep], cand_cols[keep], indptr), shape=shape)
+    return P_kept, top - n_bins * _THRESHOLD_STEP, bool(meets.size)
+
+
+def newton_direction(P_kept, rows, cols, grad_rows, grad_cols, mu, linear_solver, rtol):
+    """Solve the shifted, sparsified Newton system by its Schur complement on the smaller side.
+
+    ``[[diag(r) + mu, Pt], [Pt.T, diag(c) + mu]] [dF; dG] = [grad_rows; grad_cols]``;
+    the diagonal blocks are the exact marginals, so the matrix is diagonally
+    dominant, and the shift ``mu > 0`` removes the null vector ``(1, -1)``.
+    """
+    transpose = P_kept.shape[0] < P_kept.shape[1]
+    if transpose:
+        P_kept = P_kept.T.tocsr()
+        rows, cols, grad_rows, grad_cols = cols, rows, grad_cols, grad_rows
+    row_diag = rows + mu
+    col_diag = cols + mu
+    rhs = grad_cols - P_kept.T @ (grad_rows / row_diag)
+    if linear_solver == "direct":
+        S = sparse.diags_array(col_diag) - P_kept.T @ sparse.diags_array(1.0 / row_diag) @ P_kept
+        d_cols = sparse_linalg.splu(
+            sparse.csc_array(S), permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
+            options={"SymmetricMode": True},
+        ).solve(rhs)
+        iterations = 0
+    else:
+        d_cols = np.empty_like(rhs)
+        iterations, _ = _newton_kernels.schur_cg(
+            P_kept.indptr, P_kept.indices, P_kept.data, row_diag, col_diag, rhs, rtol,
+            max(50, 4 * rhs.shape[0]), d_cols,
+        )
+    d_rows = (grad_rows - P_kept @ d_cols) / row_diag
+    if transpose:
+        d_rows, d_cols = d_cols, d_rows
+    return d_rows, d_cols, int(iterations)
+
+
+def newton_stage(
+    passes, a, b, F, G, *, tol, max_iter, history, monitor, hess_tol=0.1, max_hess_density=0.25, linear_solver="cg",
+    shift=1e-2,
+):
+    """Newton iterations on the dual (Lyapunov) potential with a sparsified Hessian.
+
+    The potential is ``phi(F, G) = <F, a> + <G, b> - sum_ij P_ij`` (concave);
+    its gradient is the marginal residual and ``-Hess = [[diag(P1), P],
+    [P.T, diag(P.T 1)]]``. Each iteration keeps the exact diagonal and the
+    largest entries of ``P`` (one global threshold, the fewest entries whose
+    dropped mass is at most ``hess_tol * ||grad||``, at most
+    ``max_hess_density * n * m``), solves the shifted system, and backtracks
+    on ``phi`` (Armijo); where rounding hides the change of ``phi``, a
+    decrease of the gradient norm is accepted instead.
+
+    The candidates for the kept entries are collected during the pass that
+    evaluates a point (entries above a level ``low`` that follows the
+    threshold), so an iteration costs one dense pass per line-search trial.
+
+    The options are those of
+    :func:`~sparsekit.ot.sinkhorn_newton_sparse`, with its defaults.
+
+    Returns
+    -------
+    tuple
+        ``(F, G, reason, stats)`` with reason ``"converged"``, ``"maxiter"``
+        or ``"callback"``; ``stats`` holds ``hess_density`` (kept fraction)
+        and ``cg_iterations``, one entry per Newton iteration.
+    """
+    n, m = passes.shape
+    hess_density, cg_iters = [], []
+
+    def finish(reason):
+        stats = {"hess_density": np.asarray(hess_density), "cg_iterations": np.asarray(cg_iters, dtype=np.int64)}
+        return current.F, current.G, reason, stats
+
+    a_host, b_host = np.asarray(to_numpy(a)), np.asarray(to_numpy(b))
+    a_norm = max(float(np.linalg.norm(a_host)), 1e-300)
+    max_kept = max(n + m, int(max_hess_density * n * m))
+    capacity = min(n * m, 2 * max_kept)
+    buffers = (np.empty(capacity, np.int32), np.empty(capacity, np.int32), np.empty(capacity))
+    # Entries below mass / (n m) * 1e-3 weigh at most 1e-3 of the mass together: a safe first level.
+    mass = float(a_host.sum())
+    low = math.log(1e-3 * mass / (n * m))
+    margin = 3.0
+    current = _Evaluation(passes, F, G, low, buffers)
+    grad_rows, grad_cols, errors = _gradient(current, a_host, b_host)
+    # the switch state closes the Sinkhorn stage; now both of its errors are measured
+    history.replace_last(*errors)
+    if max(errors) <= tol:
+        return finish("converged")
+    mu_factor = shift
+    for _ in range(max_iter):
+        while current.overflow:
+            low += margin
+            current = _Evaluation(passes, current.F, current.G, low, buffers)
+        grad_norm = math.hypot(*errors)
+        P_kept, threshold, enough = _sparsify(current, (n, m), hess_tol * grad_norm, max_kept)
+        hess_density.append(P_kept.nnz / (n * m))
+        margin = margin if enough else 2.0 * margin
+        low = threshold - margin
+        d_rows, d_cols, iterations = newton_direction(
+            P_kept, current.rows, current.cols, grad_rows, grad_cols, mu_factor * grad_norm, linear_solver,
+            min(0.1, _FORCING * (grad_norm / a_norm) ** _FORCING_POWER),
+        )
+        cg_iters.append(iterations)
+        accepted = _line_search(passes, current, d_rows, d_cols, a_host, b_host, grad_rows, grad_cols, grad_norm,
+                                low, buffers)
+        if accepted is None:
+            # no acceptable step along this direction: regularise more and retry from the same point
+            mu_factor *= 10.0
+        else:
+            mu_factor = max(shift, mu_factor / 10.0)
+            current = accepted
+            grad_rows, grad_cols, errors = _gradient(current, a_host, b_host)
+        history.record(*errors)
+        if max(errors) <= tol:
+            return finish("converged")
+        if report(monitor, len(history.errors), max(errors)):
+            return finish("callback")
+    return finish("maxiter")
+
+
+def _gradient(evaluation, a, b):
+    """Gradient of the dual potential (the marginal residuals) and the two errors (L2)."""
+    grad_rows = a - evaluation.rows
+    grad_cols = b - evaluation.cols
+    return grad_rows, grad_cols, (float(np.linalg.norm(grad_rows)), float(np.linalg.norm(grad_cols)))
+
+
+def _line_search(passes, current, d_rows, d_cols, a, b, grad_rows, grad_cols, grad_norm, low, buffers,
+                 c1=1e-4, min_step=1e-6):
+    """Backtracking (Armijo) line search on ``phi``; returns the accepted evaluation or None."""
+    slope = float(d_rows @ grad_rows + d_cols @ grad_cols)
+    if not slope > 0:
+        return None
+    linear = float(d_rows @ a + d_cols @ b)
+    dF = to_device(d_rows, current.F)
+    dG = to_device(d_cols, current.G)
+    step = 1.0
+    while step >= min_step:
+        trial = _Evaluation(passes, current.F + step * dF, current.G + step * dG, low, buffers)
+        gain = step * linear - (trial.total - current.total)
+        if gain >= c1 * step * slope:
+            return trial
+        # below rounding of phi, judge the step by the gradient norm instead
+        if abs(gain) <= 1e-12 * max(1.0, abs(current.total)):
+            if math.hypot(np.linalg.norm(a - trial.rows), np.linalg.norm(b - trial.cols)) < grad_norm:
+                return trial
+        step *= 0.5
+    return None
