@@ -6,14 +6,11 @@ import warnings
 
 import numpy as np
 
-from sparsekit._core.exceptions import ConvergenceWarning
-from ._case import TourRow, tour_case
+from sparsekit import ConvergenceWarning
 from sparsekit.datasets import make_linear_sem
-from sparsekit.learn.dag import metrics
-from sparsekit.learn.dag._colide import colide
-from sparsekit.learn.dag._graph import topological_order
-from sparsekit.learn.dag._linear_sem import sem_score
-from sparsekit.learn.dag._topo import topo_swap
+from sparsekit.learn.dag import colide, metrics, sem_score, topo_swap, topological_order
+
+from ._case import TourRow, tour_case
 
 
 def dagma_peer_fit(X, alpha=0.03):

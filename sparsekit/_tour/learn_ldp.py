@@ -8,9 +8,10 @@ import math
 
 import numpy as np
 
-from sparsekit._core.random import check_random_state, spawn_generators
+from sparsekit.learn.linear_model import LDPSparseRegression
+from sparsekit.utils import check_random_state, spawn_generators
+
 from ._case import TourRow, tour_case
-from sparsekit.learn.linear_model._ldp import LDPSparseRegression
 
 #: Estimators compared: name -> (uses the public covariates, top-k instead of soft-thresholding).
 VARIANTS = {

@@ -2,9 +2,10 @@
 
 import numpy as np
 
-from ._case import TourRow, tour_case
 from sparsekit.datasets import decaying_spectrum_regression
-from sparsekit.learn.linear_model._sketched_ridge import SketchedRidgeEnsemble
+from sparsekit.learn.linear_model import SketchedRidgeEnsemble
+
+from ._case import TourRow, tour_case
 
 
 @tour_case("learn.ridge", "Ridge GCV: sketched ridge ensemble vs sklearn RidgeCV(gcv_mode='svd')")

@@ -3,9 +3,10 @@
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from ._case import TourRow, tour_case
 from sparsekit.datasets import darcy_sequence, helmholtz_sequence, poisson_sequence
-from sparsekit.linalg._sequence import order_systems, solve_sequence
+from sparsekit.linalg import order_systems, solve_sequence
+
+from ._case import TourRow, tour_case
 
 
 def _run(ctx, systems, method, **options):

@@ -2,11 +2,10 @@
 
 import numpy as np
 
-from ._case import TourRow, tour_case
 from sparsekit.datasets import HeatEquation2D, poisson2d, shifted_laplacian_sequence
-from sparsekit.linalg._relaxation._omega_tuning import evaluate_omegas, sor_sequence
-from sparsekit.linalg._relaxation._sor import sor
-from sparsekit.linalg._relaxation._stencil import LaplacianStencil
+from sparsekit.linalg import LaplacianStencil, evaluate_omegas, sor, sor_sequence
+
+from ._case import TourRow, tour_case
 
 _SWEEPS = 10
 

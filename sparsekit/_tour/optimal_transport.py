@@ -5,11 +5,9 @@ import warnings
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from sparsekit.ot import cost_matrix, sinkhorn, sinkhorn_newton_sparse, sparse_ot
+
 from ._case import TourRow, tour_case
-from sparsekit.ot._cost import cost_matrix
-from sparsekit.ot._sinkhorn import sinkhorn
-from sparsekit.ot._sns import sinkhorn_newton_sparse
-from sparsekit.ot._sparse_ot import sparse_ot
 
 
 def _clouds(n, seed=0):
