@@ -11,17 +11,16 @@ from ._krylov._gcrodr import RecycleSpace, gcrodr
 from ._relaxation._omega_tuning import OmegaTuner, evaluate_omegas, sor_sequence
 from ._sketching._sampling import leverage_scores, lewis_weights
 from ._sequence import SEQUENCE_METHODS, order_systems, solve_sequence
-from ._sketching._sketch import (
-    SKETCH_METHODS,
+from ._sketching._sketch import sketch
+from ._sketching._sketch_methods import SKETCH_METHODS
+from ._sketching._sketch_operators import (
     CountSketch,
     GaussianSketch,
     RowSamplingSketch,
     SketchOperator,
     SparseSignSketch,
-    SRDCTSketch,
-    SRHTSketch,
-    sketch,
 )
+from ._sketching._trig_sketches import SRDCTSketch, SRHTSketch
 from ._sketching._sketch_and_project import SKETCH_AND_PROJECT_METHODS, sketch_and_project
 from ._sketching._sketch_lstsq import sketch_lstsq
 from ._relaxation._sor import sor, ssor_cg, ssor_preconditioner, young_omega

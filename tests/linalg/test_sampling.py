@@ -1,5 +1,7 @@
 """Leverage scores, Lewis weights, sampling sketches and coordinated sampling."""
 
+import warnings
+
 import numpy as np
 import pytest
 from scipy import sparse
@@ -234,3 +236,18 @@ def test_coordinated_sketch_refuses_bad_input(rng):
         sketched_product(sa, coordinated_sketch(a[:10], 5, random_state=0))
     with pytest.raises(TypeError, match="CoordinatedSketch"):
         sketched_product(sa, a)
+
+
+def test_lewis_warning_at_the_callers_line_and_none_from_the_lewis_sketch(rng):
+    # p = 3.8 contracts by only |1 - p/2| = 0.9 per iteration: 30 iterations stop short of rtol=1e-3
+    A = _heavy_tailed(rng, 300, 4)
+    with pytest.warns(ConvergenceWarning, match="^lewis_weights: maxiter") as caught:
+        short = lewis_weights(A, 3.8, rtol=1e-3, maxiter=30)
+    assert caught[0].filename == __file__ and short.status == 1
+    # the sketch uses that short run on purpose: no warning is issued, none of the user's is hidden
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        SA = sketch(A, 40, method="lewis", p=3.8, leverage="exact", random_state=0)
+        warnings.warn("the user's own warning", UserWarning)
+    assert SA.shape == (40, 4)
+    assert [str(w.message) for w in caught] == ["the user's own warning"]

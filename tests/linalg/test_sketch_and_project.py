@@ -123,3 +123,17 @@ def test_row_action_kernels_match_twins(rng):
                                rhs, diagonal, order9, y)
     assert_kernel_matches_twin(kernels.gauss_seidel_dense, twins.gauss_seidel_dense, S.toarray(), rhs,
                                diagonal, order9, y)
+
+
+@pytest.mark.parametrize("method", ["kaczmarz", "block-kaczmarz", "gauss-seidel"])
+def test_warning_at_the_callers_line_and_no_non_finite_convergence(method, rng):
+    A = np.eye(30) + 0.01 * rng.standard_normal((30, 30))
+    A = A @ A.T
+    b = A @ rng.standard_normal(30)
+    with pytest.warns(ConvergenceWarning, match=rf"^sketch_and_project \({method}\): maxiter") as caught:
+        sketch_and_project(A, b, method=method, maxiter=2, rtol=1e-12, random_state=0)
+    assert len(caught) == 1 and caught[0].filename == __file__
+    # ||b|| overflows, so the relative residuals are inf / inf: never a converged run
+    with np.errstate(all="ignore"), pytest.warns(ConvergenceWarning, match="non-finite") as caught:
+        res = sketch_and_project(np.eye(3), np.full(3, 1e308), method=method, maxiter=6, random_state=0)
+    assert not res.converged and res.status == 3 and caught[0].filename == __file__

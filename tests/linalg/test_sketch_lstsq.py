@@ -8,7 +8,7 @@ from scipy import sparse
 from sparsekit import ConvergenceWarning, InvalidParameterError
 from sparsekit._core._testing import assert_kernel_matches_twin, assert_rejects, readonly
 from sparsekit.linalg import sketch_lstsq
-from sparsekit.linalg._sketching._sketch_lstsq import default_oversampling
+from sparsekit.linalg._sketching._lstsq_sizing import default_oversampling
 from sparsekit.linalg._sketching._sketch_lstsq_kernels import csr_fused_normal
 
 from . import _sketch_reference as twins
@@ -161,3 +161,16 @@ def test_fused_csr_kernel_matches_twin(with_u, rng):
         rng.standard_normal(7), readonly(rng.standard_normal(25)), 0.7, np.zeros(25), np.zeros(7),
         np.zeros(7 if with_u else 0),
     )
+
+
+def test_warning_at_the_callers_line_and_no_non_finite_convergence(rng):
+    A = _ill_conditioned(rng, 1000, 20, 1e6)
+    b = rng.standard_normal(1000)
+    with pytest.warns(ConvergenceWarning, match="^sketch_lstsq: ") as caught:
+        sketch_lstsq(A, b, oversampling=1.2, maxiter=2, random_state=0)
+    assert len(caught) == 1 and caught[0].filename == __file__
+    # ||b||² overflows: the iteration's estimates say "converged", the result is not finite
+    with np.errstate(all="ignore"), pytest.warns(ConvergenceWarning, match="non-finite") as caught:
+        res = sketch_lstsq(A, np.full(1000, 1e307), random_state=0)
+    assert not res.converged and res.status == 3 and not np.all(np.isfinite(res.x))
+    assert caught[0].filename == __file__

@@ -18,7 +18,7 @@ from ..._core.validation import (
     check_vector,
 )
 from ...linalg import SKETCH_METHODS
-from ...linalg._sketching._sketch import check_host_input
+from ...linalg._sketching._sketch_input import check_host_input
 
 __all__ = ["SketchedRidgeEnsemble", "sketched_ridge_gcv"]
 

@@ -13,7 +13,7 @@ import numpy as np
 from scipy import sparse
 
 from ..._core.validation import Interval, Options, check_params
-from ._sketch import check_host_input
+from ._sketch_input import check_host_input
 
 __all__ = ["CoordinatedSketch", "coordinated_sketch", "sketched_product"]
 

@@ -1,18 +1,18 @@
 """Row-sampling scores: leverage scores, ℓp Lewis weights, root leverage; sampling sketches built on them."""
 
 import math
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
 import scipy.linalg
 from scipy import sparse
 
-from ..._core.exceptions import ConvergenceWarning
 from ..._core.random import check_random_state
-from ..._core.result import Result
+from ..._core.result import STATUS_CONVERGED, STATUS_MAX_ITER, Result, end_run
 from ..._core.validation import Interval, Options, check_params
-from ._sketch import SKETCH_METHODS, RowSamplingSketch, SparseSignSketch, check_host_input, row_norms_squared
+from ._sketch_input import check_host_input, row_norms_squared
+from ._sketch_methods import SKETCH_METHODS
+from ._sketch_operators import RowSamplingSketch, SparseSignSketch
 
 __all__ = ["leverage_scores", "lewis_weights"]
 
@@ -230,7 +230,7 @@ def lewis_weights(
     -------
     Result
         ``weights`` (shape (m,), summing to the rank of ``A``), ``converged``,
-        ``status`` (0 converged, 1 maxiter), ``message``, ``n_iter`` and
+        ``status`` (0 converged, 1 maxiter, 3 non-finite weights), ``message``, ``n_iter`` and
         ``change_history`` (the relative change of every iteration).
 
     Raises
@@ -241,7 +241,8 @@ def lewis_weights(
     Warns
     -----
     sparsekit.ConvergenceWarning
-        When ``maxiter`` is reached first.
+        When ``maxiter`` is reached first or the weights are not finite;
+        issued at the caller's line.
 
     Notes
     -----
@@ -280,19 +281,32 @@ def lewis_weights(
         caller="lewis_weights",
     )
     A, _ = check_host_input(A, "A", caller="lewis_weights")
+    result = _lewis_iteration(A, p, leverage=leverage, sketch_size=sketch_size, jl_dim=jl_dim, rtol=rtol,
+                              maxiter=maxiter, rng=check_random_state(random_state))
+    return end_run(result, caller="lewis_weights", status=result.status, message=result.message)
+
+
+def _lewis_iteration(A, p, *, leverage, sketch_size, jl_dim, rtol, maxiter, rng):
+    """The Cohen–Peng fixed point on validated host ``A``; see :func:`lewis_weights`.
+
+    Returns a ``Result`` with ``weights``, ``n_iter``, ``change_history`` and
+    the run's ``status`` and ``message``, not yet ended: :func:`lewis_weights`
+    ends it (and warns), while the Lewis sampling sketch takes the weights of
+    a run it deliberately keeps short.
+    """
     if sparse.issparse(A):
         A = A.tocsr()  # every iteration rescales the rows: convert once here, not in each product
     active = row_norms_squared(A) > 0
     weights = np.zeros(A.shape[0])
     if not active.any():
         # The zero matrix has rank 0: every weight is 0, which is the fixed point.
-        return Result(weights=weights, converged=True, status=0, message="converged: A is zero, all weights are 0",
-                      n_iter=0, change_history=np.zeros(0))
+        return Result(weights=weights, n_iter=0, change_history=np.zeros(0), status=STATUS_CONVERGED,
+                      message="converged: A is zero, all weights are 0")
     A_active = A[active]
     # The iteration only ever sees the nonzero rows, so the sketch is drawn for them.
-    compute = _leverage_function(A_active, leverage, sketch_size, jl_dim, check_random_state(random_state))
+    compute = _leverage_function(A_active, leverage, sketch_size, jl_dim, rng)
     w = np.ones(int(active.sum()))
-    history, converged = [], False
+    history, status = [], STATUS_MAX_ITER
     for iteration in range(1, maxiter + 1):
         scaled = _scale_rows(A_active, w ** (0.5 - 1.0 / p))
         tau = np.maximum(compute(scaled), np.finfo(np.float64).tiny)
@@ -301,24 +315,16 @@ def lewis_weights(
         history.append(change)
         w = w_new
         if change <= rtol:
-            converged = True
+            status = STATUS_CONVERGED
             break
     weights[active] = w
     message = (
         f"converged: relative change {history[-1]:.2e} <= rtol after {iteration} iterations"
-        if converged
+        if status == STATUS_CONVERGED
         else f"maxiter={maxiter} reached with relative change {history[-1]:.2e} > rtol={rtol:g}"
     )
-    if not converged:
-        warnings.warn(f"lewis_weights: {message}", ConvergenceWarning, stacklevel=2)
-    return Result(
-        weights=weights,
-        converged=converged,
-        status=0 if converged else 1,
-        message=message,
-        n_iter=iteration,
-        change_history=np.array(history),
-    )
+    return Result(weights=weights, n_iter=iteration, change_history=np.array(history), status=status,
+                  message=message)
 
 
 def _scale_rows(A, d):
@@ -356,8 +362,9 @@ def _root_leverage_sampling(A, k, *, p=1.0, leverage="approx", random_state=None
 def _lewis_sampling(A, k, *, p=1.0, leverage="approx", random_state=None):
     """Row sampling for lp with probabilities proportional to lp Lewis weights."""
     rng = check_random_state(random_state)
-    with warnings.catch_warnings():
-        # a few fixed-point iterations already give constant-factor weights, which is all sampling needs
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        weights = lewis_weights(A, p, leverage=leverage, rtol=1e-3, maxiter=30, random_state=rng).weights
+    A, _ = check_host_input(A, "A", caller="sketch(method='lewis')")
+    # A few fixed-point iterations already give constant-factor weights, which is all sampling needs: the
+    # run is short on purpose, so its weights are taken as they are, with no ConvergenceWarning to hide.
+    weights = _lewis_iteration(A, p, leverage=leverage, sketch_size=None, jl_dim=64, rtol=1e-3, maxiter=30,
+                               rng=rng).weights
     return RowSamplingSketch(k, A.shape[0], weights=weights, p=p, random_state=rng)

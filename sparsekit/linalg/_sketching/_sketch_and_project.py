@@ -12,18 +12,16 @@ random sketch ``S`` each step:
   (Leventhal and Lewis).
 """
 
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
 import scipy.linalg
 from scipy import sparse
 
-from ..._core.exceptions import ConvergenceWarning
 from ..._core.progress import IterationMonitor
 from ..._core.random import check_random_state
 from ..._core.registry import Registry
-from ..._core.result import Result
+from ..._core.result import Result, end_run
 from ..._core.validation import (
     Interval,
     check_array,
@@ -33,7 +31,7 @@ from ..._core.validation import (
     check_square,
     check_vector,
 )
-from ._sketch import row_norms_squared
+from ._sketch_input import row_norms_squared
 from ._sketch_and_project_kernels import gauss_seidel_csr, gauss_seidel_dense, kaczmarz_csr, kaczmarz_dense
 
 __all__ = ["SKETCH_AND_PROJECT_METHODS", "sketch_and_project"]
@@ -73,14 +71,8 @@ def _run(name, A, b, x, step, sweep, *, rtol, atol, maxiter, check_every, callba
         1: f"maxiter={maxiter} projections reached with relative residual {history[-1]:.2e}",
         2: f"stopped by the callback after {n_iter} projections",
     }
-    return Result(
-        x=x,
-        converged=status == 0,
-        status=status,
-        message=reasons[status],
-        n_iter=n_iter,
-        residual_history=np.array(history),
-    )
+    # sketch_and_project ends the run (end_run) with this status and message
+    return Result(x=x, n_iter=n_iter, residual_history=np.array(history), status=status, message=reasons[status])
 
 
 def _row_action(name, A, b, x, probabilities, scaling, csr_kernel, dense_kernel, *, random_state,
@@ -210,8 +202,11 @@ def sketch_and_project(
     random_state : None, int, Generator, RandomState or SeedSequence
         Source of the random rows or coordinates.
     callback : callable, optional
-        Called as ``callback(xk)`` at every check; returning True stops
-        (status 2, unless that check met the tolerance: status 0).
+        Called as ``callback(xk)`` at every check, with one positional
+        argument: the current iterate ``xk`` (shape (n,)). Returning True (or
+        raising ``StopIteration``) stops the run: status 2,
+        ``converged=False`` and no warning, unless that check met the
+        tolerance (status 0).
     verbose : bool or int, default=0
         Log progress through the ``sparsekit`` logger.
     **options
@@ -221,7 +216,7 @@ def sketch_and_project(
     -------
     Result
         ``x``, ``converged``, ``status`` (0 converged, 1 maxiter, 2 stopped
-        by the callback), ``message``, ``n_iter`` (projections) and
+        by the callback, 3 non-finite result), ``message``, ``n_iter`` (projections) and
         ``residual_history`` (``||b - A x|| / ||b||`` at every check).
 
     Raises
@@ -233,7 +228,8 @@ def sketch_and_project(
     Warns
     -----
     sparsekit.ConvergenceWarning
-        If ``maxiter`` is reached first.
+        If ``maxiter`` is reached first or the result is not finite; issued at
+        the caller's line.
 
     Notes
     -----
@@ -299,7 +295,5 @@ def sketch_and_project(
         entry.name, A, b, x, rtol=rtol, atol=atol, maxiter=maxiter, check_every=check_every,
         random_state=random_state, callback=callback, verbose=verbose, **options,
     )
-    if result.status == 1:
-        warnings.warn(f"sketch_and_project ({entry.name}): {result.message}", ConvergenceWarning,
-                      stacklevel=2)
-    return result
+    return end_run(result, caller=f"sketch_and_project ({entry.name})", status=result.status,
+                   message=result.message)

@@ -1,7 +1,7 @@
 """Dask paths of ``sketch`` and ``sketch_lstsq``: chunk-wise sketches of row-chunked arrays.
 
-Imported only when a dask array is passed, so ``import sparsekit`` never
-imports dask. Row chunk ``i`` of ``A`` is sketched by its own operator,
+Dask itself is imported inside the functions, only when a dask array is
+passed, so ``import sparsekit`` never imports dask. Row chunk ``i`` of ``A`` is sketched by its own operator,
 seeded from child ``i`` of one ``SeedSequence``; the seeds are drawn before
 the graph is built, so a task recomputed or run on another worker gives the
 same numbers and the result depends on the seed and the chunking, never on the
@@ -13,8 +13,10 @@ from scipy import sparse
 
 from ..._core.random import spawn_generators
 from ..._core.validation import check_vector
-from ._sketch import SKETCH_METHODS, check_sketch_input, check_weights, sampling_scales
-from ._sketch_lstsq import default_oversampling, default_sketch_size, check_shape_for_lstsq
+from ._lstsq_sizing import check_shape_for_lstsq, default_oversampling, default_sketch_size
+from ._sketch_input import check_sketch_input, check_weights
+from ._sketch_methods import SKETCH_METHODS
+from ._sketch_operators import sampling_scales
 
 __all__ = ["sketch_dask_array", "prepare_dask_lstsq", "DaskOperator"]
 

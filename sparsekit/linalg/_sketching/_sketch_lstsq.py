@@ -1,18 +1,19 @@
 """Sketch-and-precondition least squares (Blendenpik / LSRN style) with LSQR or LSMR."""
 
 import math
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
 import scipy.linalg
 
-from ..._core.exceptions import ConvergenceWarning
 from ..._core.progress import IterationMonitor
 from ..._core.random import check_random_state
-from ..._core.result import Result
+from ..._core.result import Result, end_run
 from ..._core.validation import Interval, Options, check_callable, check_params, check_vector
-from ._sketch import SKETCH_METHODS, check_host_input, is_dask_array
+from ._lstsq_sizing import check_shape_for_lstsq, default_oversampling, default_sketch_size
+from ._sketch_dask import prepare_dask_lstsq
+from ._sketch_input import check_host_input, is_dask_array
+from ._sketch_methods import SKETCH_METHODS
 from ._sketch_lstsq_kernels import csr_fused_normal
 
 __all__ = ["sketch_lstsq"]
@@ -165,11 +166,6 @@ def make_operator(A, kind):
     return DenseRowsOperator(A)
 
 
-def default_sketch_size(m, n, oversampling):
-    """Rows of the sketch: ``ceil(oversampling * n)``, at least ``n + 1``, at most ``m``."""
-    return int(min(m, max(n + 1, math.ceil(oversampling * n))))
-
-
 def _bidiagonalization_solve(op, precond, x0, initial, norm_b, alpha, solver, rtol, atol, maxiter, monitor):
     """LSQR or LSMR on ``[A; sqrt(alpha) I] P`` started from ``x0``; see :func:`sketch_lstsq`.
 
@@ -268,20 +264,19 @@ def _bidiagonalization_solve(op, precond, x0, initial, norm_b, alpha, solver, rt
         normal, backward = record(normal_scale, phibar, along_v=solver == "lsqr")
         state["n_iter"] = iteration
         x = x0 + precond.apply(y)
-        if monitor.update(x, backward=backward):
-            state.update(status=2, reason="stopped by the callback")
-            break
+        stop = monitor.update(x, backward=backward)
+        # a callback's stop yields to a tolerance met at the same iteration: that run converged
         if backward <= rtol:
             state.update(status=0, reason=f"backward error estimate {backward:.2e} <= rtol")
-            break
-        if normal <= atol:
+        elif normal <= atol:
             state.update(status=0, reason=f"||A.T r|| estimate {normal:.2e} <= atol")
-            break
-        if phibar <= rtol * (norm_A * float(np.linalg.norm(x)) + norm_b):
+        elif phibar <= rtol * (norm_A * float(np.linalg.norm(x)) + norm_b):
             state.update(status=0, reason="the system is compatible: ||r|| <= rtol (||A|| ||x|| + ||b||)")
-            break
-        if beta == 0.0 or alpha_next == 0.0:
+        elif beta == 0.0 or alpha_next == 0.0:
             state.update(status=0, reason="exact solution reached (bidiagonalization terminated)")
+        elif stop:
+            state.update(status=2, reason="stopped by the callback")
+        if state["status"] != 1:
             break
     return y, history, state
 
@@ -298,35 +293,6 @@ _LSTSQ_CONSTRAINTS = {
     "verbose": ["verbose"],
     "sketch_options": [None, dict],
 }
-
-
-def default_oversampling(m, n, nnz):
-    """Sketch rows per column when ``oversampling=None``; see :func:`sketch_lstsq`.
-
-    A cost model. LSQR needs about ``37 / ln(r)`` iterations to gain the eight
-    orders of magnitude from the first iterate to a backward error of 1e-10
-    (its convergence factor is ``sqrt(n/d) = 1/sqrt(r)``), each a pass over
-    ``A`` at ``c_pass`` per nonzero; one more sketch row costs ``q(n)`` in
-    the QR. Equating the marginal costs gives
-    ``r ln²r = 37 c_pass nnz / (n q(n))``. With one-thread timings here
-    (``c_pass ≈ 1e-9 s``, ``q(n) ≈ 4.9e-11 n² + 1e-7 n`` s: a QR is less
-    efficient per flop for small ``n``) this is
-    ``r ln²r = nnz / (n² (n/750 + 2.7))``, solved for ``r`` in [4, 40].
-    """
-    target = nnz / (float(n) ** 2 * (n / 750.0 + 2.7))
-
-    def cost_balance(r):
-        return r * math.log(r) ** 2
-
-    low, high = 4.0, 40.0
-    if cost_balance(low) >= target:
-        return low
-    if cost_balance(high) <= target:
-        return high
-    for _ in range(40):
-        middle = 0.5 * (low + high)
-        low, high = (middle, high) if cost_balance(middle) < target else (low, middle)
-    return 0.5 * (low + high)
 
 
 def sketch_lstsq(
@@ -389,8 +355,10 @@ def sketch_lstsq(
     random_state : None, int, Generator, RandomState or SeedSequence
         Randomness of the sketch.
     callback : callable, optional
-        Called as ``callback(xk)`` after every iteration; returning True
-        stops the solver.
+        Called as ``callback(xk)`` after every iteration, with one positional
+        argument: the current iterate ``xk`` (shape (n,)). Returning True (or
+        raising ``StopIteration``) stops the run: status 2, ``converged=False``
+        and no warning, unless that iteration met the tolerance (status 0).
     verbose : bool or int, default=0
         Log progress through the ``sparsekit`` logger.
     sketch_options : dict, optional
@@ -401,7 +369,7 @@ def sketch_lstsq(
     -------
     Result
         ``x``; ``converged``; ``status`` (0 converged, 1 maxiter, 2 stopped by
-        the callback); ``message``; ``n_iter``; ``backward_error`` (computed
+        the callback, 3 non-finite result); ``message``; ``n_iter``; ``backward_error`` (computed
         exactly from the final ``x``); ``backward_error_history`` and
         ``residual_history`` (the iteration's estimates, starting at ``x0``);
         ``residual_norm`` (``||b - A x||``); ``sketch_size``; ``rank`` (of the
@@ -419,7 +387,8 @@ def sketch_lstsq(
     Warns
     -----
     sparsekit.ConvergenceWarning
-        If ``maxiter`` is reached first.
+        If ``maxiter`` is reached first or the result is not finite; issued at
+        the caller's line.
 
     Notes
     -----
@@ -476,10 +445,7 @@ def sketch_lstsq(
     if SKETCH_METHODS.get(sketch).name == "sparse-sign":
         # with d >= 4n rows, 4 nonzeros per column condition A R⁻¹ as well as 8 (measured) at half the cost
         sketch_options.setdefault("nnz_per_col", 4)
-    if is_dask_array(A):
-        from ._sketch_dask import prepare_dask_lstsq as prepare
-    else:
-        prepare = _prepare_in_memory
+    prepare = prepare_dask_lstsq if is_dask_array(A) else _prepare_in_memory
     op, b, norm_b, SA, Sb = prepare(
         A, b, sketch=sketch, oversampling=oversampling, alpha=alpha,
         random_state=check_random_state(random_state), sketch_options=sketch_options,
@@ -515,16 +481,9 @@ def sketch_lstsq(
     t, z, t_squared = op.fused(x, b, 1.0)
     normal = float(np.linalg.norm(z + alpha * x))
     denominator = math.sqrt(op.frobenius_squared + n * alpha) * math.sqrt(t_squared + alpha * float(x @ x))
-    converged = state["status"] == 0
-    outcome = "converged" if converged else "not converged"
-    message = f"{outcome}: {state['reason']} after {state['n_iter']} iterations"
-    if state["status"] == 1:
-        warnings.warn(f"sketch_lstsq: {message}", ConvergenceWarning, stacklevel=2)
-    return Result(
+    outcome = "converged" if state["status"] == 0 else "not converged"
+    result = Result(
         x=x,
-        converged=converged,
-        status=state["status"],
-        message=message,
         n_iter=state["n_iter"],
         backward_error=normal / denominator if denominator > 0 else 0.0,
         backward_error_history=np.array(history["backward"]),
@@ -534,6 +493,8 @@ def sketch_lstsq(
         rank=precond.rank,
         warm_start=warm_start,
     )
+    return end_run(result, caller="sketch_lstsq", status=state["status"],
+                   message=f"{outcome}: {state['reason']} after {state['n_iter']} iterations")
 
 
 def _prepare_in_memory(A, b, *, sketch, oversampling, alpha, random_state, sketch_options):
@@ -547,12 +508,3 @@ def _prepare_in_memory(A, b, *, sketch, oversampling, alpha, random_state, sketc
     S = SKETCH_METHODS.dispatch(sketch, A, d, backend="numpy", random_state=random_state, **sketch_options)
     SA = S.apply_validated(A, kind, np, dense_output=True)
     return make_operator(A, kind), b, float(np.linalg.norm(b)), SA, S.apply_validated(b, "dense", np)
-
-
-def check_shape_for_lstsq(m, n, alpha):
-    """Refuse underdetermined problems without regularization."""
-    if m < n and alpha == 0:
-        raise ValueError(
-            f"A must have at least as many rows as columns (got shape ({m}, {n})); "
-            "sketch-and-precondition needs an overdetermined problem unless alpha > 0."
-        )
