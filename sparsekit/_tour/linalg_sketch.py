@@ -2,14 +2,18 @@
 
 import numpy as np
 
-from ._case import TourRow, tour_case
 from sparsekit.datasets import ill_conditioned_lstsq, sparse_matrix, sparse_rows_pair
-from sparsekit.linalg._sketching._coordinated import coordinated_sketch, sketched_product
-from sparsekit.linalg._sketching._sampling import leverage_scores
-from sparsekit.linalg._sketching._sketch import sketch
-from sparsekit.linalg._sketching._sketch_operators import CountSketch
-from sparsekit.linalg._sketching._sketch_and_project import sketch_and_project
-from sparsekit.linalg._sketching._sketch_lstsq import sketch_lstsq
+from sparsekit.linalg import (
+    CountSketch,
+    coordinated_sketch,
+    leverage_scores,
+    sketch,
+    sketch_and_project,
+    sketch_lstsq,
+    sketched_product,
+)
+
+from ._case import TourRow, tour_case
 
 
 def backward_error(A, b, x):
