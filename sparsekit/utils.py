@@ -32,6 +32,7 @@ from ._core.validation import (
     check_shape,
     check_square,
     check_vector,
+    format_value,
     validate_params,
 )
 
@@ -58,6 +59,7 @@ __all__ = [
     "check_vector",
     "device_of",
     "end_run",
+    "format_value",
     "get_logger",
     "get_namespace",
     "is_cupy_namespace",

@@ -29,6 +29,7 @@ __all__ = [
     "check_probability_vector",
     "check_nonzero_diagonal",
     "check_callable",
+    "format_value",
 ]
 
 
@@ -196,6 +197,38 @@ def _describe(constraint):
     return str(constraint)
 
 
+def format_value(value):
+    """Show ``value`` in an error message as a user would write it: ``50.0``, not ``np.float64(50.0)``.
+
+    NumPy scalars and 0-d arrays print as Python numbers, larger arrays and
+    sparse matrices by type, shape and dtype, strings and other objects by
+    their short ``repr``.
+
+    Parameters
+    ----------
+    value : object
+        The offending value.
+
+    Returns
+    -------
+    str
+        Its description.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparsekit.utils import format_value
+    >>> format_value(np.float64(50.0)), format_value(np.array(3)), format_value(np.zeros((2, 3)))
+    ('50.0', '3', '<ndarray shape=(2, 3) dtype=float64>')
+    """
+    if isinstance(value, np.generic) or (isinstance(value, np.ndarray) and value.ndim == 0):
+        return repr(value.item())
+    if hasattr(value, "shape") and hasattr(value, "dtype"):
+        return f"<{type(value).__name__} shape={tuple(value.shape)} dtype={value.dtype}>"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def _check_constraint_spec(constraint):
     if isinstance(constraint, str) and constraint not in _NAMED_CONSTRAINTS:
         raise ValueError(f"unknown named constraint {constraint!r}; known: {sorted(_NAMED_CONSTRAINTS)}.")
@@ -242,8 +275,9 @@ def check_params(params, constraints, *, caller):
             continue
         described = [_describe(c) for c in accepted]
         expected = described[0] if len(described) == 1 else ", ".join(described[:-1]) + " or " + described[-1]
-        shown = repr(value) if not hasattr(value, "shape") else f"<{type(value).__name__} shape={value.shape}>"
-        raise InvalidParameterError(f"The {name!r} parameter of {caller} must be {expected}; got {shown}.")
+        raise InvalidParameterError(
+            f"The {name!r} parameter of {caller} must be {expected}; got {format_value(value)}."
+        )
 
 
 def validate_params(constraints):

@@ -192,3 +192,13 @@ def test_assert_rejects_detects_missing_error_and_wrong_name():
         assert_rejects(lambda x: x, 1, naming="x")
     with pytest.raises(AssertionError, match="does not name"):
         assert_rejects(check_vector, np.ones((2, 2)), "b", naming="zzz")
+
+
+def test_messages_show_values_as_a_user_writes_them():
+    from numbers import Real
+
+    from sparsekit.utils import Interval, check_params
+
+    with pytest.raises(InvalidParameterError) as caught:
+        check_params({"tol": np.float64(-50.0)}, {"tol": [Interval(Real, 0, None, closed="neither")]}, caller="f")
+    assert "got -50.0." in str(caught.value) and "np.float64" not in str(caught.value)
