@@ -15,8 +15,11 @@ door and a method:
   per system), ``n_iter`` (per system), ``system_converged`` (per system),
   ``converged`` (all systems), ``status`` and ``message``; where it can, the
   other per-system fields of :data:`SYSTEM_FIELDS` (``n_matvec``,
-  ``residual_norm``, ``seconds``, ``system_status``). :func:`run_systems`
-  builds that result from a per-system solve.
+  ``residual_norm``, ``seconds``, ``system_status``). It ends through
+  :func:`~sparsekit._core.result.end_run` once for the sequence, and its
+  ``callback(result)`` gets each system's Result with the caller's index in
+  ``result.index``. :func:`run_systems` builds that result from a per-system
+  solve.
 - The front door puts the fields of :data:`SYSTEM_FIELDS` and those the
   registration declares in ``per_item_results`` (e.g. a chosen ``omega`` per
   system) back in the caller's order, and adds ``order``: the solve order as
@@ -32,16 +35,16 @@ from numbers import Integral
 
 import numpy as np
 from scipy import sparse
-from scipy.sparse.linalg import LinearOperator, spilu
+from scipy.sparse.linalg import LinearOperator
 from scipy.sparse.linalg import norm as sparse_norm
 
 from .._core.exceptions import ConvergenceWarning
 from .._core.progress import IterationMonitor
 from .._core.registry import Registry, restore_items
-from .._core.result import Result
-from .._core.validation import check_array, check_nonzero_diagonal, check_square, check_vector
+from .._core.result import STATUS_CONVERGED, STATUS_MAX_ITER, STATUS_STOPPED, Result, end_run
+from .._core.validation import check_array, check_square, check_vector
 
-__all__ = ["SEQUENCE_METHODS", "SYSTEM_FIELDS", "order_systems", "preconditioners", "run_systems", "solve_sequence"]
+__all__ = ["SEQUENCE_METHODS", "SYSTEM_FIELDS", "order_systems", "run_systems", "solve_sequence"]
 
 SEQUENCE_METHODS = Registry("solve_sequence")
 
@@ -211,63 +214,6 @@ def _solve_order(order, features, systems):
 
 
 # --------------------------------------------------------------------------- shared by methods
-def preconditioners(M):
-    """Turn a sequence method's ``M`` option into ``get(A, index) -> preconditioner of A``.
-
-    ``M`` is None, ``"jacobi"`` (``diag(A)^{-1}``), ``"ilu"`` (an incomplete
-    LU of ``A`` with :func:`scipy.sparse.linalg.spilu`'s defaults), a factory
-    ``M(A) -> operator`` (any callable but a LinearOperator), or one matrix or
-    LinearOperator used for every system. A built preconditioner is reused
-    while the same matrix object comes back, so the solver can see that its
-    operator did not change.
-
-    Parameters
-    ----------
-    M : None, str, callable, matrix or LinearOperator
-        The option.
-
-    Returns
-    -------
-    callable
-        ``get(A, index)``; ``index`` (the caller's index of the system)
-        appears in error messages.
-
-    Raises
-    ------
-    ValueError
-        From ``get``: a zero on the diagonal for ``"jacobi"``, an exactly
-        singular factor for ``"ilu"``, a named preconditioner for a
-        matrix-free ``A``, or an unknown name.
-    """
-    if isinstance(M, str) and M not in ("jacobi", "ilu"):
-        raise ValueError(f"M must be None, 'jacobi', 'ilu', a matrix, a LinearOperator or a factory; got {M!r}.")
-    if M is None or isinstance(M, LinearOperator) or not (isinstance(M, str) or callable(M)):
-        return lambda A, index: M
-    last = {}
-
-    def get(A, index):
-        if last.get("A") is not A:
-            last["A"], last["M"] = A, _build_preconditioner(M, A, index)
-        return last["M"]
-
-    return get
-
-
-def _build_preconditioner(M, A, index):
-    if callable(M):
-        return M(A)
-    if isinstance(A, LinearOperator):
-        raise ValueError(f"M={M!r} needs the values of systems[{index}][0]; it is a LinearOperator.")
-    if M == "jacobi":
-        diagonal = check_nonzero_diagonal(A, f"systems[{index}][0] (A)")
-        return sparse.diags_array(1.0 / diagonal, format="csr")
-    try:
-        factor = spilu(sparse.csc_array(A))
-    except RuntimeError as exc:
-        raise ValueError(f"M='ilu' failed for systems[{index}]: {exc}.") from exc
-    return LinearOperator(A.shape, matvec=factor.solve, dtype=factor.L.dtype)
-
-
 def run_systems(systems, solve_one, *, x0=None, callback=None, verbose=0, progress=False, name="solve_sequence"):
     """Solve ``systems`` one after the other; collect the per-system fields of the contract.
 
@@ -279,12 +225,14 @@ def run_systems(systems, solve_one, *, x0=None, callback=None, verbose=0, progre
         ``solve_one(j, A, b, x0_j) -> Result`` with ``x``, ``n_iter``,
         ``converged``, ``status`` and, where known, ``n_matvec`` and
         ``residual_norm``; it carries the method's state (recycle space)
-        from one system to the next.
+        from one system to the next. Its own ``ConvergenceWarning`` is not
+        shown: the sequence warns once for all its systems.
     x0 : sequence or None
         Initial guesses, one per system in solve order (entries may be None).
     callback : callable, optional
-        Called as ``callback(i, result)`` after each system, with ``i`` the
-        caller's index; returning True stops the sequence.
+        Called as ``callback(result)`` after each system, with that system's
+        Result, whose ``index`` field is the caller's index of the system;
+        returning True (or raising ``StopIteration``) stops the sequence.
     verbose : bool or int, default=0
         Log a line per system.
     progress : bool, default=False
@@ -299,9 +247,9 @@ def run_systems(systems, solve_one, *, x0=None, callback=None, verbose=0, progre
         ``system_status`` (each solver's status; -3 for systems not solved
         because the callback stopped the sequence), ``system_converged``,
         ``converged``, ``status`` (0: all converged, 1: some did not, 2:
-        stopped by the callback),
-        ``message`` and ``n_systems``. One :class:`ConvergenceWarning`
-        summarises the systems that did not converge.
+        stopped by the callback before the last system), ``message`` and
+        ``n_systems``. One :class:`ConvergenceWarning` summarises the
+        systems that did not converge.
     """
     count = len(systems)
     xs = [None] * count
@@ -310,39 +258,37 @@ def run_systems(systems, solve_one, *, x0=None, callback=None, verbose=0, progre
     residual_norm = np.full(count, np.nan)
     seconds = np.zeros(count)
     system_status = np.full(count, -3, dtype=np.int64)
-    stopped = False
-    with IterationMonitor(f"linalg.{name}", total=count, verbose=verbose, progress=progress) as monitor:
+    solved = 0
+    monitor = IterationMonitor(f"linalg.{name}", total=count, verbose=verbose, progress=progress, callback=callback)
+    with monitor:
         for j in range(count):
             A, b = systems[j]
             start = time.perf_counter()
+            # Each system ends through end_run (which guards it against NaN); the sequence warns once below.
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)
                 res = solve_one(j, A, b, None if x0 is None else x0[j])
             seconds[j] = time.perf_counter() - start
+            res["index"] = systems.original_index(j)
             xs[j] = res.x
             n_iter[j] = res.n_iter
             n_matvec[j] = res.get("n_matvec", res.n_iter)
             residual_norm[j] = res.get("residual_norm", np.nan)
             system_status[j] = res.status
-            monitor.update(iterations=float(res.n_iter))
-            if callback is not None and callback(systems.original_index(j), res) is True:
-                stopped = True
+            solved = j + 1
+            if monitor.update(res, iterations=float(res.n_iter)):
                 break
     system_converged = system_status == 0
     failed = [systems.original_index(j) for j in range(count) if system_status[j] not in (0, -3)]
-    if stopped:
-        status, message = 2, f"stopped by the callback after {j + 1} of {count} systems"
+    if solved < count:
+        status, message = STATUS_STOPPED, f"stopped by the callback after {solved} of {count} systems"
     elif failed:
-        status, message = 1, f"{len(failed)} of {count} systems did not converge (systems {failed[:10]})"
+        status = STATUS_MAX_ITER
+        message = f"{len(failed)} of {count} systems did not converge (systems {failed[:10]})"
     else:
-        status, message = 0, f"all {count} systems converged"
-    if status:
-        warnings.warn(f"solve_sequence: {message}.", ConvergenceWarning, stacklevel=3)
-    return Result(
+        status, message = STATUS_CONVERGED, f"all {count} systems converged"
+    result = Result(
         x=xs,
-        converged=status == 0,
-        status=status,
-        message=message,
         n_iter=n_iter,
         n_matvec=n_matvec,
         residual_norm=residual_norm,
@@ -351,6 +297,8 @@ def run_systems(systems, solve_one, *, x0=None, callback=None, verbose=0, progre
         system_converged=system_converged,
         n_systems=count,
     )
+    # Each system was checked for non-finite values as it ended; NaN residuals here mark unsolved systems.
+    return end_run(result, caller="solve_sequence", status=status, message=message, check=())
 
 
 def order_systems(systems, *, features=None, n_systems=None):
@@ -449,8 +397,10 @@ def solve_sequence(systems, *, method="gcrodr", order="greedy", features=None, n
         ``rtol``, ``M``, ``m``, ``k``). Options declared per system (such as
         ``x0``, one initial guess per system) are given in the caller's order
         and reordered with the systems. Every method takes
-        ``callback(i, result)``, called after each system with its caller
-        index and its Result; returning True stops the sequence (the
+        ``callback(result)``, called after each system with that system's
+        Result (one positional argument), whose ``index`` field is the
+        caller's index of the system; returning True (or raising
+        ``StopIteration``) stops the sequence: status 2, no warning (the
         systems left unsolved get ``x`` None and ``converged`` False).
 
     Returns
@@ -474,7 +424,8 @@ def solve_sequence(systems, *, method="gcrodr", order="greedy", features=None, n
     Warns
     -----
     ConvergenceWarning
-        Once, when some systems did not converge.
+        Once for the whole sequence, at the caller's line, when some systems
+        did not converge (not once per system).
 
     See Also
     --------

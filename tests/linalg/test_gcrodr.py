@@ -10,7 +10,9 @@ from sparsekit import ConvergenceWarning, InvalidParameterError
 from sparsekit._core._testing import assert_rejects
 from sparsekit.datasets import helmholtz_sequence, poisson2d
 from sparsekit.linalg import RecycleSpace, gcrodr
-from sparsekit.linalg._krylov._gcrodr import _GCRODR, _harmonic_ritz_basis, _most_important, _Operator
+from sparsekit.linalg._krylov._gcrodr import _GCRODR
+from sparsekit.linalg._krylov._operators import _Operator
+from sparsekit.linalg._krylov._recycle import _harmonic_ritz_basis, _most_important
 from sparsekit.linalg._krylov._gcrodr_kernels import harmonic_pencil
 
 
@@ -262,9 +264,10 @@ def test_nonfinite_operator_output_reported_by_status():
 def test_callback_gets_iterates_and_can_stop(helmholtz):
     A, b = helmholtz[0]
     seen = []
-    with pytest.warns(ConvergenceWarning, match="callback"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)  # the user asked to stop: no warning
         res = gcrodr(A, b, rtol=1e-12, m=10, k=4, callback=lambda x: seen.append(x.copy()) or len(seen) == 2)
-    assert res.status == 2 and len(seen) == 2 and res.n_cycles == 2
+    assert res.status == 2 and not res.converged and len(seen) == 2 and res.n_cycles == 2
     np.testing.assert_array_equal(seen[-1], res.x)
     # A stop requested after the cycle that met the tolerance does not undo the convergence.
     A = poisson2d(8)
@@ -330,3 +333,19 @@ def test_residual_inside_the_recycled_space_needs_no_iteration():
     res = gcrodr(A, b, rtol=0.0, atol=0.0, m=5, k=3, recycle=RecycleSpace(np.eye(10)[:, :3]))
     assert res.converged and res.n_iter == 0
     np.testing.assert_allclose(res.x, np.linalg.solve(A, b), atol=1e-15)
+
+
+# --------------------------------------------------------------------------- end of run
+def test_warning_points_at_the_callers_line(helmholtz):
+    A, b = helmholtz[0]
+    with pytest.warns(ConvergenceWarning) as record:
+        gcrodr(A, b, rtol=1e-12, maxiter=5, m=10, k=4)
+    assert len(record) == 1 and record[0].filename == __file__
+
+
+def test_a_non_finite_run_is_never_converged():
+    nan_operator = LinearOperator((36, 36), matvec=lambda v: np.full(36, np.nan), dtype=float)
+    for k in (0, 4):
+        with pytest.warns(ConvergenceWarning, match="NaN") as record:
+            res = gcrodr(nan_operator, np.ones(36), m=10, k=k)
+        assert not res.converged and res.status == -2 and len(record) == 1

@@ -166,9 +166,10 @@ def test_sequence_bad_input(paper_sequence):
         sor_sequence([], policy="fixed")
     with pytest.raises(InvalidParameterError, match="'solver'"):
         sor_sequence(systems, solver="gmres")
-    with pytest.warns(ConvergenceWarning, match="4 of 5 systems converged"):
+    with pytest.warns(ConvergenceWarning, match="4 of 5 systems converged") as record:
         capped = sor_sequence(systems, policy="fixed", omega=1.0, maxiter=500)
     assert capped.status == 1 and capped.n_iter.max() == 500
+    assert len(record) == 1 and record[0].filename == __file__
 
 
 def test_solve_sequence_front_door(paper_sequence):

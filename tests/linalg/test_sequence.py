@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pytest
 from scipy import sparse
@@ -139,9 +141,11 @@ def test_nonconvergence_is_one_warning_and_stop_by_callback(helmholtz):
         res = solve_sequence(helmholtz.systems, rtol=1e-12, maxiter=5)
     assert len(record) == 1 and res.status == 1 and not res.system_converged.any()
     seen = []
-    with pytest.warns(ConvergenceWarning, match="stopped by the callback"):
-        res = solve_sequence(helmholtz.systems, rtol=1e-6, callback=lambda i, r: seen.append(i) or len(seen) == 3)
-    assert res.status == 2 and seen == list(res.order[:3])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)  # the user asked to stop: no warning
+        res = solve_sequence(helmholtz.systems, rtol=1e-6, callback=lambda r: seen.append(r.index) or len(seen) == 3)
+    assert res.status == 2 and not res.converged and seen == list(res.order[:3])
+    assert "stopped by the callback" in res.message
     assert (res.system_status == -3).sum() == 5 and res.x[res.order[-1]] is None
 
 
@@ -150,7 +154,7 @@ def test_method_stopped_by_its_callback_has_unsolved_systems_filled():
     rng = np.random.default_rng(0)
     systems = [(LaplacianStencil((5, 5), shift=s), rng.standard_normal(25)) for s in (0.0, 0.3, 0.1, 0.2)]
     res = solve_sequence(systems, method="sor-bandit", order=[2, 0, 3, 1], policy="fixed", omega=1.5,
-                         callback=lambda i, system: i == 0)
+                         callback=lambda system: system.index == 0)
     assert res.status == 2
     solved, unsolved = [2, 0], [3, 1]
     assert all(res.x[i] is not None for i in solved) and all(res.x[i] is None for i in unsolved)
@@ -162,12 +166,12 @@ def test_method_stopped_by_its_callback_has_unsolved_systems_filled():
 
 @pytest.mark.parametrize("method", SEQUENCE_METHODS.names())
 def test_every_method_calls_back_with_caller_index_and_result(method):
-    """One callback contract for all methods: ``callback(i, result)``, ``i`` in the caller's numbering."""
+    """One callback contract for all methods: ``callback(result)``, ``result.index`` in the caller's numbering."""
     rng = np.random.default_rng(1)
     systems = [(poisson2d(5, shift=s, format="csr"), rng.standard_normal(25)) for s in (0.0, 0.3, 0.1)]
     seen = []
     res = solve_sequence(systems, method=method, order=[2, 0, 1], rtol=1e-8,
-                         callback=lambda i, result: seen.append((i, bool(result.converged))))
+                         callback=lambda result: seen.append((result.index, bool(result.converged))))
     assert res.converged
     assert seen == [(2, True), (0, True), (1, True)]
 
@@ -219,3 +223,26 @@ def test_run_systems_contract_for_method_authors(helmholtz):
 
     res = run_systems(Listed(systems), solve_one)
     assert res.converged and list(res.n_iter) == list(range(8)) and list(res.n_matvec) == list(range(0, 16, 2))
+
+
+# --------------------------------------------------------------------------- end of run
+def test_one_warning_at_the_callers_line(helmholtz):
+    with pytest.warns(ConvergenceWarning) as record:
+        solve_sequence(helmholtz.systems[:3], rtol=1e-12, maxiter=5)
+    assert len(record) == 1 and record[0].filename == __file__
+
+
+@pytest.mark.parametrize("method", ["gcrodr", "gmres", "gcrotmk"])
+def test_a_non_finite_system_is_never_converged(method):
+    nan_operator = aslinearoperator(np.eye(25))
+    nan_operator.matvec = lambda v: np.full(25, np.nan)
+    nan_operator.matmat = lambda X: np.full(X.shape, np.nan)
+    systems = [(nan_operator, np.ones(25)), (poisson2d(5, format="csr"), np.ones(25))]
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        res = solve_sequence(systems, method=method, order="given", rtol=1e-8)
+    convergence = [w for w in record if issubclass(w.category, ConvergenceWarning)]
+    assert len(convergence) == 1 and convergence[0].filename == __file__
+    assert not res.converged and res.status == 1
+    # The next system is solved: nothing non-finite is carried to it.
+    assert not res.system_converged[0] and res.system_status[0] != 0 and res.system_converged[1]

@@ -12,6 +12,7 @@ from sparsekit import ConvergenceWarning, InvalidParameterError
 from sparsekit._core._testing import assert_rejects, readonly
 from sparsekit.datasets import poisson2d, poisson3d
 from sparsekit.linalg import LaplacianStencil, sor, ssor_cg, ssor_preconditioner, young_omega
+from sparsekit.linalg._relaxation._sor import CONVERGED, make_result
 
 from ._sor_reference import ssor_matrix
 
@@ -74,7 +75,8 @@ def test_zero_tolerance_runs_maxiter_sweeps_in_place(system, sweep):
     A, b = system
     smoothed = sor(A, b, omega=1.4, maxiter=6, rtol=0.0, sweep=sweep)
     tracked = sor(A, b, omega=1.4, maxiter=6, rtol=1e-300, sweep=sweep)
-    assert smoothed.n_iter == tracked.n_iter == 6 and smoothed.status == 1
+    # No tolerance: the six sweeps asked for are the stopping rule, met without a warning.
+    assert smoothed.n_iter == tracked.n_iter == 6 and smoothed.status == 0 and smoothed.converged
     np.testing.assert_allclose(smoothed.x, tracked.x, rtol=1e-13)
     assert np.isnan(smoothed.residuals[:-1]).all() and smoothed.residuals.shape == (7,)
     assert smoothed.residuals[-1] == pytest.approx(np.linalg.norm(b - A @ smoothed.x), rel=1e-12)
@@ -284,3 +286,22 @@ def test_stencil_detection_rejects_other_matrices():
     untouched = A.copy()
     LaplacianStencil.from_matrix(untouched)
     assert (untouched != A).nnz == 0
+
+
+# --------------------------------------------------------------------------- end of run
+def test_warnings_point_at_the_callers_line(system):
+    A, b = system
+    for solve in (sor, ssor_cg):
+        with pytest.warns(ConvergenceWarning) as record:
+            solve(A, b, maxiter=2)
+        assert len(record) == 1 and record[0].filename == __file__
+
+
+def test_a_non_finite_iterate_is_never_converged():
+    with pytest.warns(ConvergenceWarning, match="non-finite values in x"):
+        res = make_result("sor", np.array([1.0, np.nan]), 4, CONVERGED, np.zeros(5), 1e-8)
+    assert not res.converged and res.status == 3
+    overflowing = np.array([[1.0, 3e38], [3e38, 1.0]], dtype=np.float32)
+    with pytest.warns(ConvergenceWarning, match="diverged"):
+        res = sor(overflowing, np.ones(2, dtype=np.float32))
+    assert not res.converged and res.status == -1

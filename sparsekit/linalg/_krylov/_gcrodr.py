@@ -1,36 +1,19 @@
 """GCRO-DR: restarted GMRES with deflated restarting and a subspace recycled across systems."""
 
-import warnings
-import weakref
 from numbers import Integral, Real
 
 import numpy as np
 import scipy.linalg
-from scipy import sparse
-from scipy.sparse.linalg import LinearOperator, aslinearoperator
 
-from ..._core.exceptions import ConvergenceWarning
 from ..._core.progress import IterationMonitor
-from ..._core.result import Result
-from ..._core.validation import (
-    Interval,
-    Options,
-    check_array,
-    check_callable,
-    check_nonzero_diagonal,
-    check_square,
-    check_vector,
-    validate_params,
-)
-from .._sequence import SEQUENCE_METHODS, preconditioners, run_systems
+from ..._core.result import STATUS_CONVERGED, STATUS_STOPPED, Result, end_run
+from ..._core.validation import Interval, Options, check_callable, check_vector, validate_params
+from .._sequence import SEQUENCE_METHODS, run_systems
 from ._gcrodr_kernels import (
     CYCLE_BREAKDOWN,
     CYCLE_NONFINITE,
     CYCLE_OK,
-    PC_LEFT,
     PC_NONE,
-    PC_RIGHT,
-    apply_operator_rows,
     arnoldi_cycle_csr,
     arnoldi_step,
     back_substitute,
@@ -38,9 +21,17 @@ from ._gcrodr_kernels import (
     finish_cycle,
     harmonic_pencil,
     orthonormal_image,
-    select_harmonic,
     start_cycle,
 )
+from ._operators import (
+    _check_operator,
+    _check_preconditioner,
+    _Operator,
+    _origin,
+    _same_origin,
+    preconditioners,
+)
+from ._recycle import RecycleSpace, _harmonic_ritz_basis, _most_important, _orthonormalize_rows, _svqb
 
 __all__ = ["RecycleSpace", "gcrodr"]
 
@@ -49,401 +40,6 @@ __all__ = ["RecycleSpace", "gcrodr"]
 # doubled the cost of almost every step on the Helmholtz benchmark, where with 0.1 the second pass
 # was never needed and C_k stayed orthonormal to 1e-14.
 _REORTH = 0.1
-
-
-# --------------------------------------------------------------------------- operators
-def _check_operator(A, name, n=None):
-    """Validate a matrix-like argument; return it in a form whose ``@`` is cheap, and its order."""
-    if sparse.issparse(A):
-        # Any sparse format is converted once to CSR, which the compiled Arnoldi cycle runs on.
-        A = check_array(A, name, ndim=2, accept_sparse="csr", dtype="float-or-complex")
-    elif isinstance(A, LinearOperator):
-        pass
-    elif isinstance(A, np.ndarray) or isinstance(A, (list, tuple)):
-        A = check_array(A, name, ndim=2, dtype="float-or-complex")
-    else:
-        try:
-            A = aslinearoperator(A)
-        except TypeError as exc:
-            raise TypeError(
-                f"{name} must be an ndarray, a scipy.sparse array or a LinearOperator; got {type(A).__name__}."
-            ) from exc
-    order = check_square(A, name)
-    if n is not None and order != n:
-        raise ValueError(f"{name} must have shape ({n}, {n}) to match A; got {A.shape}.")
-    return A, order
-
-
-def _diagonal_only(M):
-    """Whether a dense or sparse matrix has no nonzero entry off its diagonal."""
-    if sparse.issparse(M):
-        coo = sparse.coo_array(M)
-        off = (coo.row != coo.col) & (coo.data != 0)
-        return not np.any(off)
-    if isinstance(M, np.ndarray):
-        return not np.any(M - np.diag(np.diagonal(M)))
-    return False
-
-
-def _check_preconditioner(M, n):
-    """Validate ``M`` (it approximates the inverse of A); return it, or its diagonal when it is diagonal.
-
-    A diagonal ``M`` with a zero on its diagonal is singular: ``ValueError``.
-    """
-    if M is None:
-        return None
-    M, _ = _check_operator(M, "M", n)
-    if _diagonal_only(M):
-        return _Diagonal(check_nonzero_diagonal(M, "M"))
-    return M
-
-
-class _Diagonal:
-    """A diagonal preconditioner kept as its diagonal, applied by a broadcast product."""
-
-    def __init__(self, values):
-        self.values = values
-        self.dtype = values.dtype
-        self.shape = (values.size, values.size)
-
-    def __matmul__(self, X):
-        return self.values * X if X.ndim == 1 else self.values[:, None] * X
-
-
-def _apply(A, X):
-    """``A @ X`` for a vector or an ``(n, k)`` block, whatever kind of operator A is."""
-    if isinstance(A, LinearOperator):
-        return A.matvec(X) if X.ndim == 1 else A.matmat(X)
-    return A @ X
-
-
-def _origin(A, M, side):
-    """Weak references naming the operator a recycle space was built for (None if they cannot be taken)."""
-    try:
-        return weakref.ref(A), (None if M is None else weakref.ref(M)), (side if M is not None else None)
-    except TypeError:
-        return None
-
-
-def _same_origin(origin, A, M, side):
-    """Whether ``origin`` names these very objects (identity, not equality) and side."""
-    if origin is None:
-        return False
-    a_ref, m_ref, origin_side = origin
-    same_m = m_ref is None if M is None else (m_ref is not None and m_ref() is M)
-    return a_ref() is A and same_m and origin_side == (side if M is not None else None)
-
-
-class _Operator:
-    """The operator GCRO-DR iterates with: ``A``, ``A M`` (right) or ``M A`` (left), counting products.
-
-    Results are returned in the working dtype. The first product with ``M``
-    is checked: a preconditioner that sends a nonzero vector to zero, or
-    produces NaN or infinity, is singular and raises a ``ValueError`` before
-    any iteration. For a CSR ``A`` with no or a diagonal ``M``, ``csr`` holds
-    what the compiled cycle needs.
-    """
-
-    def __init__(self, A, M, side, dtype):
-        self.A = A
-        self.M = M
-        self.side = side if M is not None else None
-        self.dtype = dtype
-        self.n_matvec = 0
-        self.n_precond = 0
-        self._m_checked = isinstance(M, _Diagonal)
-        self.csr = None
-        if sparse.issparse(A) and A.format == "csr" and (M is None or isinstance(M, _Diagonal)):
-            diag = np.ones(1, dtype=dtype) if M is None else M.values.astype(dtype)
-            mode = {None: PC_NONE, "left": PC_LEFT, "right": PC_RIGHT}[self.side]
-            self.csr = (A.indptr, A.indices, A.data.astype(dtype, copy=False), diag, mode)
-
-    def matvec(self, X):
-        self.n_matvec += 1 if X.ndim == 1 else X.shape[1]
-        return np.asarray(_apply(self.A, X), dtype=self.dtype)
-
-    def precondition(self, X):
-        if self.M is None:
-            return X
-        self.n_precond += 1 if X.ndim == 1 else X.shape[1]
-        out = np.asarray(_apply(self.M, X), dtype=self.dtype)
-        if not self._m_checked:
-            self._m_checked = True
-            if not np.all(np.isfinite(out)):
-                raise ValueError("M is singular or invalid: M @ v contains NaN or infinity.")
-            if np.any(X) and not np.any(out):
-                raise ValueError("M is singular: M @ v = 0 for a nonzero v.")
-        return out
-
-    def __call__(self, X):
-        """The iteration operator applied to a vector or a block of columns."""
-        if self.side == "right":
-            return self.matvec(self.precondition(X))
-        if self.side == "left":
-            return self.precondition(self.matvec(X))
-        return self.matvec(X)
-
-    def apply_rows(self, X):
-        """``op`` applied to each row of ``X`` (a basis stored as rows), as rows; counts the products."""
-        if self.csr is None:
-            return np.ascontiguousarray(self(np.ascontiguousarray(X.T)).T)
-        indptr, indices, data, diag, mode = self.csr
-        out = np.empty(X.shape, dtype=self.dtype)
-        apply_operator_rows(indptr, indices, data, diag, mode, np.ascontiguousarray(X, dtype=self.dtype), out)
-        self.n_matvec += X.shape[0]
-        self.n_precond += X.shape[0] * (mode != PC_NONE)
-        return out
-
-    def to_solution(self, d):
-        """Map a correction of the iteration space to the solution space (``M d`` for right preconditioning)."""
-        return self.precondition(d) if self.side == "right" else d
-
-    def residual(self, x, b):
-        """True residual ``b - A x`` and the residual GCRO-DR minimises (``M (b - A x)`` on the left)."""
-        r = b - self.matvec(x) if np.any(x) else b.copy()
-        return r, (self.precondition(r) if self.side == "left" else r)
-
-
-# --------------------------------------------------------------------------- recycle space
-class RecycleSpace:
-    """A recycled Krylov subspace: ``U_k`` and ``C_k = op(U_k)`` with orthonormal columns.
-
-    :func:`gcrodr` returns one in ``Result.recycle`` and accepts it back as
-    ``recycle=``. It is an immutable value: each call returns a new one.
-    ``C`` is the image of ``U`` under the operator GCRO-DR iterated with
-    (``A``, ``A M`` or ``M A``). When the next call gets the very same ``A``
-    and ``M`` objects, one product checks that ``C`` still fits (it does
-    unless the matrix was modified in place) and ``C`` is reused; otherwise
-    ``C`` is recomputed from ``U`` (``k`` products with the new matrix).
-
-    A call with a smaller ``k`` than the space's keeps its ``k`` most
-    important directions: with ``C`` known, the harmonic Ritz directions of
-    ``span(U)`` whose values come first for the call's ``target`` (from the
-    small matrix ``C^H U``, no product with the matrix); without ``C``, the
-    first ``k`` columns of ``U``.
-
-    Parameters
-    ----------
-    U : array-like of shape (n, k)
-        Basis of the subspace to recycle (any full-rank basis: approximate
-        eigenvectors, earlier solutions, ...). A space made by
-        :func:`gcrodr` holds an orthonormal basis of its harmonic Ritz
-        directions' images in ``C``, in no particular order.
-    C : array-like of shape (n, k), optional
-        ``op(U)`` with orthonormal columns, when known; omitted, it is
-        computed by the next :func:`gcrodr` call.
-
-    Attributes
-    ----------
-    U : ndarray of shape (n, k)
-        The recycled basis (read-only).
-    C : ndarray of shape (n, k) or None
-        Its orthonormal image (read-only).
-    k : int
-        Dimension of the subspace.
-    n : int
-        Order of the systems it belongs to.
-    dtype : numpy.dtype
-        Value type of the vectors.
-
-    See Also
-    --------
-    gcrodr : Returns and accepts recycle spaces.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sparsekit.linalg import RecycleSpace, gcrodr
-    >>> A = np.diag(np.arange(1.0, 41.0))
-    >>> space = RecycleSpace(np.eye(40)[:, :3])
-    >>> space.k, space.n
-    (3, 40)
-    >>> res = gcrodr(A, np.ones(40), recycle=space, m=10, k=3, rtol=1e-10)
-    >>> res.converged, res.recycle.k
-    (True, 3)
-    """
-
-    def __init__(self, U, C=None):
-        U = check_array(U, "U", ndim=2, dtype="float-or-complex")
-        if U.shape[1] > U.shape[0]:
-            raise ValueError(f"U must have at most as many columns as rows; got shape {U.shape}.")
-        if C is not None:
-            C = check_array(C, "C", ndim=2, dtype="float-or-complex")
-            if C.shape != U.shape:
-                raise ValueError(f"C must have the shape of U, {U.shape}; got {C.shape}.")
-        self._set(U.T, None if C is None else C.T, None)
-
-    @classmethod
-    def _from_rows(cls, U_rows, C_rows, origin):
-        space = cls.__new__(cls)
-        space._set(U_rows, C_rows, origin)
-        return space
-
-    def _set(self, U_rows, C_rows, origin):
-        self._U_rows = np.array(U_rows, copy=True, order="C")
-        self._U_rows.flags.writeable = False
-        self._C_rows = None
-        if C_rows is not None:
-            self._C_rows = np.array(C_rows, copy=True, order="C")
-            self._C_rows.flags.writeable = False
-        self._origin = origin
-
-    @property
-    def U(self):
-        """The recycled basis, shape ``(n, k)``."""
-        return self._U_rows.T
-
-    @property
-    def C(self):
-        """Its orthonormal image under the operator, shape ``(n, k)``, or None."""
-        return None if self._C_rows is None else self._C_rows.T
-
-    @property
-    def k(self):
-        """Dimension of the subspace."""
-        return self._U_rows.shape[0]
-
-    @property
-    def n(self):
-        """Order of the systems."""
-        return self._U_rows.shape[1]
-
-    @property
-    def dtype(self):
-        """Value type of the vectors."""
-        return self._U_rows.dtype
-
-    def __repr__(self):
-        return f"RecycleSpace(k={self.k}, n={self.n}, dtype={self.dtype})"
-
-
-def _svqb(gram, rank_tol):
-    """``T`` with ``T^H gram T = I`` on the numerically nonsingular part of ``gram``.
-
-    Scaling to a unit diagonal first makes the dropping of near-dependent
-    directions independent of the columns' lengths (SVQB, Stathopoulos & Wu,
-    2002). Used when a Cholesky or QR factor is (nearly) singular.
-    """
-    scale = np.sqrt(np.abs(np.real(np.diagonal(gram))))
-    inv_scale = np.divide(1.0, scale, out=np.zeros_like(scale), where=scale > 0)
-    lam, vecs = np.linalg.eigh(gram * np.outer(inv_scale, inv_scale))
-    keep = lam > rank_tol * max(lam[-1], 0.0)
-    return (vecs[:, keep] / np.sqrt(lam[keep])) * inv_scale[:, None]
-
-
-def _triangular_inverse_or_none(R, rank_tol):
-    """``R^{-1}`` of an upper-triangular factor, or None when its diagonal shows rank deficiency."""
-    diag = np.abs(np.diagonal(R))
-    if diag.size == 0 or not diag.min() > rank_tol * diag.max():
-        return None
-    return np.linalg.inv(R)
-
-
-def _orthonormalize_rows(Y_rows, rank_tol):
-    """``(T, Q_rows)`` with ``Q_rows = T.T @ Y_rows`` orthonormal rows (CholeskyQR2).
-
-    ``T`` is upper triangular, so the first ``j`` rows of ``Q_rows`` span the
-    first ``j`` of ``Y_rows`` and the order of importance is kept. A
-    numerically rank-deficient ``Y_rows`` falls back to SVQB, which drops the
-    dependent directions.
-    """
-    T = np.eye(Y_rows.shape[0], dtype=Y_rows.dtype)
-    Q_rows = Y_rows
-    for _ in range(2):
-        try:
-            factor = np.linalg.cholesky(Q_rows.conj() @ Q_rows.T).conj().T
-        except np.linalg.LinAlgError:
-            factor = None
-        step = None if factor is None else _triangular_inverse_or_none(factor, np.sqrt(rank_tol))
-        if step is None:
-            step = _svqb(Q_rows.conj() @ Q_rows.T, rank_tol)
-        T = T @ step
-        Q_rows = step.T @ Q_rows
-    return T, Q_rows
-
-
-def _harmonic_ritz_basis(RG, M, k, target, real, RG_inv_M, lapack=None):
-    """An orthonormal basis of the ``k`` harmonic Ritz directions of the pencil ``RG z = theta M z``.
-
-    ``RG`` is the triangular factor of the cycle's projected matrix and
-    ``M`` the projection of the basis onto the orthonormal test space (see
-    :func:`~._gcrodr_kernels.harmonic_pencil`, which also returns
-    ``RG_inv_M = RG^{-1} M``, finite, when ``RG`` is nonsingular); ``theta`` are the
-    harmonic Ritz values of the operator on the space the cycle spanned.
-    ``target="smallest"`` keeps those of smallest magnitude (the directions
-    that slow GMRES down), ``"largest"`` the largest; for real problems a
-    complex pair is kept whole or dropped (``k - 1`` directions then).
-
-    The problem is solved as the standard eigenproblem of ``RG^{-1} M``,
-    whose eigenvalues ``1 / theta`` of largest magnitude, the ones usually
-    wanted, come out with the best relative accuracy. Instead of the
-    eigenvectors, the Schur vectors of the chosen eigenvalues are returned
-    (a reordered Schur form): they span the same invariant subspace, cost
-    less than the eigenvectors, and stay orthonormal when eigenvectors are
-    nearly parallel. A real matrix keeps a complex pair in one 2 x 2 block, so
-    real problems stay real. ``RG_inv_M`` is None when ``RG`` is singular
-    (or the solve overflowed): the eigenvectors of the pencil are then taken
-    by the QZ algorithm, as they are if the Schur route fails. ``RG_inv_M``
-    may be given in a lower precision than ``RG`` (the basis is returned in
-    ``RG``'s); ``lapack`` is then the pair of LAPACK routines
-    ``(gees, trsen)`` for its dtype.
-    """
-    smallest = target == "smallest"
-    if RG_inv_M is not None:
-        gees, trsen = lapack or scipy.linalg.get_lapack_funcs(("gees", "trsen"), (RG_inv_M,))
-        if real:
-            T, _, wr, wi, Z, _, info = gees(_NO_SORT, RG_inv_M, compute_v=1, sort_t=0)
-            magnitude, imaginary = np.hypot(wr, wi), wi
-        else:
-            T, _, w, Z, _, info = gees(_NO_SORT, RG_inv_M, compute_v=1, sort_t=0)
-            magnitude, imaginary = np.abs(w), w.imag
-        if info == 0:
-            marks, count = select_harmonic(magnitude, imaginary, k, smallest, real)
-            result = trsen(marks, T, Z, job="N")
-            if result[-1] == 0:
-                return np.ascontiguousarray(result[1][:, :count], dtype=RG.dtype)
-    (alpha, beta), Z = scipy.linalg.eig(RG, M, homogeneous_eigvals=True)
-    # 1 / |theta| = |beta| / |alpha|: infinite for theta = 0, zero for an infinite theta.
-    with np.errstate(divide="ignore", invalid="ignore"):
-        inverse_magnitude = np.where(alpha != 0, np.abs(beta) / np.where(alpha != 0, np.abs(alpha), 1), np.inf)
-    marks, _ = select_harmonic(inverse_magnitude, alpha.imag, k, smallest, real)
-    chosen = np.flatnonzero(marks)
-    if not real:
-        return np.ascontiguousarray(Z[:, chosen])
-    # A pair's eigenvectors are conjugate: the real and imaginary parts of one span both.
-    columns = []
-    for i in chosen:
-        if alpha[i].imag == 0:
-            columns.append(Z[:, i].real)
-        elif alpha[i].imag > 0:
-            columns.extend((Z[:, i].real, Z[:, i].imag))
-    return np.ascontiguousarray(np.array(columns, dtype=RG.dtype).reshape(len(columns), RG.shape[1]).T)
-
-
-def _NO_SORT(*eigenvalue):
-    """The ordering callback LAPACK's ``gees`` requires even when it does not sort."""
-    return False
-
-
-def _most_important(space, k, target):
-    """Rows ``(U, C)`` of the ``k`` most important directions of ``space`` (``C`` None if unknown).
-
-    A space of at most ``k`` vectors is kept whole. Otherwise, with ``C``
-    known, ``A U = C`` gives the harmonic Ritz problem of ``span(U)`` as
-    ``(C^H U) z = z / theta``; its ``k`` wanted Schur vectors ``P`` give
-    ``U P`` and ``C P``, still an orthonormal image. Without ``C``, or if the
-    Schur vectors could not be had, ``C`` is left to be recomputed.
-    """
-    U, C = space._U_rows, space._C_rows
-    if U.shape[0] <= k:
-        return U, C
-    if C is None:
-        return U[:k], None
-    CU = C.conj() @ U.T
-    real = not np.iscomplexobj(CU)
-    P = _harmonic_ritz_basis(np.eye(CU.shape[0], dtype=CU.dtype), CU, k, target, real, CU)
-    orthonormal = np.allclose(P.conj().T @ P, np.eye(P.shape[1]), atol=1e-10)
-    return P.T @ U, (P.T @ C if orthonormal else None)
 
 
 # --------------------------------------------------------------------------- solver
@@ -523,7 +119,9 @@ class _GCRODR:
 
         With the same operator objects as when ``space`` was made, one product
         checks that ``op(U) = C`` still holds and ``C`` is kept; otherwise
-        ``op(U)`` is computed (one block product) and orthonormalised.
+        ``op(U)`` is computed (one block product) and orthonormalised. An
+        ``op(U)`` with NaN or infinity is not adopted: the first cycle meets
+        the same operator and reports it (status -2).
         """
         U, C = _most_important(space, self.k, self.target)
         U = np.asarray(U, dtype=self.dtype)
@@ -534,7 +132,10 @@ class _GCRODR:
             if mismatch <= np.sqrt(self.eps) * np.linalg.norm(z):
                 self._set_space(np.array(U), C)
                 return
-        T, C = _orthonormalize_rows(self.op.apply_rows(U), self.rank_tol)
+        image = self.op.apply_rows(U)
+        if not np.isfinite(image).all():
+            return
+        T, C = _orthonormalize_rows(image, self.rank_tol)
         self._set_space(T.T @ U, C)
 
     def project(self, x, rhat):
@@ -723,9 +324,10 @@ def gcrodr(
         Preconditioner approximating the inverse of ``A`` (SciPy's
         convention), applied on the side ``pc_side`` says.
     callback : callable, optional
-        Called as ``callback(x)`` after each restart cycle with the current
-        iterate; returning ``True`` stops the solver (status 2, unless that
-        cycle met the tolerance: status 0).
+        Called as ``callback(xk)`` after each restart cycle with the current
+        iterate (one positional argument, SciPy's rule); returning ``True``
+        or raising ``StopIteration`` stops the solver: status 2, no warning,
+        unless that cycle met the tolerance (status 0).
     m : int, default=40
         Largest dimension of the search space per cycle: ``k`` recycled
         vectors plus ``m - k`` Arnoldi vectors (the first cycle of a solve
@@ -757,7 +359,8 @@ def gcrodr(
         - ``converged``, ``status`` (0 converged, 1 maximum iterations,
           2 stopped by the callback, -1 invariant Krylov space with a nonzero
           residual, e.g. a singular ``A`` or ``M``, -2 NaN or infinity from
-          ``A`` or ``M``) and ``message``;
+          ``A`` or ``M``, 3 NaN or infinity in ``x``; never 0 for a
+          non-finite ``x``) and ``message``;
         - ``n_iter`` : Arnoldi iterations; ``n_matvec`` : all products with
           ``A`` (iterations, the recycled space's refresh, residuals);
           ``n_precond`` : products with ``M``; ``n_cycles`` : restart cycles;
@@ -781,7 +384,8 @@ def gcrodr(
     Warns
     -----
     ConvergenceWarning
-        When the tolerance is not met.
+        When the tolerance is not met (status other than 0 and 2), once, at
+        the caller's line.
 
     See Also
     --------
@@ -965,23 +569,17 @@ def _solve(A, b, x0, *, rtol, atol, maxiter, M, callback, m, k, recycle, pc_side
         if not residual_fresh:
             r, _ = op.residual(x, b)
             r_norm = np.linalg.norm(r)
-        if status == 2 and r_norm <= tol:
-            status = 0  # the callback stopped a solve whose last cycle met the tolerance: it converged
+        if status == STATUS_STOPPED and r_norm <= tol:
+            status = STATUS_CONVERGED  # the callback stopped a solve whose last cycle met the tolerance
         message = _MESSAGES[status]
+        if status not in (STATUS_CONVERGED, STATUS_STOPPED):
+            message += f" (residual {r_norm:.3g}, tolerance {tol:.3g})"
         monitor.close(message)
-    converged = status == 0
-    if not converged:
-        warnings.warn(
-            f"gcrodr: {message} (residual {r_norm:.3g}, tolerance {tol:.3g}).", ConvergenceWarning, stacklevel=4
-        )
     recycle_out = recycle if k else None
     if k and solver.k_eff:
         recycle_out = RecycleSpace._from_rows(solver.U, solver.C, _origin(A_given, M_given, pc_side))
-    return Result(
+    result = Result(
         x=x,
-        converged=converged,
-        status=status,
-        message=message,
         n_iter=n_iter,
         n_matvec=op.n_matvec,
         n_precond=op.n_precond,
@@ -990,6 +588,9 @@ def _solve(A, b, x0, *, rtol, atol, maxiter, M, callback, m, k, recycle, pc_side
         residual_norm=float(r_norm),
         recycle=recycle_out,
     )
+    # A breakdown (-1, -2) already says what failed; the guard is for the solutions it would accept.
+    check = () if status < 0 else ("x", "residual_norm")
+    return end_run(result, caller="gcrodr", status=status, message=message, check=check)
 
 
 def _check_dimensions(m, k):
@@ -1031,7 +632,9 @@ def _gcrodr_sequence(
     Options are those of :func:`gcrodr`; ``x0`` is one initial guess per
     system (or None), ``M`` is None, ``"jacobi"``, ``"ilu"``, one operator for
     all systems or a factory ``M(A_i)`` (see ``preconditioners``), and
-    ``recycle`` seeds the first system. The result also holds the final
+    ``recycle`` seeds the first system. ``callback(result)`` is called after
+    each system with its Result (``result.index``: the caller's index);
+    returning True stops the sequence. The result also holds the final
     ``recycle`` space.
     """
     _check_dimensions(m, k)  # before the first system's preconditioner is built

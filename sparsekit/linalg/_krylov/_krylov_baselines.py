@@ -5,11 +5,21 @@ from numbers import Integral, Real
 import numpy as np
 from scipy.sparse.linalg import LinearOperator, aslinearoperator, gcrotmk, gmres
 
-from ..._core.result import Result
+from ..._core.result import STATUS_NON_FINITE, Result, end_run
 from ..._core.validation import Interval, Options
-from .._sequence import SEQUENCE_METHODS, preconditioners, run_systems
+from .._sequence import SEQUENCE_METHODS, run_systems
+from ._operators import preconditioners
 
 __all__ = []
+
+_MESSAGES = {
+    0: "converged: the residual norm met the tolerance",
+    1: "the tolerance was not met within maxiter",
+    -1: "breakdown or illegal input reported by SciPy",
+}
+
+# SciPy's info = 0 is trusted only with a finite solution and residual.
+_FINITE = ("x", "residual_norm")
 
 _TOLERANCES = {
     "rtol": [Interval(Real, 0, None, closed="left")],
@@ -36,12 +46,12 @@ class _CountingOperator(LinearOperator):
         return self._inner.matmat(X)
 
 
-def _result(A, b, x, info, n_iter, n_matvec):
+def _result(solver, A, b, x, info, n_iter, n_matvec):
     """The per-system result of a SciPy solve (``info`` > 0: not converged, < 0: breakdown)."""
     status = 0 if info == 0 else (1 if info > 0 else -1)
-    residual = b - aslinearoperator(A).matvec(x)
-    return Result(x=x, status=status, converged=status == 0, n_iter=n_iter, n_matvec=n_matvec,
-                  residual_norm=float(np.linalg.norm(residual)))  # fmt: skip
+    residual_norm = float(np.linalg.norm(b - aslinearoperator(A).matvec(x)))
+    result = Result(x=x, n_iter=n_iter, n_matvec=n_matvec, residual_norm=residual_norm)
+    return end_run(result, caller=solver, status=status, message=_MESSAGES[status], check=_FINITE)
 
 
 @SEQUENCE_METHODS.register(
@@ -61,7 +71,8 @@ def _gmres_sequence(
 
     Options are those of :func:`scipy.sparse.linalg.gmres` (``maxiter``
     counts restart cycles), ``M`` as for ``"gcrodr"``, ``x0`` one initial
-    guess per system. ``n_iter`` counts inner iterations.
+    guess per system, ``callback(result)`` after each system as for
+    ``"gcrodr"``. ``n_iter`` counts inner iterations.
     """
     preconditioner = preconditioners(M)
 
@@ -74,7 +85,7 @@ def _gmres_sequence(
 
         x, info = gmres(op, b, guess, rtol=rtol, atol=atol, restart=restart, maxiter=maxiter,
                         M=preconditioner(A, systems.original_index(j)), callback=count, callback_type="pr_norm")  # fmt: skip
-        return _result(A, b, x, info, inner[0], op.count)
+        return _result("gmres", A, b, x, info, inner[0], op.count)
 
     return run_systems(systems, solve_one, x0=x0, callback=callback, verbose=verbose, progress=progress)
 
@@ -98,7 +109,8 @@ def _gcrotmk_sequence(
 
     Options are those of :func:`scipy.sparse.linalg.gcrotmk` (``maxiter``
     counts outer iterations, which ``n_iter`` reports), ``M`` as for
-    ``"gcrodr"``, ``x0`` one initial guess per system. The ``CU`` list is
+    ``"gcrodr"``, ``x0`` one initial guess per system, ``callback(result)``
+    after each system as for ``"gcrodr"``. The ``CU`` list is
     passed from system to system; ``c = A u`` is recomputed
     (``discard_C=True``) whenever the matrix or the preconditioner changes.
     The result also holds the final ``CU``. Single-precision systems are
@@ -123,7 +135,11 @@ def _gcrotmk_sequence(
         x, info = gcrotmk(op, b.astype(double), None if guess is None else guess.astype(double), rtol=rtol,
                           atol=atol, maxiter=maxiter, M=M_j, callback=count, m=m, k=k, CU=state["CU"],
                           discard_C=discard, truncate=truncate)  # fmt: skip
-        return _result(A, b, x.astype(np.result_type(A.dtype, b.dtype), copy=False), info, outer[0], op.count)
+        x = x.astype(np.result_type(A.dtype, b.dtype), copy=False)
+        result = _result("gcrotmk", A, b, x, info, outer[0], op.count)
+        if result.status == STATUS_NON_FINITE:
+            state["CU"].clear()  # pairs carrying NaN would break every later system
+        return result
 
     result = run_systems(systems, solve_one, x0=x0, callback=callback, verbose=verbose, progress=progress)
     result["CU"] = state["CU"]

@@ -2,15 +2,13 @@
 
 import functools
 import time
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
 
-from ..._core.exceptions import ConvergenceWarning
 from ..._core.progress import IterationMonitor
 from ..._core.random import check_random_state
-from ..._core.result import Result
+from ..._core.result import Result, end_run
 from ..._core.validation import Interval, Options, check_params, check_vector, validate_params
 from ._omega_policies import OMEGA_POLICIES, _check_omegas
 from .._sequence import SEQUENCE_METHODS
@@ -316,9 +314,10 @@ def sor_sequence(systems, *, policy="tsallis-inf", omegas=None, omega=None, n_bi
     random_state : None, int or numpy.random.Generator, optional
         Seeds the policy's draws: the same seed gives the same omegas.
     callback : callable, optional
-        ``callback(system)`` after each system, with a Result holding ``t``,
-        ``x``, ``omega``, ``n_iter`` and ``converged``; returning True stops
-        the sequence.
+        ``callback(system)`` after each system, with one positional argument:
+        a Result holding ``t`` (the system's position in ``systems``), ``x``,
+        ``omega``, ``n_iter`` and ``converged``. Returning True (or raising
+        ``StopIteration``) stops the sequence: status 2, no warning.
     verbose : int, default=0
         Log progress through the ``sparsekit.linalg.sor_sequence`` logger.
 
@@ -343,7 +342,8 @@ def sor_sequence(systems, *, policy="tsallis-inf", omegas=None, omega=None, n_bi
     Warns
     -----
     ConvergenceWarning
-        Once, if some systems did not converge within ``maxiter``.
+        Once for the sequence, at the caller's line, if some systems did not
+        converge within ``maxiter`` (not when the callback stopped it).
 
     See Also
     --------
@@ -413,26 +413,23 @@ def sor_sequence(systems, *, policy="tsallis-inf", omegas=None, omega=None, n_bi
     if status_all != 2 and n_failed:
         status_all = 1
     message = (
-        f"sor_sequence({policy}): {converged.sum()} of {len(iterations)} systems converged, "
+        f"policy {policy}: {converged.sum()} of {len(iterations)} systems converged, "
         f"{int(iterations.sum())} {solver} iterations in total"
     )
-    if n_failed:
-        warnings.warn(message, ConvergenceWarning, stacklevel=3)  # sor_sequence < validate_params wrapper < caller
-    return Result(
+    result = Result(
         x=solutions if keep_solutions else None,
         x_last=x_last,
         omega=np.array(omegas_used),
         n_iter=iterations,
         total_iterations=int(iterations.sum()),
         system_converged=converged,
-        converged=bool(converged.all()),
-        status=status_all,
-        message=message,
         policy=policy,
         solver=solver,
         context=context,
         wall_time=time.perf_counter() - start,
     )
+    # Each system's status already turns a NaN iterate into "diverged"; x_last guards the sequence's end.
+    return end_run(result, caller="sor_sequence", status=status_all, message=message, check=("x_last",))
 
 
 @validate_params({name: _SEQUENCE_CONSTRAINTS[name] for name in (
@@ -526,12 +523,14 @@ def evaluate_omegas(systems, omegas=None, *, solver="sor", sweep="forward", x0=N
 
 @functools.wraps(sor_sequence)
 def _sor_bandit_method(systems, *, callback=None, **options):
-    """``sor_sequence`` as a ``solve_sequence`` method: its callback gets ``(i, system)`` like every method's."""
+    """``sor_sequence`` as a ``solve_sequence`` method: each system's Result also gets ``index``, the caller's
+    index of the system, like every method's."""
     if callback is not None:
         user_callback = callback
 
         def callback(system):
-            return user_callback(systems.original_index(system.t), system)
+            system["index"] = systems.original_index(system.t)
+            return user_callback(system)
 
     return sor_sequence(systems, callback=callback, **options)
 

@@ -1,7 +1,6 @@
 """Successive over-relaxation: SOR / SSOR solves, the SSOR preconditioner, SSOR-preconditioned CG."""
 
 import math
-import warnings
 from numbers import Integral, Real
 from typing import NamedTuple
 
@@ -9,9 +8,8 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse.linalg import LinearOperator
 
-from ..._core.exceptions import ConvergenceWarning
 from ..._core.progress import IterationMonitor
-from ..._core.result import Result
+from ..._core.result import Result, end_run
 from ..._core.validation import (
     Interval,
     Options,
@@ -220,25 +218,20 @@ _MESSAGES = {
 
 
 def make_result(solver, x, n_iter, status, residuals, tolerance, **fields):
-    """The solver's :class:`~sparsekit.Result`, warning on non-convergence.
+    """The solver's :class:`~sparsekit.Result`, ended through :func:`~sparsekit._core.result.end_run`.
 
     Without a tolerance (``rtol = atol = 0``) the caller asked for exactly
-    ``maxiter`` iterations (e.g. SOR as a smoother): reaching them is not
-    worth a warning.
+    ``maxiter`` iterations (e.g. SOR as a smoother): running them meets that
+    stopping rule (status 0), which is not worth a warning.
     """
-    message = f"{solver}: {_MESSAGES[status]} after {n_iter} iterations"
-    if status in (DIVERGED, BREAKDOWN) or (status == MAXITER and tolerance is not None):
-        # make_result < _solve_system < sor < its validate_params wrapper < caller
-        warnings.warn(message, ConvergenceWarning, stacklevel=5)
-    return Result(
-        x=x,
-        converged=status == CONVERGED,
-        status=status,
-        message=message,
-        n_iter=int(n_iter),
-        residuals=residuals,
-        **fields,
-    )
+    message = f"{_MESSAGES[status]} after {n_iter} iterations"
+    if status == MAXITER and tolerance is None:
+        status, message = CONVERGED, f"ran the {n_iter} iterations asked for (rtol = atol = 0: no stopping test)"
+    result = Result(x=x, n_iter=int(n_iter), residuals=residuals, **fields)
+    # Diverged and breakdown runs already say what failed, and without a tolerance the residual history is
+    # NaN by design: the finiteness guard is on the iterate.
+    check = () if status in (DIVERGED, BREAKDOWN) else ("x",)
+    return end_run(result, caller=solver, status=status, message=message, check=check)
 
 
 @validate_params(SOLVER_CONSTRAINTS)
@@ -274,18 +267,22 @@ def sor(A, b, x0=None, *, omega=1.0, rtol=1e-8, atol=0.0, maxiter=None, sweep="f
         Row order; ``"symmetric"`` (SSOR) is a forward then a backward sweep
         per iteration.
     callback : callable, optional
-        ``callback(xk)`` after each iteration; returning True stops the
-        solver (status 2). Giving a callback (or ``verbose``) runs one kernel
-        call per iteration instead of one per solve.
+        ``callback(xk)`` after each iteration, with the current iterate (one
+        positional argument, SciPy's rule); returning True (or raising
+        ``StopIteration``) stops the solver: status 2, no warning, unless that
+        iterate meets the tolerance (status 0). Giving a callback (or
+        ``verbose``) runs one kernel call per iteration instead of one per
+        solve.
     verbose : int, default=0
         Log progress through the ``sparsekit.linalg.sor`` logger.
 
     Returns
     -------
     Result
-        ``x``; ``converged``; ``status`` (0 converged, 1 maxiter reached,
+        ``x``; ``converged``; ``status`` (0 converged, or the ``maxiter``
+        sweeps asked for with ``rtol = atol = 0`` done, 1 maxiter reached,
         2 stopped by the callback, -1 diverged: the residual became infinite
-        or NaN); ``message``; ``n_iter`` (iterations done: ``x`` is
+        or NaN, 3 NaN or infinity in ``x``); ``message``; ``n_iter`` (iterations done: ``x`` is
         ``x_{n_iter}``); ``residuals`` (``||b - A x_k||`` for
         ``k = 0..n_iter``; with ``rtol = atol = 0`` only the last one is
         computed, the others are NaN); ``omega`` and ``sweep``.
@@ -302,9 +299,10 @@ def sor(A, b, x0=None, *, omega=1.0, rtol=1e-8, atol=0.0, maxiter=None, sweep="f
     Warns
     -----
     ConvergenceWarning
-        When the tolerance is not met within ``maxiter`` iterations, or the
-        iteration diverges. Not for reaching ``maxiter`` with
-        ``rtol = atol = 0``, which asks for exactly ``maxiter`` sweeps.
+        Once, at the caller's line, when the tolerance is not met within
+        ``maxiter`` iterations, or the iteration diverges. Not for reaching
+        ``maxiter`` with ``rtol = atol = 0``, which asks for exactly
+        ``maxiter`` sweeps, nor for a stop by the callback.
 
     See Also
     --------
@@ -373,7 +371,10 @@ def ssor_cg(A, b, x0=None, *, omega=1.0, rtol=1e-8, atol=0.0, maxiter=None, call
     maxiter : int, optional
         Maximum number of CG iterations (default 10 000, as the reference code).
     callback : callable, optional
-        ``callback(xk)`` after each iteration; returning True stops (status 2).
+        ``callback(xk)`` after each iteration, with the current iterate (one
+        positional argument, SciPy's rule); returning True (or raising
+        ``StopIteration``) stops the solver: status 2, no warning, unless that
+        iterate meets the tolerance (status 0).
     verbose : int, default=0
         Log progress through the ``sparsekit.linalg.ssor_cg`` logger.
 
@@ -381,7 +382,8 @@ def ssor_cg(A, b, x0=None, *, omega=1.0, rtol=1e-8, atol=0.0, maxiter=None, call
     -------
     Result
         ``x``, ``converged``, ``status`` (0 converged, 1 maxiter, 2 stopped
-        by the callback, -1 diverged, -2 breakdown), ``message``, ``n_iter``
+        by the callback, -1 diverged, -2 breakdown, 3 NaN or infinity in
+        ``x``), ``message``, ``n_iter``
         (CG iterations), ``residuals`` (residual norms, ``k = 0..n_iter``) and
         ``omega``.
 
@@ -393,7 +395,8 @@ def ssor_cg(A, b, x0=None, *, omega=1.0, rtol=1e-8, atol=0.0, maxiter=None, call
     Warns
     -----
     ConvergenceWarning
-        When the tolerance is not met or the iteration breaks down.
+        Once, at the caller's line, when the tolerance is not met or the
+        iteration breaks down (not for a stop by the callback).
 
     See Also
     --------
