@@ -18,7 +18,7 @@ from ._core.jit import SAFE_FASTMATH, kernel
 from ._core.progress import IterationMonitor, get_logger
 from ._core.random import check_random_state, spawn_generators
 from ._core.registry import Method, Registry, restore_items, take_items
-from ._core.result import Result, end_run, warn_at_caller
+from ._core.result import Result, end_run, inner_runs, warn_at_caller
 from ._core.threads import blas_threads_for_small_blocks, small_block_threads, small_blocks
 from ._core.validation import (
     Interval,
@@ -62,6 +62,7 @@ __all__ = [
     "format_value",
     "get_logger",
     "get_namespace",
+    "inner_runs",
     "is_cupy_namespace",
     "is_numpy_namespace",
     "numpy_dtype",

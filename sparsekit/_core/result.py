@@ -6,7 +6,9 @@ issues the :class:`~sparsekit.ConvergenceWarning` at the user's line.
 """
 
 import cmath
+import contextlib
 import sys
+import threading
 import warnings
 
 import numpy as np
@@ -20,6 +22,7 @@ __all__ = [
     "STATUS_STOPPED",
     "Result",
     "end_run",
+    "inner_runs",
     "warn_at_caller",
 ]
 
@@ -31,6 +34,8 @@ STATUS_MAX_ITER = 1
 STATUS_STOPPED = 2
 #: The result holds NaN or infinity; set by :func:`end_run`, never by a solver.
 STATUS_NON_FINITE = 3
+
+_inner = threading.local()
 
 # Frames of these packages are library code: a warning points past them, at the user's line.
 _LIBRARY_PREFIXES = ("sparsekit.", "sklearn.", "joblib.", "threadpoolctl", "contextlib", "functools")
@@ -159,6 +164,35 @@ def _non_finite(value):
     return not bool(xp.all(xp.isfinite(data)))
 
 
+@contextlib.contextmanager
+def inner_runs():
+    """Within this block, :func:`end_run` guards and sets statuses but issues no warning.
+
+    For a driver that runs a solver many times (the systems of a sequence, the
+    members of an ensemble) and sums their outcomes up in one warning of its
+    own. Thread-local, and unlike ``warnings.catch_warnings`` it leaves the
+    user's warning filters and other threads alone.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> from sparsekit import Result
+    >>> from sparsekit.utils import end_run, inner_runs
+    >>> with warnings.catch_warnings(record=True) as caught, inner_runs():
+    ...     warnings.simplefilter("always")
+    ...     r = end_run(Result(x=np.ones(2)), caller="demo", status=1, message="maxiter reached")
+    >>> r.converged, len(caught)
+    (False, 0)
+    """
+    previous = getattr(_inner, "depth", 0)
+    _inner.depth = previous + 1
+    try:
+        yield
+    finally:
+        _inner.depth = previous
+
+
 def end_run(result, *, caller, status, message, check=None):
     """End a solver's run: set ``converged``/``status``/``message``, guard finiteness, warn at the user's line.
 
@@ -172,7 +206,7 @@ def end_run(result, *, caller, status, message, check=None):
     - Any status other than 0 and :data:`STATUS_STOPPED` (2, the user's
       callback asked to stop) issues one :class:`~sparsekit.ConvergenceWarning`
       ``"{caller}: {message}"`` at the first frame outside sparsekit
-      (:func:`warn_at_caller`).
+      (:func:`warn_at_caller`), except inside :func:`inner_runs`.
 
     Parameters
     ----------
@@ -222,6 +256,6 @@ def end_run(result, *, caller, status, message, check=None):
     result["converged"] = status == STATUS_CONVERGED
     result["status"] = status
     result["message"] = message
-    if status not in (STATUS_CONVERGED, STATUS_STOPPED):
+    if status not in (STATUS_CONVERGED, STATUS_STOPPED) and not getattr(_inner, "depth", 0):
         warn_at_caller(f"{caller}: {message}")
     return result

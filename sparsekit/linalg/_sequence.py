@@ -29,7 +29,6 @@ door and a method:
 """
 
 import time
-import warnings
 from collections.abc import Sequence
 from numbers import Integral
 
@@ -38,10 +37,9 @@ from scipy import sparse
 from scipy.sparse.linalg import LinearOperator
 from scipy.sparse.linalg import norm as sparse_norm
 
-from .._core.exceptions import ConvergenceWarning
 from .._core.progress import IterationMonitor
 from .._core.registry import Registry, restore_items
-from .._core.result import STATUS_CONVERGED, STATUS_MAX_ITER, STATUS_STOPPED, Result, end_run
+from .._core.result import STATUS_CONVERGED, STATUS_MAX_ITER, STATUS_STOPPED, Result, end_run, inner_runs
 from .._core.validation import check_array, check_square, check_vector
 
 __all__ = ["SEQUENCE_METHODS", "SYSTEM_FIELDS", "order_systems", "run_systems", "solve_sequence"]
@@ -265,8 +263,7 @@ def run_systems(systems, solve_one, *, x0=None, callback=None, verbose=0, progre
             A, b = systems[j]
             start = time.perf_counter()
             # Each system ends through end_run (which guards it against NaN); the sequence warns once below.
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", ConvergenceWarning)
+            with inner_runs():
                 res = solve_one(j, A, b, None if x0 is None else x0[j])
             seconds[j] = time.perf_counter() - start
             res["index"] = systems.original_index(j)
