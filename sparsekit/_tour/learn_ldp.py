@@ -10,7 +10,7 @@ import numpy as np
 
 from sparsekit._core.random import check_random_state, spawn_generators
 from ._case import TourRow, tour_case
-from sparsekit.learn.linear_model._ldp import LDPSparseRegression
+from sparsekit.learn.linear_model._ldp_estimator import LDPSparseRegression
 
 #: Estimators compared: name -> (uses the public covariates, top-k instead of soft-thresholding).
 VARIANTS = {

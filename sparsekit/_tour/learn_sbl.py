@@ -6,7 +6,7 @@ from threadpoolctl import threadpool_limits
 from ._case import TourRow, tour_case
 from sparsekit.datasets import make_kronecker_regression, make_sparse_regression
 from sparsekit.learn.linear_model._kronecker_sbl import KroneckerSBL
-from sparsekit.learn.linear_model._sbl import SparseBayesianRegression
+from sparsekit.learn.linear_model._sbl_estimator import SparseBayesianRegression
 
 
 def nmse_db(estimate, truth):

@@ -17,7 +17,7 @@ from sparsekit.learn.linear_model import (
     sbl_mackay,
     sparse_bayesian_learning,
 )
-from sparsekit.learn.linear_model._sbl import _prune_mask
+from sparsekit.learn.linear_model._sbl_run import _prune_mask
 
 SOLVERS = {"em": sbl_em, "mackay": sbl_mackay, "gamp": ggamp_sbl}
 
