@@ -145,6 +145,21 @@ def test_convergence_warning_points_at_the_callers_line(solver):
     assert {w.filename for w in record} == {__file__}
 
 
+@pytest.mark.parametrize("run", [
+    lambda A, y: sbl_em(A, y, max_iter=1),
+    lambda A, y: sparse_bayesian_learning(A, y, method="em", max_iter=1),
+    lambda A, y: SparseBayesianRegression(max_iter=1).fit(A, y),
+    lambda A, y: SparseBayesianRegression(solver="gamp", max_iter=1).fit(A, y),
+], ids=["sbl_em", "front door", "estimator", "estimator-gamp"])
+def test_one_convergence_warning_at_the_users_line(run):
+    A, y, _, _ = make_sparse_regression(60, 100, 4, random_state=6)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run(A, y)
+    [w] = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+    assert w.filename == __file__ and "did not converge in max_iter=1 iterations" in str(w.message)
+
+
 def test_covariance_option_and_units(rng):
     A, y, _, _ = make_sparse_regression(50, 80, 4, snr_db=30, random_state=7)
     A = A * rng.uniform(0.5, 2.0, 80)
