@@ -133,6 +133,9 @@ def test_max_iter_warns_and_callback_stops():
     seen = []
     res = sbl_mackay(A, y, callback=lambda x: seen.append(x.copy()) or len(seen) == 2)
     assert res.status == 2 and res.n_iter == 2 and seen[0].shape == (100,)
+    # a stop asked at the iteration that met tol leaves the run converged
+    res = sbl_mackay(A, y, tol=1.0, callback=lambda x: True)
+    assert res.status == 0 and res.converged and res.n_iter == 1
 
 
 @pytest.mark.parametrize("solver", ["em", "mackay", "gamp", "kronecker"])

@@ -91,11 +91,14 @@ def _noise_floor(Y):
 
 
 def _status(converged, stopped_by_callback, n_iter, max_iter, *, criterion="relative coefficient change"):
-    """``(status, message)`` of an SBL solver's run, for :func:`~sparsekit.utils.end_run`."""
-    if stopped_by_callback:
-        return STATUS_STOPPED, "stopped by the callback"
+    """``(status, message)`` of an SBL solver's run, for :func:`~sparsekit.utils.end_run`.
+
+    A callback that asks to stop at the iteration that met ``tol`` leaves the run converged.
+    """
     if converged:
         return STATUS_CONVERGED, f"converged: {criterion} below tol after {n_iter} iterations"
+    if stopped_by_callback:
+        return STATUS_STOPPED, "stopped by the callback"
     return STATUS_MAX_ITER, f"did not converge in max_iter={max_iter} iterations"
 
 
