@@ -1,9 +1,10 @@
 import time
+import warnings
 
 import numpy as np
 import pytest
 
-from sparsekit import InvalidParameterError
+from sparsekit import ConvergenceWarning, InvalidParameterError
 from sparsekit._core._testing import assert_rejects
 from sparsekit.datasets import make_kronecker_regression
 from sparsekit.learn.linear_model import (
@@ -137,3 +138,15 @@ def test_mismatched_kronecker_shapes_are_rejected(rng):
     model = KroneckerSBL().fit(factors, y)
     with pytest.raises(ValueError, match="columns"):
         model.predict([factors[0], factors[1][:, :5]])
+
+
+@pytest.mark.parametrize("run", [lambda factors, y: kronecker_sbl(factors, y, max_iter=1),
+                                 lambda factors, y: KroneckerSBL(max_iter=1).fit(factors, y)],
+                         ids=["kronecker_sbl", "KroneckerSBL"])
+def test_one_convergence_warning_at_the_users_line(run):
+    factors, y, _, _ = make_kronecker_regression([(5, 8), (6, 9)], [2, 2], snr_db=30, random_state=2)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run(factors, y)
+    [w] = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+    assert w.filename == __file__ and str(w.message).startswith("kronecker_sbl: did not converge in max_iter=1")

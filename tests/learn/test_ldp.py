@@ -13,7 +13,8 @@ from sparsekit.learn.linear_model import (
     ldp_iht,
     ldp_sparse_regression,
 )
-from sparsekit.learn.linear_model._ldp import _gaussian_privacy_loss, _Mechanism, _NonInteractiveServer
+from sparsekit.learn.linear_model._ldp_mechanisms import _gaussian_privacy_loss, _Mechanism
+from sparsekit.learn.linear_model._ldp_solvers import _NonInteractiveServer
 
 COEF = np.array([0.6, -0.8, 0.0, 0.0, 0.0])
 

@@ -17,7 +17,7 @@ from sparsekit.learn.linear_model import (
     sbl_mackay,
     sparse_bayesian_learning,
 )
-from sparsekit.learn.linear_model._sbl import _prune_mask
+from sparsekit.learn.linear_model._sbl_run import _prune_mask
 
 SOLVERS = {"em": sbl_em, "mackay": sbl_mackay, "gamp": ggamp_sbl}
 
@@ -133,6 +133,9 @@ def test_max_iter_warns_and_callback_stops():
     seen = []
     res = sbl_mackay(A, y, callback=lambda x: seen.append(x.copy()) or len(seen) == 2)
     assert res.status == 2 and res.n_iter == 2 and seen[0].shape == (100,)
+    # a stop asked at the iteration that met tol leaves the run converged
+    res = sbl_mackay(A, y, tol=1.0, callback=lambda x: True)
+    assert res.status == 0 and res.converged and res.n_iter == 1
 
 
 @pytest.mark.parametrize("solver", ["em", "mackay", "gamp", "kronecker"])
@@ -143,6 +146,21 @@ def test_convergence_warning_points_at_the_callers_line(solver):
     with pytest.warns(ConvergenceWarning) as record:
         solve()
     assert {w.filename for w in record} == {__file__}
+
+
+@pytest.mark.parametrize("run", [
+    lambda A, y: sbl_em(A, y, max_iter=1),
+    lambda A, y: sparse_bayesian_learning(A, y, method="em", max_iter=1),
+    lambda A, y: SparseBayesianRegression(max_iter=1).fit(A, y),
+    lambda A, y: SparseBayesianRegression(solver="gamp", max_iter=1).fit(A, y),
+], ids=["sbl_em", "front door", "estimator", "estimator-gamp"])
+def test_one_convergence_warning_at_the_users_line(run):
+    A, y, _, _ = make_sparse_regression(60, 100, 4, random_state=6)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run(A, y)
+    [w] = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+    assert w.filename == __file__ and "did not converge in max_iter=1 iterations" in str(w.message)
 
 
 def test_covariance_option_and_units(rng):

@@ -9,14 +9,12 @@ baseline uses the plain least-squares score.
 """
 
 import math
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
 
-from ..._core.exceptions import ConvergenceWarning
 from ..._core.progress import IterationMonitor
-from ..._core.result import Result
+from ..._core.result import STATUS_CONVERGED, STATUS_MAX_ITER, STATUS_STOPPED, Result, end_run
 from ..._core.validation import Interval, Options, validate_params
 from . import _colide_kernels as kernels
 from ._graph import remove_cycles
@@ -33,6 +31,10 @@ _MAX_RESTARTS = 50
 # Relative floor of the noise scale (the smoothed concomitant lasso's sigma_0): keeps the scale
 # update defined when a node is an exact linear function of others.
 _SIGMA_FLOOR = 1e-8
+
+# Solver-specific failures, negative so that they never clash with end_run's codes (0-3).
+STATUS_NO_DOMAIN = -1
+STATUS_STEP_UNDERFLOW = -2
 
 _PATH_CONSTRAINTS = {
     "alpha": [Interval(Real, 0, None, closed="left")],
@@ -124,8 +126,11 @@ def _stage(cov, W_start, mu, alpha, s, lr, n_inner, variant, opts, sigma_floor, 
 
 
 def _path_following(X, variant, *, alpha, w_threshold, s_schedule, mu_init, mu_factor, warm_iter, max_iter,
-                    lr, beta_1, beta_2, tol, checkpoint, verbose, progress, callback, name):
-    """The shared driver of :func:`colide` and :func:`dagma_linear`."""
+                    lr, beta_1, beta_2, tol, checkpoint, verbose, progress, callback, name, caller):
+    """The shared driver of :func:`colide` and :func:`dagma_linear`.
+
+    ``name`` is the logger's, ``caller`` the public function's (for the warning).
+    """
     schedule = _check_s_schedule(s_schedule)
     mean, cov_full, constant = prepare_data(X)
     d_full = cov_full.shape[0]
@@ -162,24 +167,18 @@ def _path_following(X, variant, *, alpha, w_threshold, s_schedule, mu_init, mu_f
 
     last = stages[-1]["outcome"] if stages else "converged"
     status, message = {
-        "converged": (0, f"converged: relative objective change <= tol={tol:g} in the last stage"),
-        "max_iter": (1, f"the last stage reached max_iter={max_iter} before the relative objective change "
-                        f"fell below tol={tol:g}"),
-        "step_underflow": (2, "the last stage stopped: its step size underflowed at the edge of the log-det "
-                              "domain"),
-        "callback": (3, "stopped by the callback"),
-        "no_domain": (-1, f"a stage could not start inside the log-det domain after {_MAX_RESTARTS} "
-                          "restarts"),
+        "converged": (STATUS_CONVERGED, f"converged: relative objective change <= tol={tol:g} in the last stage"),
+        "max_iter": (STATUS_MAX_ITER, f"the last stage reached max_iter={max_iter} before the relative objective "
+                                      f"change fell below tol={tol:g}"),
+        "step_underflow": (STATUS_STEP_UNDERFLOW, "the last stage stopped: its step size underflowed at the edge "
+                                                  "of the log-det domain"),
+        "callback": (STATUS_STOPPED, "stopped by the callback"),
+        "no_domain": (STATUS_NO_DOMAIN, f"a stage could not start inside the log-det domain after "
+                                        f"{_MAX_RESTARTS} restarts"),
     }[last]
-    converged = status == 0
-    if not converged and last != "callback":
-        warnings.warn(f"{name}: {message}.", ConvergenceWarning, stacklevel=4)
     result = Result(
         adjacency=adjacency,
         weights=weights,
-        converged=converged,
-        status=status,
-        message=message,
         n_iter=state["n_iter"],
         score=score,
         h=_barrier_value(W, 1.0) if d else 0.0,
@@ -192,7 +191,7 @@ def _path_following(X, variant, *, alpha, w_threshold, s_schedule, mu_init, mu_f
     elif variant == "nv":
         result["noise_scale"] = np.zeros(d_full)
         result["noise_scale"][active] = closed_form_scale(residual_var, variant)
-    return result
+    return end_run(result, caller=caller, status=status, message=message)
 
 
 @validate_params({"variant": [Options({"ev", "nv"})], **_PATH_CONSTRAINTS})
@@ -244,7 +243,8 @@ def colide(X, *, variant="ev", alpha=0.05, w_threshold=0.3, s_schedule=(1.0, 0.9
     callback : callable, optional
         Called at each checkpoint as ``callback(state)`` with a
         :class:`~sparsekit.Result` holding ``W`` (a copy), ``stage``, ``n_iter``,
-        ``objective``, ``h`` and ``noise_scale``; returning True stops the run.
+        ``objective``, ``h`` and ``noise_scale``; returning True (or raising
+        StopIteration) stops the run (status 2, no warning).
 
     Returns
     -------
@@ -255,8 +255,9 @@ def colide(X, *, variant="ev", alpha=0.05, w_threshold=0.3, s_schedule=(1.0, 0.9
         ``adjacency``), ``score`` (the profiled CoLiDE score of ``adjacency``
         including the l1 term, see :func:`sem_score`), ``h`` (``h_1`` of the
         raw weights), ``converged``, ``status`` (0 converged, 1 the last
-        stage hit ``max_iter``, 2 its step size underflowed, 3 stopped by the
-        callback, -1 no stage start inside the domain), ``message``,
+        stage hit ``max_iter``, 2 stopped by the callback, 3 non-finite
+        result, -1 no stage start inside the domain, -2 the last stage's step
+        size underflowed), ``message``,
         ``n_iter`` (Adam iterations, all stages and restarts),
         ``objective_history`` (per checkpoint), ``stages`` (per stage: the
         final ``s`` and starting ``lr`` after any restarts, ``lr_final`` after
@@ -352,7 +353,7 @@ def colide(X, *, variant="ev", alpha=0.05, w_threshold=0.3, s_schedule=(1.0, 0.9
         X, variant, alpha=alpha, w_threshold=w_threshold, s_schedule=s_schedule, mu_init=mu_init,
         mu_factor=mu_factor, warm_iter=warm_iter, max_iter=max_iter, lr=lr, beta_1=beta_1, beta_2=beta_2,
         tol=tol, checkpoint=checkpoint, verbose=verbose, progress=progress, callback=callback,
-        name=f"learn.dag.colide-{variant}",
+        name=f"learn.dag.colide-{variant}", caller="colide",
     )
 
 
@@ -448,5 +449,5 @@ def dagma_linear(X, *, alpha=0.03, w_threshold=0.3, s_schedule=(1.0, 0.9, 0.8, 0
         X, "ls", alpha=alpha, w_threshold=w_threshold, s_schedule=s_schedule, mu_init=mu_init,
         mu_factor=mu_factor, warm_iter=warm_iter, max_iter=max_iter, lr=lr, beta_1=beta_1, beta_2=beta_2,
         tol=tol, checkpoint=checkpoint, verbose=verbose, progress=progress, callback=callback,
-        name="learn.dag.dagma",
+        name="learn.dag.dagma", caller="dagma_linear",
     )

@@ -9,6 +9,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..._core.validation import Options, ParamsValidationMixin
+from .._result_attributes import store_result
 from ._colide import _PATH_CONSTRAINTS, colide, dagma_linear
 from ._graph import check_adjacency, topological_order
 from ._linear_sem import profiled_score, residual_variances
@@ -89,11 +90,7 @@ class _LinearSEMMixin:
         return -profiled_score(residual_variances(cov, weights), weights, self._score_variant, self._score_alpha)
 
     def _store(self, result):
-        self.adjacency_ = result.adjacency
-        self.mean_ = result.mean
-        self.n_iter_ = result.n_iter
-        self.converged_ = result.converged
-        self.score_ = result.score
+        store_result(self, result, ("adjacency", "mean", "n_iter", "converged", "score"))
 
     def _fit_solver(self, solver, X):
         """The body of ``fit`` for a solver taking exactly the estimator's parameters; returns its Result."""
@@ -158,6 +155,8 @@ class CoLiDE(_LinearSEMMixin, ParamsValidationMixin, BaseEstimator):
         Adam iterations over all stages.
     converged_ : bool
         Whether the last stage met ``tol``.
+    result_ : Result
+        The solver's full result (stages, histories, status, message).
     n_features_in_ : int
         Number of columns seen in ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -283,6 +282,8 @@ class DAGMALinear(_LinearSEMMixin, ParamsValidationMixin, BaseEstimator):
         Adam iterations over all stages.
     converged_ : bool
         Whether the last stage met ``tol``.
+    result_ : Result
+        The solver's full result (stages, histories, status, message).
     n_features_in_ : int
         Number of columns seen in ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -399,6 +400,8 @@ class TopoSwap(_LinearSEMMixin, ParamsValidationMixin, BaseEstimator):
         Rounds of swaps.
     converged_ : bool
         Whether the search stopped because no candidate improved.
+    result_ : Result
+        The solver's full result (stages, histories, status, message).
     n_features_in_ : int
         Number of columns seen in ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)

@@ -1,15 +1,13 @@
 """TopoSwap: the bi-level topological-swap search of Deng, Bello, Aragam and Ravikumar (ICML 2023)."""
 
 import math
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
 
-from ..._core.exceptions import ConvergenceWarning
 from ..._core.progress import IterationMonitor
 from ..._core.random import check_random_state
-from ..._core.result import Result
+from ..._core.result import STATUS_CONVERGED, STATUS_MAX_ITER, STATUS_STOPPED, Result, end_run
 from ..._core.validation import Interval, validate_params
 from . import _topo_kernels as kernels
 from ._linear_sem import prepare_data
@@ -152,7 +150,8 @@ def topo_swap(X, order=None, *, w_threshold=0.3, size_small=None, size_large=Non
     callback : callable, optional
         Called after each round as ``callback(state)`` with a
         :class:`~sparsekit.Result` holding ``order``, ``score`` and ``n_iter``;
-        returning True stops the search.
+        returning True (or raising StopIteration) stops the search (status 2,
+        no warning).
 
     Returns
     -------
@@ -163,7 +162,8 @@ def topo_swap(X, order=None, *, w_threshold=0.3, size_small=None, size_large=Non
         objective), ``initial_score`` (the same for the initial order),
         ``score_history`` (after each round, non-increasing),
         ``n_swaps``, ``converged`` (no candidate improved), ``status``
-        (0 converged, 1 ``max_iter`` reached, 3 stopped by the callback),
+        (0 converged, 1 ``max_iter`` reached, 2 stopped by the callback,
+        3 non-finite result),
         ``message``, ``n_iter`` (rounds) and ``mean`` (column means of ``X``).
 
     Raises
@@ -236,12 +236,12 @@ def topo_swap(X, order=None, *, w_threshold=0.3, size_small=None, size_large=Non
     regressions = _OrderedRegressions(cov, order.astype(np.intp), floor)
     history = [regressions.score]
     large_used, n_swaps, rounds = 0, 0, 0
-    status = 0
+    status = STATUS_CONVERGED
     monitor = IterationMonitor("learn.dag.topo_swap", total=max_iter, verbose=verbose, callback=callback)
     with monitor:
         while pairs:
             if rounds == max_iter:
-                status = 1
+                status = STATUS_MAX_ITER
                 break
             W = regressions.weights()
             lows, highs = _candidates(regressions, W, size_large)
@@ -268,19 +268,17 @@ def topo_swap(X, order=None, *, w_threshold=0.3, size_small=None, size_large=Non
             history.append(regressions.score)
             state = Result(order=regressions.order.copy(), score=regressions.score, n_iter=rounds)
             if monitor.update(state, score=regressions.score, swaps=len(applied)):
-                status = 3
+                status = STATUS_STOPPED
                 break
 
     weights = regressions.weights()
     adjacency = np.where(np.abs(weights) < w_threshold, 0.0, weights)
     message = {
-        0: "converged: no candidate swap lowers the score",
-        1: f"reached max_iter={max_iter} rounds with improving swaps left",
-        3: "stopped by the callback",
+        STATUS_CONVERGED: "converged: no candidate swap lowers the score",
+        STATUS_MAX_ITER: f"reached max_iter={max_iter} rounds with improving swaps left",
+        STATUS_STOPPED: "stopped by the callback",
     }[status]
-    if status == 1:
-        warnings.warn(f"topo_swap: {message}.", ConvergenceWarning, stacklevel=3)
-    return Result(
+    result = Result(
         adjacency=adjacency,
         weights=weights,
         order=regressions.order.copy(),
@@ -288,9 +286,7 @@ def topo_swap(X, order=None, *, w_threshold=0.3, size_small=None, size_large=Non
         initial_score=history[0],
         score_history=np.array(history),
         n_swaps=n_swaps,
-        converged=status == 0,
-        status=status,
-        message=message,
         n_iter=rounds,
         mean=mean,
     )
+    return end_run(result, caller="topo_swap", status=status, message=message)

@@ -1,17 +1,13 @@
 """Linear models: sparse Bayesian learning, locally private sparse regression, sketched ridge ensembles."""
 
 from ._kronecker_sbl import KroneckerSBL, kronecker_matvec, kronecker_sbl, nearest_kronecker_factors
-from ._ldp import LDPAccountant, LDPSparseRegression, gaussian_mechanism_scale, ldp_iht, ldp_sparse_regression
-from ._sbl import (
-    SBL_METHODS,
-    SparseBayesianRegression,
-    gamp_damping,
-    ggamp_sbl,
-    posterior,
-    sbl_em,
-    sbl_mackay,
-    sparse_bayesian_learning,
-)
+from ._ldp_estimator import LDPSparseRegression
+from ._ldp_mechanisms import LDPAccountant, gaussian_mechanism_scale
+from ._ldp_solvers import ldp_iht, ldp_sparse_regression
+from ._sbl_estimator import SBL_METHODS, SparseBayesianRegression, sparse_bayesian_learning
+from ._sbl_evidence import sbl_em, sbl_mackay
+from ._sbl_gamp import gamp_damping, ggamp_sbl
+from ._sbl_posterior import posterior
 from ._sketched_ridge import SketchedRidgeEnsemble, sketched_ridge_gcv
 
 __all__ = [

@@ -19,7 +19,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..._core.progress import IterationMonitor
-from ..._core.result import Result
+from ..._core.result import Result, end_run
 from ..._core.validation import (
     Interval,
     Options,
@@ -28,17 +28,9 @@ from ..._core.validation import (
     check_vector,
     validate_params,
 )
-from ._sbl import (
-    _POSTERIOR_ATTRIBUTES,
-    _em_noise_update,
-    _History,
-    _initial_hyperparameters,
-    _noise_floor,
-    _predictive_std,
-    _status,
-    _store_result,
-    _wants_full,
-)
+from .._result_attributes import store_result
+from ._sbl_posterior import _POSTERIOR_ATTRIBUTES, _predictive_std, _wants_full
+from ._sbl_run import _em_noise_update, _History, _initial_hyperparameters, _noise_floor, _status
 
 __all__ = ["KroneckerSBL", "kronecker_sbl", "kronecker_matvec", "nearest_kronecker_factors"]
 
@@ -337,7 +329,9 @@ def kronecker_sbl(factors, y, *, update="svd", max_iter=500, tol=1e-4, prune_thr
         Full posterior covariance of the active coefficients (up to 2000 of
         them for ``"auto"``) or its diagonal.
     callback : callable, optional
-        ``callback(x)`` after each iteration; returning True stops.
+        ``callback(xk)`` after each iteration, with ``xk`` the current
+        coefficients in the caller's units; returning True (or raising
+        StopIteration) stops the run (status 2, no warning).
     verbose : bool or int, default=0
         Log progress.
     progress : bool, default=False
@@ -449,11 +443,11 @@ def kronecker_sbl(factors, y, *, update="svd", max_iter=500, tol=1e-4, prune_thr
                 converged = True
             elif stopped:
                 break
-        status, message = _status(name, converged, stopped, n_iter, max_iter, criterion="relative change of gamma")
+        status, message = _status(converged, stopped, n_iter, max_iter, criterion="relative change of gamma")
         monitor.close(message)
-    return _kronecker_result(normalised, gammas, noise, Y, scales, active, columns, covariance,
-                             Result(converged=converged, status=status, message=message, n_iter=n_iter,
-                                    **history.record))
+    result = _kronecker_result(normalised, gammas, noise, Y, scales, active, columns, covariance,
+                               Result(n_iter=n_iter, **history.record))
+    return end_run(result, caller=name, status=status, message=message)
 
 
 def _unscale(active, scales):
@@ -653,7 +647,7 @@ class KroneckerSBL(ParamsValidationMixin, RegressorMixin, BaseEstimator):
                                covariance=self.covariance, verbose=self.verbose)
         self.coef_ = result.x
         self.factor_shapes_ = [A.shape for A in factors]
-        return _store_result(self, result, _POSTERIOR_ATTRIBUTES + ("factor_gammas",))
+        return store_result(self, result, _POSTERIOR_ATTRIBUTES + ("factor_gammas",))
 
     def predict(self, X, return_std=False):
         """Predict with the posterior mean, and optionally the predictive standard deviation.

@@ -7,7 +7,7 @@ from sparsekit import ConvergenceWarning, InvalidParameterError
 from sparsekit._core._testing import assert_kernel_matches_twin, assert_rejects, readonly
 from sparsekit.datasets import make_linear_sem
 from sparsekit.learn.dag import _colide_kernels as kernels
-from sparsekit.learn.dag import colide, dagma_linear, is_dag, metrics, sem_score
+from sparsekit.learn.dag import CoLiDE, DAGMALinear, colide, dagma_linear, is_dag, metrics, sem_score
 
 from . import _reference as twin
 
@@ -130,7 +130,7 @@ def test_callback_and_verbose(caplog):
 
     with caplog.at_level("INFO", logger="sparsekit"):
         result = colide(X, variant="nv", callback=stop_in_second_stage, checkpoint=500, verbose=1, **FAST)
-    assert result.status == 3 and not result.converged and seen[-1][0] == 1 and len(result.stages) == 2
+    assert result.status == 2 and not result.converged and seen[-1][0] == 1 and len(result.stages) == 2
     assert np.all(np.diff([n for _, n in seen]) == 500) and result.noise_scale.shape == (5,)
     assert any("colide-nv" in record.name for record in caplog.records)
 
@@ -178,3 +178,17 @@ def test_bad_and_degenerate_input():
     assert metrics.structural_hamming_distance(W, colide(with_constant).adjacency[:5, :5]) == 0
     constant_only = colide(np.ones((10, 3)))
     assert not constant_only.adjacency.any() and constant_only.noise_scale == 0.0
+
+
+@pytest.mark.parametrize("run, caller", [
+    (lambda X: colide(X, tol=0.0, warm_iter=200, max_iter=300, checkpoint=100), "colide"),
+    (lambda X: CoLiDE(tol=0.0, warm_iter=200, max_iter=300, checkpoint=100).fit(X), "colide"),
+    (lambda X: DAGMALinear(tol=0.0, warm_iter=200, max_iter=300, checkpoint=100).fit(X), "dagma_linear"),
+], ids=["colide", "CoLiDE", "DAGMALinear"])
+def test_one_convergence_warning_at_the_callers_line(run, caller):
+    X, _ = make_linear_sem(200, 5, 5, random_state=5)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run(X)
+    [w] = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+    assert w.filename == __file__ and str(w.message).startswith(f"{caller}: the last stage reached max_iter=300")

@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pytest
 
@@ -5,7 +7,7 @@ from sparsekit import ConvergenceWarning
 from sparsekit._core._testing import assert_kernel_matches_twin, assert_rejects, readonly
 from sparsekit.datasets import make_linear_sem
 from sparsekit.learn.dag import _topo_kernels as kernels
-from sparsekit.learn.dag import colide, metrics, sem_score, topo_swap, topological_order
+from sparsekit.learn.dag import TopoSwap, colide, metrics, sem_score, topo_swap, topological_order
 from sparsekit.learn.dag._topo import _apply_greedy, default_candidate_sizes
 
 from . import _reference as twin
@@ -112,7 +114,7 @@ def test_max_iter_callback_and_degenerate_input():
         result = topo_swap(X, np.arange(10)[::-1], max_iter=1)
     assert result.status == 1 and result.n_iter == 1 and not result.converged
     stopped = topo_swap(X, random_state=0, callback=lambda state: state.n_iter == 2)
-    assert stopped.status == 3 and stopped.n_iter == 2
+    assert stopped.status == 2 and stopped.n_iter == 2 and not stopped.converged
 
     with_constant = np.column_stack([X, np.zeros(500)])
     before = with_constant.copy()
@@ -126,3 +128,15 @@ def test_max_iter_callback_and_degenerate_input():
     assert_rejects(topo_swap, X, np.zeros(10, dtype=int), naming="order")
     assert_rejects(topo_swap, X[:1], naming="at least 2 samples")
     assert_rejects(topo_swap, np.where(X > 3, np.inf, X), naming="X")
+
+
+@pytest.mark.parametrize("run", [lambda X: topo_swap(X, np.arange(10)[::-1], max_iter=1),
+                                 lambda X: TopoSwap(order=np.arange(10)[::-1], max_iter=1).fit(X)],
+                         ids=["topo_swap", "TopoSwap"])
+def test_one_convergence_warning_at_the_callers_line(run):
+    X, _ = make_linear_sem(500, 10, 20, random_state=5)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run(X)
+    [w] = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+    assert w.filename == __file__ and str(w.message).startswith("topo_swap: reached max_iter=1")

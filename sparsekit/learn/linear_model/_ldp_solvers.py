@@ -1,4 +1,4 @@
-"""Sparse linear regression under local differential privacy (Zhu, Ding, Aggarwal, Xu & Wang, ICLR 2024).
+"""Solvers of sparse linear regression under local differential privacy (Zhu, Ding, Aggarwal, Xu & Wang, ICLR 2024).
 
 Every user holds one sample ``(x_i, y_i)`` and only ever sends the server a
 privatised message; the server never sees raw data. Two protocols:
@@ -23,218 +23,17 @@ import math
 from numbers import Integral, Real
 
 import numpy as np
-from scipy import linalg, optimize, special
-from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted, validate_data
+from scipy import linalg
 
 from ..._core.progress import IterationMonitor
 from ..._core.random import check_random_state
-from ..._core.result import Result
-from ..._core.validation import (
-    Interval,
-    Options,
-    ParamsValidationMixin,
-    check_array,
-    check_vector,
-    validate_params,
-)
-from ._sbl import _store_result
+from ..._core.result import STATUS_CONVERGED, STATUS_STOPPED, Result, end_run
+from ..._core.validation import Interval, Options, check_array, check_vector, validate_params
+from ._ldp_mechanisms import LDPAccountant, _draws_per_user, _Mechanism, _mechanism_delta
 
-__all__ = [
-    "LDPAccountant",
-    "LDPSparseRegression",
-    "gaussian_mechanism_scale",
-    "ldp_iht",
-    "ldp_sparse_regression",
-]
+__all__ = ["ldp_iht", "ldp_sparse_regression"]
 
-#: ``simulate="auto"`` draws per-user noise while ``n_users * noise entries per user`` stays below this.
-PER_USER_DRAW_LIMIT = 20_000_000
 _CHUNK_ROWS = 65536
-
-
-# --------------------------------------------------------------------------- mechanisms
-def _gaussian_privacy_loss(sigma, sensitivity, epsilon):
-    """``delta`` achieved by ``N(0, sigma^2)`` noise on an ``l2``-sensitivity query (Balle & Wang 2018, Thm 8)."""
-    a = sensitivity / (2.0 * sigma)
-    b = epsilon * sigma / sensitivity
-    return special.ndtr(a - b) - math.exp(min(epsilon + special.log_ndtr(-a - b), 700.0))
-
-
-@validate_params(
-    {
-        "sensitivity": [Interval(Real, 0, None, closed="neither")],
-        "epsilon": [Interval(Real, 0, None, closed="neither")],
-        "delta": [Interval(Real, 0, 1, closed="neither")],
-    }
-)
-def gaussian_mechanism_scale(sensitivity, epsilon, delta):
-    """Smallest Gaussian noise standard deviation giving ``(epsilon, delta)``-DP: the analytic Gaussian mechanism.
-
-    Parameters
-    ----------
-    sensitivity : float
-        ``l2`` sensitivity of the released vector.
-    epsilon : float
-        Privacy parameter (any positive value; the classical
-        ``sqrt(2 log(1.25/delta)) / epsilon`` calibration only holds for
-        ``epsilon <= 1`` and is never smaller).
-    delta : float in (0, 1)
-        Privacy parameter.
-
-    Returns
-    -------
-    float
-        The standard deviation ``sigma``.
-
-    Raises
-    ------
-    InvalidParameterError
-        If a parameter is out of range (``epsilon <= 0`` included).
-
-    Notes
-    -----
-    Solves ``Phi(D/(2s) - e s/D) - exp(e) Phi(-D/(2s) - e s/D) = delta`` for
-    ``s`` (Balle & Wang, "Improving the Gaussian mechanism for differential
-    privacy", ICML 2018, Theorem 8); the left side decreases in ``s``.
-
-    Examples
-    --------
-    >>> from sparsekit.learn.linear_model import gaussian_mechanism_scale
-    >>> round(gaussian_mechanism_scale(1.0, 1.0, 1e-5), 3)
-    3.73
-    """
-    low, high = 1e-12 * sensitivity, sensitivity * (1.0 + math.sqrt(2.0 * math.log(1.25 / delta))) / min(epsilon, 1.0)
-    while _gaussian_privacy_loss(high, sensitivity, epsilon) > delta:
-        high *= 2.0
-    return float(optimize.brentq(lambda s: _gaussian_privacy_loss(s, sensitivity, epsilon) - delta, low, high,
-                                 xtol=1e-12 * sensitivity, rtol=1e-12))
-
-
-class _Mechanism:
-    """One kind of release: its noise scale and how to draw a sum of users' noise."""
-
-    def __init__(self, kind, l2_sensitivity, l1_sensitivity, epsilon, delta):
-        self.kind = kind
-        self.epsilon, self.delta = epsilon, delta
-        if kind == "gaussian":
-            self.scale = gaussian_mechanism_scale(l2_sensitivity, epsilon, delta)
-            self.std = self.scale
-        else:
-            self.scale = l1_sensitivity / epsilon
-            self.std = math.sqrt(2.0) * self.scale
-
-    def noise_sum(self, rng, n_users, size, per_user):
-        """Sum over ``n_users`` users of iid noise vectors of length ``size``."""
-        if n_users == 0:
-            return np.zeros(size)
-        if per_user:
-            total = np.zeros(size)
-            batch = max(1, PER_USER_DRAW_LIMIT // 20 // max(size, 1))
-            for start in range(0, n_users, batch):
-                rows = min(batch, n_users - start)
-                if self.kind == "gaussian":
-                    total += self.scale * rng.standard_normal((rows, size)).sum(axis=0)
-                else:
-                    total += rng.laplace(0.0, self.scale, size=(rows, size)).sum(axis=0)
-            return total
-        if self.kind == "gaussian":
-            return self.scale * math.sqrt(n_users) * rng.standard_normal(size)
-        return self.scale * (rng.standard_gamma(n_users, size) - rng.standard_gamma(n_users, size))
-
-
-class LDPAccountant:
-    """Ledger of what each user has released, under basic composition.
-
-    Users are numbered ``0 .. n_users - 1``; each release covers a contiguous
-    range of users (all of them, or one round's group) and costs each of them
-    ``(epsilon, delta)``. Budgets add up per user (sequential composition);
-    disjoint groups do not add up (parallel composition).
-
-    Parameters
-    ----------
-    epsilon : float
-        Per-user budget.
-    delta : float
-        Per-user budget (0 for pure LDP).
-
-    Attributes
-    ----------
-    releases : list of dict
-        One entry per release: ``what``, ``users`` (start, stop), ``epsilon``,
-        ``delta``, ``mechanism`` and ``noise_std``.
-
-    Examples
-    --------
-    >>> from sparsekit.learn.linear_model import LDPAccountant
-    >>> ledger = LDPAccountant(1.0, 1e-5)
-    >>> ledger.spend("x x^T", (0, 100), 0.5, 5e-6)
-    >>> ledger.spend("x y", (0, 100), 0.5, 5e-6)
-    >>> ledger.spent_per_user()
-    (1.0, 1e-05)
-    """
-
-    def __init__(self, epsilon, delta):
-        self.epsilon = float(epsilon)
-        self.delta = float(delta)
-        self.releases = []
-
-    def spend(self, what, users, epsilon, delta, *, mechanism=None, noise_std=None):
-        """Record a release by the users ``range(*users)``; refuse it if anyone would exceed the budget.
-
-        Parameters
-        ----------
-        what : str
-            What was released.
-        users : (int, int)
-            ``(start, stop)`` of the users releasing.
-        epsilon, delta : float
-            Cost of the release to each of them.
-        mechanism : str, optional
-            ``"gaussian"`` or ``"laplace"``.
-        noise_std : float, optional
-            Standard deviation of each noise entry.
-
-        Raises
-        ------
-        ValueError
-            If a user's total would exceed the budget.
-        """
-        start, stop = int(users[0]), int(users[1])
-        used_eps, used_delta = self._spent_on(start, stop)
-        slack = 1e-9 * max(self.epsilon, 1.0)
-        if used_eps + epsilon > self.epsilon + slack or used_delta + delta > self.delta * (1 + 1e-9) + 1e-300:
-            raise ValueError(
-                f"release {what!r} would exceed the per-user budget (epsilon={self.epsilon:g}, delta={self.delta:g}) "
-                f"of users {start}..{stop - 1}: already spent ({used_eps:g}, {used_delta:g})."
-            )
-        self.releases.append({"what": what, "users": (start, stop), "epsilon": float(epsilon), "delta": float(delta),
-                              "mechanism": mechanism, "noise_std": noise_std})
-
-    def _spent_on(self, start, stop):
-        """Largest spend of any user in ``[start, stop)``: sweep over the release boundaries."""
-        points = sorted({start, stop} | {p for r in self.releases for p in r["users"] if start <= p < stop})
-        worst_eps = worst_delta = 0.0
-        for left in points[:-1] if len(points) > 1 else points:
-            covering = [r for r in self.releases if r["users"][0] <= left < r["users"][1]]
-            worst_eps = max(worst_eps, sum(r["epsilon"] for r in covering))
-            worst_delta = max(worst_delta, sum(r["delta"] for r in covering))
-        return worst_eps, worst_delta
-
-    def spent_per_user(self):
-        """``(epsilon, delta)`` spent by the user who spent the most.
-
-        Returns
-        -------
-        tuple of float
-            The largest per-user totals.
-        """
-        if not self.releases:
-            return 0.0, 0.0
-        stop = max(r["users"][1] for r in self.releases)
-        eps, delta = self._spent_on(0, stop)
-        return round(eps, 12), delta
 
 
 # --------------------------------------------------------------------------- non-interactive protocol
@@ -248,17 +47,6 @@ def _hard_threshold(w, k):
     out[top] = w[top]
     return out
 
-
-def _draws_per_user(simulate, n_users, entries_per_user):
-    """Whether to draw each user's noise; ``"auto"`` does while that takes at most ``PER_USER_DRAW_LIMIT`` draws."""
-    if simulate == "auto":
-        return n_users * entries_per_user <= PER_USER_DRAW_LIMIT
-    return simulate == "per-user"
-
-
-def _mechanism_delta(mechanism, delta):
-    """The ``delta`` a release costs: the Gaussian mechanism's, 0 for Laplace (pure epsilon-LDP)."""
-    return delta if mechanism == "gaussian" else 0.0
 
 
 class _NonInteractiveServer:
@@ -507,12 +295,13 @@ def ldp_sparse_regression(X, y, epsilon, *, delta=1e-5, mechanism="gaussian", pu
         simulate,
     )
     server.receive(X, y)
-    return _nldp_result(server, threshold, k)
+    return _nldp_result(server, threshold, k, caller="ldp_sparse_regression")
 
 
-def _nldp_result(server, threshold, k):
+def _nldp_result(server, threshold, k, *, caller):
+    """The server's closed-form estimate from the messages so far, as a Result ended by ``end_run``."""
     coef, raw, covariance, level = server.estimate(threshold, k)
-    return Result(
+    result = Result(
         x=coef,
         unthresholded=raw,
         covariance=covariance,
@@ -523,11 +312,10 @@ def _nldp_result(server, threshold, k):
         privacy_spent=server.accountant.spent_per_user(),
         accountant=server.accountant,
         n_users=server.n_users,
-        converged=True,
-        status=0,
-        message="closed-form estimate from one round of private messages",
         n_iter=1,
     )
+    return end_run(result, caller=caller, status=STATUS_CONVERGED,
+                   message="closed-form estimate from one round of private messages")
 
 
 # --------------------------------------------------------------------------- interactive protocol
@@ -575,7 +363,9 @@ def ldp_iht(X, y, epsilon, *, k, delta=1e-5, mechanism="gaussian", n_rounds=None
     random_state : None, int or numpy.random.Generator, default=None
         Seed.
     callback : callable, optional
-        ``callback(w)`` after each round; returning True stops.
+        ``callback(xk)`` after each round, with ``xk`` a copy of the current
+        iterate ``w``; returning True (or raising StopIteration) stops the
+        run (status 2, no warning).
 
     Returns
     -------
@@ -654,226 +444,16 @@ def ldp_iht(X, y, epsilon, *, k, delta=1e-5, mechanism="gaussian", n_rounds=None
             stopped = monitor.update(*(() if callback is None else (w.copy(),)))
             if stopped:
                 break
-    n_iter = len(iterates)
-    return Result(
+    result = Result(
         x=w,
         iterates=iterates,
         noise_std={"gradient": noise.std},
         privacy_spent=accountant.spent_per_user(),
         accountant=accountant,
         n_users=n_users,
-        converged=not stopped,
-        status=2 if stopped else 0,
-        message="stopped by the callback" if stopped else f"ran all {rounds} rounds",
-        n_iter=n_iter,
+        n_iter=len(iterates),
     )
+    if stopped:
+        return end_run(result, caller="ldp_iht", status=STATUS_STOPPED, message="stopped by the callback")
+    return end_run(result, caller="ldp_iht", status=STATUS_CONVERGED, message=f"ran all {rounds} rounds")
 
-
-# --------------------------------------------------------------------------- estimator
-class LDPSparseRegression(ParamsValidationMixin, RegressorMixin, BaseEstimator):
-    """Sparse linear regression under local differential privacy (Zhu et al., ICLR 2024).
-
-    Each row of ``X`` (with its ``y``) is one user's data, which leaves the
-    user only as a noisy message; the fitted model depends on the data through
-    those messages alone.
-
-    Parameters
-    ----------
-    epsilon : float, default=1.0
-        Per-user privacy budget (> 0).
-    delta : float in (0, 1), default=1e-5
-        Per-user ``delta`` of the Gaussian mechanism (ignored by Laplace).
-    mechanism : {"gaussian", "laplace"}, default="gaussian"
-        Noise each user adds.
-    protocol : {"non-interactive", "interactive"}, default="non-interactive"
-        One release per user and the closed-form estimator
-        (:func:`ldp_sparse_regression`), or sequentially interactive LDP-IHT
-        (:func:`ldp_iht`, needs ``k``).
-    public_X : array-like of shape (n_public, n_features), optional
-        Public unlabeled covariates (non-interactive protocol): the
-        covariance comes from them and users spend the whole budget on ``x y``.
-    k : int, optional
-        Sparsity: top-``k`` thresholding (non-interactive) or the IHT
-        sparsity (interactive, required).
-    clip_X, clip_y : float, default=3.0, 4.0
-        Per-user clipping levels (public constants, not derived from the data).
-    threshold : "auto" or float, default="auto"
-        Soft-threshold level of the non-interactive estimator.
-    n_rounds : int, optional
-        Rounds of the interactive protocol (``ceil(log n)`` when None).
-    step_size : float, default=0.5
-        IHT gradient step.
-    radius : float, default=1.0
-        Public bound on ``||w*||`` for the interactive protocol.
-    simulate : {"auto", "per-user", "aggregate"}, default="auto"
-        Per-user noise draws or their aggregate (same law).
-    random_state : None, int or numpy.random.Generator, default=None
-        Seed of the privacy noise.
-
-    Attributes
-    ----------
-    coef_ : ndarray of shape (n_features,)
-        The private estimate.
-    intercept_ : float
-        Always 0 (centre ``y`` and ``X`` with public means first if needed).
-    privacy_spent_ : tuple of float
-        Largest ``(epsilon, delta)`` any user spent (checked against the budget).
-    accountant_ : LDPAccountant
-        Every release, with its users, cost and noise level.
-    n_users_ : int
-        Users seen (rows of all ``fit``/``partial_fit`` calls).
-    result_ : Result
-        The solver's full result.
-    n_iter_ : int
-        Rounds (interactive) or 1.
-    converged_ : bool
-        Whether the protocol ran to completion.
-    n_features_in_ : int
-        Number of features.
-    feature_names_in_ : ndarray of str
-        Feature names, when ``X`` has them.
-
-    See Also
-    --------
-    ldp_sparse_regression, ldp_iht : The solvers.
-
-    Notes
-    -----
-    ``partial_fit`` (non-interactive protocol) adds new users to the
-    server's running sums and re-estimates: users stream in batches, as they
-    would reach a real server, and each user is counted once.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sparsekit.learn.linear_model import LDPSparseRegression
-    >>> rng = np.random.default_rng(0)
-    >>> coef = np.array([0.6, -0.8, 0.0, 0.0, 0.0])
-    >>> X = rng.standard_normal((200_000, 5)); y = X @ coef + 0.5 * rng.standard_normal(200_000)
-    >>> model = LDPSparseRegression(epsilon=8.0, public_X=rng.standard_normal((10_000, 5)), random_state=0)
-    >>> model.fit(X, y).privacy_spent_
-    (8.0, 1e-05)
-    >>> bool(np.linalg.norm(model.coef_ - coef) < 0.5)
-    True
-    """
-
-    _parameter_constraints = {
-        **_LDP_CONSTRAINTS,
-        "protocol": [Options({"non-interactive", "interactive"})],
-        "public_X": ["array-like", None],
-        "k": [Interval(Integral, 1, None, closed="left"), None],
-        "threshold": [Options({"auto"}), Interval(Real, 0, None, closed="left")],
-        "n_rounds": [Interval(Integral, 1, None, closed="left"), None],
-        "step_size": [Interval(Real, 0, None, closed="neither")],
-        "radius": [Interval(Real, 0, None, closed="neither")],
-    }
-
-    def __init__(self, epsilon=1.0, *, delta=1e-5, mechanism="gaussian", protocol="non-interactive", public_X=None,
-                 k=None, clip_X=3.0, clip_y=4.0, threshold="auto", n_rounds=None, step_size=0.5, radius=1.0,
-                 simulate="auto", random_state=None):
-        self.epsilon = epsilon
-        self.delta = delta
-        self.mechanism = mechanism
-        self.protocol = protocol
-        self.public_X = public_X
-        self.k = k
-        self.clip_X = clip_X
-        self.clip_y = clip_y
-        self.threshold = threshold
-        self.n_rounds = n_rounds
-        self.step_size = step_size
-        self.radius = radius
-        self.simulate = simulate
-        self.random_state = random_state
-
-    def _set_result(self, result):
-        self.coef_ = result.x
-        self.intercept_ = 0.0
-        self.accountant_ = result.accountant
-        return _store_result(self, result, ("privacy_spent", "n_users", "n_iter", "converged"))
-
-    def fit(self, X, y):
-        """Run the protocol with one user per row of ``(X, y)``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_users, n_features)
-            Users' covariates.
-        y : array-like of shape (n_users,)
-            Users' responses.
-
-        Returns
-        -------
-        LDPSparseRegression
-            The fitted estimator.
-        """
-        self._validate_params()
-        X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
-        if hasattr(self, "server_"):
-            del self.server_
-        if self.protocol == "interactive":
-            if self.k is None:
-                raise ValueError("k must be given for protocol='interactive' (the sparsity LDP-IHT keeps).")
-            result = ldp_iht(X, y, self.epsilon, k=self.k, delta=self.delta, mechanism=self.mechanism,
-                             n_rounds=self.n_rounds, step_size=self.step_size, radius=self.radius,
-                             clip_X=self.clip_X, clip_y=self.clip_y, simulate=self.simulate,
-                             random_state=self.random_state)
-            return self._set_result(result)
-        return self._partial_fit(X, y)
-
-    @available_if(lambda self: self.protocol == "non-interactive")
-    def partial_fit(self, X, y):
-        """Add the users of ``(X, y)`` to the non-interactive protocol and re-estimate.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_users, n_features)
-            New users' covariates.
-        y : array-like of shape (n_users,)
-            New users' responses.
-
-        Returns
-        -------
-        LDPSparseRegression
-            The updated estimator.
-
-        Notes
-        -----
-        Only for ``protocol="non-interactive"``: LDP-IHT assigns users to
-        rounds up front.
-        """
-        self._validate_params()
-        first = not hasattr(self, "server_")
-        X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64, reset=first)
-        return self._partial_fit(X, y)
-
-    def _partial_fit(self, X, y):
-        if not hasattr(self, "server_"):
-            public_X = self.public_X
-            X, y, public_X = _check_private_data(X, y, public_X) if public_X is not None else (X, y, None)
-            self.server_ = _NonInteractiveServer(
-                X.shape[1], self.epsilon, self.delta, self.mechanism, self.clip_X, self.clip_y,
-                None if public_X is None else _public_covariance(public_X, self.clip_X),
-                check_random_state(self.random_state), self.simulate,
-            )
-        if self.server_.xx_mechanism is not None and self.server_.n_users + X.shape[0] < X.shape[1]:
-            _too_few_users(self.server_.n_users + X.shape[0], X.shape[1])
-        self.server_.receive(X, y)
-        return self._set_result(_nldp_result(self.server_, self.threshold, self.k))
-
-    def predict(self, X):
-        """Predict with the private linear model.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-            ``X @ coef_``.
-        """
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=np.float64)
-        return X @ self.coef_

@@ -1,0 +1,146 @@
+"""The Gaussian posterior of sparse Bayesian learning, and what follows from it.
+
+For fixed hyperparameters ``gamma`` (prior variances) and ``noise_variance``
+the coefficients of ``Y = A X + E`` have a Gaussian posterior; every SBL
+solver computes it here (:func:`posterior`), and every SBL estimator predicts
+from it (:func:`_predictive_std`).
+"""
+
+import math
+
+import numpy as np
+from scipy import linalg
+
+__all__ = ["FULL_COVARIANCE_LIMIT", "posterior"]
+
+#: Largest active set for which ``covariance="auto"`` returns the full posterior covariance.
+FULL_COVARIANCE_LIMIT = 2000
+
+#: Result fields an SBL estimator keeps as fitted attributes.
+_POSTERIOR_ATTRIBUTES = ("gamma", "active", "sigma", "noise_variance", "n_iter", "converged")
+
+
+class _GramCache:
+    """``A_a^T A_a`` for the active set, computed once when the primal form first pays off, then sliced."""
+
+    def __init__(self):
+        self.columns = None
+        self.gram = None
+
+    def get(self, A_active, active):
+        if self.columns is None:
+            self.columns = active.copy()
+            self.gram = A_active.T @ A_active
+            return self.gram
+        if self.columns.size != active.size:
+            where = np.searchsorted(self.columns, active)
+            self.gram = self.gram[np.ix_(where, where)]
+            self.columns = active.copy()
+        return self.gram
+
+
+def posterior(A, Y, gamma, noise_variance, *, gram=None, full_covariance=False):
+    """Gaussian posterior of the coefficients for fixed hyperparameters, by Cholesky.
+
+    ``Sigma = (A^T A / s + diag(gamma)^-1)^-1`` and ``M = Sigma A^T Y / s`` with
+    ``s = noise_variance``. Never forms a pseudo-inverse: with more features
+    than rows it factors ``I + B B^T / s`` (``B = A diag(gamma)^1/2``, the
+    Woodbury form); otherwise ``I + B^T B / s`` from the Gram matrix. Both are
+    ``>= I``, so Cholesky cannot fail.
+
+    Parameters
+    ----------
+    A : ndarray of shape (n_samples, n_active)
+        Design restricted to the active features.
+    Y : ndarray of shape (n_samples, n_targets)
+        Targets.
+    gamma : ndarray of shape (n_active,)
+        Prior variances (positive).
+    noise_variance : float
+        Noise variance (positive).
+    gram : ndarray of shape (n_active, n_active), optional
+        ``A.T @ A``; when given and ``n_active <= n_samples`` the primal form is used.
+    full_covariance : bool, default=False
+        Also return the full posterior covariance.
+
+    Returns
+    -------
+    mean : ndarray of shape (n_active, n_targets)
+        Posterior mean ``M``.
+    variance : ndarray of shape (n_active,)
+        Diagonal of ``Sigma``.
+    well_determined : ndarray of shape (n_active,)
+        ``1 - Sigma_ii / gamma_i``, how much each coefficient is fixed by the
+        data rather than the prior (MacKay's ``gamma`` in ARD's notation).
+    covariance : ndarray of shape (n_active, n_active) or None
+        Full ``Sigma`` when asked for.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparsekit.learn.linear_model import posterior
+    >>> A = np.array([[1.0, 0.0], [0.0, 2.0], [1.0, 1.0]])
+    >>> mean, variance, _, _ = posterior(A, np.array([[1.0], [2.0], [2.0]]), np.ones(2), 0.5)
+    >>> bool(np.allclose(variance, np.diag(np.linalg.inv(A.T @ A / 0.5 + np.eye(2)))))
+    True
+    """
+    n_samples, n_active = A.shape
+    root = np.sqrt(gamma)
+    noise_std = math.sqrt(noise_variance)
+    covariance = None
+    if gram is not None and n_active <= n_samples:
+        precision = gram * np.outer(root, root) / noise_variance
+        precision[np.diag_indices_from(precision)] += 1.0
+        factor = linalg.cholesky(precision, lower=True, check_finite=False)
+        inverse_factor = linalg.solve_triangular(factor, np.eye(n_active), lower=True, check_finite=False)
+        inner = np.einsum("ij,ij->j", inverse_factor, inverse_factor)
+        projected = root[:, None] * (A.T @ Y)
+        mean = root[:, None] * linalg.cho_solve((factor, True), projected, check_finite=False) / noise_variance
+        if full_covariance:
+            covariance = root[:, None] * (inverse_factor.T @ inverse_factor) * root[None, :]
+        return mean, gamma * inner, 1.0 - inner, covariance
+    B = A * root
+    system = B @ B.T
+    system /= noise_variance
+    system[np.diag_indices_from(system)] += 1.0
+    factor = linalg.cholesky(system, lower=True, check_finite=False)
+    W = linalg.solve_triangular(factor, B, lower=True, check_finite=False)
+    W /= noise_std
+    whitened_targets = linalg.solve_triangular(factor, Y, lower=True, check_finite=False)
+    mean = root[:, None] * (W.T @ whitened_targets) / noise_std
+    explained = np.einsum("ij,ij->j", W, W)
+    if full_covariance:
+        covariance = -(root[:, None] * (W.T @ W) * root[None, :])
+        covariance[np.diag_indices_from(covariance)] += gamma
+    return mean, gamma * (1.0 - explained), explained, covariance
+
+
+def _wants_full(covariance, n_active):
+    return covariance == "full" or (covariance == "auto" and n_active <= FULL_COVARIANCE_LIMIT)
+
+
+
+def _predictive_std(X_active, sigma, noise_variance):
+    """Standard deviation of new responses: ``sqrt(x^T Sigma x + noise_variance)`` per row.
+
+    Parameters
+    ----------
+    X_active : ndarray of shape (n_samples, n_active)
+        Rows to predict at, restricted to the active features (and centred
+        when the model has an intercept).
+    sigma : ndarray of shape (n_active, n_active) or (n_active,)
+        Posterior covariance, or its diagonal (then posterior correlations are
+        ignored).
+    noise_variance : float
+        Noise variance.
+
+    Returns
+    -------
+    ndarray of shape (n_samples,)
+        Predictive standard deviations.
+    """
+    if sigma.ndim == 2:
+        spread = np.einsum("ij,ij->i", X_active @ sigma, X_active)
+    else:
+        spread = (X_active**2) @ sigma
+    return np.sqrt(np.maximum(spread, 0.0) + noise_variance)
