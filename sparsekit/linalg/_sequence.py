@@ -40,6 +40,7 @@ from scipy.sparse.linalg import norm as sparse_norm
 from .._core.progress import IterationMonitor
 from .._core.registry import Registry, restore_items
 from .._core.result import STATUS_CONVERGED, STATUS_MAX_ITER, STATUS_STOPPED, Result, end_run, inner_runs
+from .._core.threads import small_blocks
 from .._core.validation import check_array, check_square, check_vector
 
 __all__ = ["SEQUENCE_METHODS", "SYSTEM_FIELDS", "order_systems", "run_systems", "solve_sequence"]
@@ -356,6 +357,7 @@ def _fill_unsolved(value, count):
     return np.concatenate([value, np.full((missing, *value.shape[1:]), fill, dtype=value.dtype)])
 
 
+@small_blocks
 def solve_sequence(systems, *, method="gcrodr", order="greedy", features=None, n_systems=None, **options):
     """Solve a sequence of related linear systems ``A_i x_i = b_i``.
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..._core.progress import IterationMonitor
 from ..._core.result import STATUS_CONVERGED, STATUS_MAX_ITER, STATUS_STOPPED, Result, end_run
+from ..._core.threads import small_blocks
 from ..._core.validation import Interval, Options, validate_params
 from . import _colide_kernels as kernels
 from ._graph import remove_cycles
@@ -195,6 +196,7 @@ def _path_following(X, variant, *, alpha, w_threshold, s_schedule, mu_init, mu_f
 
 
 @validate_params({"variant": [Options({"ev", "nv"})], **_PATH_CONSTRAINTS})
+@small_blocks
 def colide(X, *, variant="ev", alpha=0.05, w_threshold=0.3, s_schedule=(1.0, 0.9, 0.8, 0.7), mu_init=1.0,
            mu_factor=0.1, warm_iter=20000, max_iter=70000, lr=3e-4, beta_1=0.99, beta_2=0.999, tol=1e-6,
            checkpoint=1000, verbose=0, progress=False, callback=None):
@@ -358,6 +360,7 @@ def colide(X, *, variant="ev", alpha=0.05, w_threshold=0.3, s_schedule=(1.0, 0.9
 
 
 @validate_params(_PATH_CONSTRAINTS)
+@small_blocks
 def dagma_linear(X, *, alpha=0.03, w_threshold=0.3, s_schedule=(1.0, 0.9, 0.8, 0.7, 0.6), mu_init=1.0,
                  mu_factor=0.1, warm_iter=30000, max_iter=60000, lr=3e-4, beta_1=0.99, beta_2=0.999, tol=1e-6,
                  checkpoint=1000, verbose=0, progress=False, callback=None):

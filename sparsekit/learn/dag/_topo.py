@@ -8,6 +8,7 @@ import numpy as np
 from ..._core.progress import IterationMonitor
 from ..._core.random import check_random_state
 from ..._core.result import STATUS_CONVERGED, STATUS_MAX_ITER, STATUS_STOPPED, Result, end_run
+from ..._core.threads import small_blocks
 from ..._core.validation import Interval, validate_params
 from . import _topo_kernels as kernels
 from ._linear_sem import prepare_data
@@ -109,6 +110,7 @@ TOPO_CONSTRAINTS = {
 
 
 @validate_params({**TOPO_CONSTRAINTS, "callback": [None, "callable"]})
+@small_blocks
 def topo_swap(X, order=None, *, w_threshold=0.3, size_small=None, size_large=None, max_large_searches=None,
               max_iter=1000, random_state=None, verbose=0, callback=None):
     """Search topological orders for the least-squares DAG by greedy node swaps (TOPO).

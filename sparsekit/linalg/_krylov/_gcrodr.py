@@ -7,6 +7,7 @@ import scipy.linalg
 
 from ..._core.progress import IterationMonitor
 from ..._core.result import STATUS_CONVERGED, STATUS_STOPPED, Result, end_run
+from ..._core.threads import small_blocks
 from ..._core.validation import Interval, Options, check_callable, check_vector, validate_params
 from .._sequence import SEQUENCE_METHODS, run_systems
 from ._gcrodr_kernels import (
@@ -281,6 +282,7 @@ _CONSTRAINTS = {
 
 
 @validate_params(_CONSTRAINTS)
+@small_blocks
 def gcrodr(
     A,
     b,
