@@ -173,6 +173,11 @@ def inner_runs():
     own. Thread-local, and unlike ``warnings.catch_warnings`` it leaves the
     user's warning filters and other threads alone.
 
+    Yields
+    ------
+    None
+        Nothing: the block's ``end_run`` calls are quiet.
+
     Examples
     --------
     >>> import warnings

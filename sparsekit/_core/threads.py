@@ -122,6 +122,18 @@ def small_blocks(func):
     -------
     callable
         The wrapped solver.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from threadpoolctl import threadpool_info
+    >>> from sparsekit.utils import small_blocks
+    >>> @small_blocks
+    ... def blas_threads():
+    ...     return max(p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas")
+    >>> _ = np.ones((2, 2)) @ np.ones((2, 2))  # load the BLAS
+    >>> blas_threads()
+    1
     """
 
     @functools.wraps(func)
