@@ -140,7 +140,7 @@ class TourContext:
             yield fig, ax
             path = self.plot_dir / f"{name}.png"
             fig.tight_layout()
-            fig.savefig(path, dpi=110)
+            fig.savefig(path, dpi=110, bbox_inches="tight")  # keeps legends placed outside the axes
             self.figures.append(path)
         finally:
             plt.close(fig)

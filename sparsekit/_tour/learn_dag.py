@@ -66,7 +66,7 @@ def colide_vs_dagma(ctx):
                                          ("true W (EV data)", "CoLiDE-EV estimate", "true W (NV data)")):
                 image = ax.imshow(matrix, cmap="RdBu_r", vmin=-limit, vmax=limit)
                 ax.set(title=title, xlabel="child j", ylabel="parent i")
-            fig.colorbar(image, ax=axes[:2], label="edge weight W[i, j]", shrink=0.85)
+            fig.colorbar(image, ax=axes[1], label="edge weight W[i, j]", fraction=0.046, pad=0.04)
             axes[2].clear()
             axes[2].scatter(scales, nv.noise_scale)
             axes[2].plot([0, scales.max()], [0, scales.max()], "k--", lw=1)
