@@ -221,6 +221,8 @@ def format_value(value):
     >>> format_value(np.float64(50.0)), format_value(np.array(3)), format_value(np.zeros((2, 3)))
     ('50.0', '3', '<ndarray shape=(2, 3) dtype=float64>')
     """
+    if isinstance(value, type):
+        return value.__name__
     if isinstance(value, np.generic) or (isinstance(value, np.ndarray) and value.ndim == 0):
         return repr(value.item())
     if hasattr(value, "shape") and hasattr(value, "dtype"):
