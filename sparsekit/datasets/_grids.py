@@ -29,7 +29,8 @@ def _laplacian(shape, shift, format, dtype):
     largest = float(np.finfo(dtype).max)
     if abs(shift) + 2 * len(shape) > largest:
         raise ValueError(
-            f"shift={shift:g} overflows dtype {np.dtype(dtype).name}; its magnitude must be at most {largest:g}."
+            f"shift={shift:g} overflows dtype {np.dtype(dtype).name}; "
+            f"its magnitude must be at most {largest:g}."
         )
     return kron_laplacian(shape, shift, format, dtype)
 

@@ -44,7 +44,7 @@ def _field_bytes(n_systems, n, **_):
 
 
 def _check_field(size, alpha, tau, max_std):
-    """Raise unless the field of ``(alpha, tau)`` on ``size x size`` has a standard deviation in ``[1e-100, max_std]``.
+    """Raise unless the field of ``(alpha, tau)`` on ``size x size`` has a deviation in ``[1e-100, max_std]``.
 
     The pointwise variance is the sum of the spectrum over the non-constant
     modes, ``sum sigma**2 (4 pi**2 |k|**2 + tau**2)**(-alpha)``; it is summed in

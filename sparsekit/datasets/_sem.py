@@ -182,11 +182,13 @@ def make_linear_sem(
     W[labels[pairs[:, 0]], labels[pairs[:, 1]]] = rng.uniform(lows, highs)
 
     E = _draw_noise(noise, n_samples, scales, rng)
-    X = _propagate(W, E, labels)  # labels[k] is the k-th node of the hidden topological order
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported just below, as the error
+        X = _propagate(W, E, labels)  # labels[k] is the k-th node of the hidden topological order
     if not np.isfinite(X).all():
         raise ValueError(
             "The samples of make_linear_sem overflow float64: along the DAG's paths the edge weights amplify "
-            f"the noise beyond 1e308; use a smaller weight_range (largest |weight| {float(np.abs(ranges).max()):g}), "
+            "the noise beyond 1e308; use a smaller weight_range "
+            f"(largest |weight| {float(np.abs(ranges).max()):g}), "
             f"noise_scale or n_edges (got {n_edges})."
         )
     if return_noise_scale:

@@ -208,7 +208,8 @@ def sparse_rows_pair(n, d, *, nnz_per_row=5, row_scale_sigma=1.0, shared_row_sca
 
 def _spectrum_bytes(n_samples, n_features, **_):
     """About the memory of the rotation, the factor and both sets' Gaussian draws and features."""
-    return 8 * (4 * n_features**2 + 5 * n_samples * n_features), {"n_samples": n_samples, "n_features": n_features}
+    n_bytes = 8 * (4 * n_features**2 + 5 * n_samples * n_features)
+    return n_bytes, {"n_samples": n_samples, "n_features": n_features}
 
 
 @generator_params(

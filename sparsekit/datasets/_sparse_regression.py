@@ -194,7 +194,9 @@ _COUNT = Interval(Integral, 1, INDEX_MAX, closed="both")
 
 @generator_params(
     {
-        "factor_shapes": [Numbers(_COUNT, ndim=2, shape=(None, 2), what="a sequence of (rows, columns) pairs")],
+        "factor_shapes": [
+            Numbers(_COUNT, ndim=2, shape=(None, 2), what="a sequence of (rows, columns) pairs")
+        ],
         "support_sizes": [Numbers(_COUNT, ndim=1, what="a sequence")],
         "snr_db": [SNR_DB],
         "random_state": ["random_state"],

@@ -96,7 +96,7 @@ class Numbers:
     ndim : int or tuple of int
         Accepted ranks.
     shape : tuple of int or None, optional
-        Required shape, ``None`` entries matching anything.
+        Required shape, of one of the ranks ``ndim``; ``None`` entries match anything.
     ordered : bool, default=False
         Whether the last axis holds ``(low, high)`` pairs with ``low <= high``.
     what : str, optional
@@ -129,12 +129,14 @@ class Numbers:
             arr = np.asarray(value)
         except (ValueError, TypeError):  # ragged nesting, unconvertible objects
             return False
+        if not isinstance(value, np.ndarray) and any(
+            isinstance(v, (bool, np.bool_)) for v in np.asarray(value, dtype=object).ravel()
+        ):  # [(True, 3)] converts to ints; a bool is no number here, as for a scalar parameter
+            return False
         kinds = "iu" if self.interval.type is Integral else "iuf"
         if arr.dtype.kind not in kinds or arr.ndim not in self.ndim or arr.size == 0:
             return False
-        if self.shape is not None and (
-            len(self.shape) != arr.ndim or any(s is not None and s != a for s, a in zip(self.shape, arr.shape))
-        ):
+        if self.shape is not None and any(s is not None and s != a for s, a in zip(self.shape, arr.shape)):
             return False
         if not all(self.interval.is_satisfied_by(v) for v in (arr.min().item(), arr.max().item())):
             return False
