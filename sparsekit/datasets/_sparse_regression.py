@@ -250,8 +250,8 @@ def make_kronecker_regression(factor_shapes, support_sizes, *, snr_db=20.0, rand
     sizes = np.asarray(support_sizes).tolist()
     if len(sizes) != len(shapes) or any(not 1 <= k <= s[1] for k, s in zip(sizes, shapes)):
         raise ValueError(
-            f"support_sizes must give 1 <= size <= columns for each of the {len(shapes)} factors; "
-            f"got {sizes}."
+            f"support_sizes must give 1 <= size <= columns for each of the {len(shapes)} factors of "
+            f"factor_shapes; got {sizes}."
         )
     rng = check_random_state(random_state)
     factors = [rng.standard_normal(s) / np.sqrt(s[0]) for s in shapes]

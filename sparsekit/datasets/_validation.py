@@ -1,7 +1,8 @@
 """Parameter checks shared by the generators: constraints on arrays of numbers, casts, the memory bound.
 
 A generator declares its constraints once with :func:`generator_params`; the
-arguments are then checked (:func:`sparsekit.utils.check_params`), numbers are
+arguments are then checked (:func:`sparsekit.utils.check_params`, after NumPy
+scalars became Python numbers, see :func:`_python_number`), numbers are
 cast to the Python type their constraint names (so ``decay=1`` behaves as
 ``decay=1.0`` and ``n=np.int64(10**6)`` cannot overflow in ``n * n``), and the
 memory the call would allocate is compared with :data:`ALLOCATION_LIMIT`
@@ -19,7 +20,7 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from .._core.validation import Interval, check_params, validate_params
+from .._core.validation import Interval, check_params
 
 __all__ = [
     "ALLOCATION_LIMIT",
@@ -176,6 +177,17 @@ class FloatDtype:
         return "one of the dtypes " + ", ".join(sorted(self._ACCEPTED))
 
 
+def _python_number(value):
+    """A NumPy scalar as the Python number it holds; anything else as it is.
+
+    Comparing ``np.float32(1e30)`` with a float64 bound such as ``1e100`` casts the bound to float32 and
+    warns of an overflow (NEP 50); as a Python float the value compares exactly.
+    """
+    if isinstance(value, np.generic) and not isinstance(value, np.bool_) and value.dtype.kind in "iuf":
+        return value.item()
+    return value
+
+
 def _cast(params, constraints):
     """``params`` with each value that satisfies an ``Interval`` as the Python number its type names.
 
@@ -209,14 +221,15 @@ def checked_params(params, constraints, *, caller):
     Returns
     -------
     dict
-        ``params`` with each value that satisfies an ``Interval`` as ``int``
-        (``Integral``) or ``float`` (``Real``).
+        ``params`` with NumPy scalars as Python numbers and each value that
+        satisfies an ``Interval`` as ``int`` (``Integral``) or ``float`` (``Real``).
 
     Raises
     ------
     InvalidParameterError
         Naming the first parameter that satisfies none of its constraints.
     """
+    params = {name: _python_number(value) for name, value in params.items()}
     check_params(params, constraints, caller=caller)
     return _cast(params, constraints)
 
@@ -224,10 +237,14 @@ def checked_params(params, constraints, *, caller):
 def generator_params(constraints, allocation=None):
     """Decorator: check, cast, and bound the memory of a generator's arguments.
 
+    The counterpart of :func:`sparsekit.utils.validate_params` for the
+    generators: the same constraints and messages, through :func:`checked_params`.
+
     Parameters
     ----------
     constraints : dict
-        As for :func:`sparsekit.utils.validate_params`, which checks them.
+        As for :func:`sparsekit.utils.validate_params`; every key must be a
+        parameter of the decorated function.
     allocation : callable, optional
         Called with all arguments (cast, defaults applied); returns the
         estimated bytes of the call and a dict of the sizes it grows with,
@@ -241,17 +258,20 @@ def generator_params(constraints, allocation=None):
 
     def decorator(func):
         signature = inspect.signature(func)
+        unknown = set(constraints) - set(signature.parameters)
+        if unknown:
+            raise ValueError(f"constraints for unknown parameters of {func.__qualname__}: {sorted(unknown)}.")
 
-        @validate_params(constraints)
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
             bound = signature.bind(*args, **kwargs)
             bound.apply_defaults()
-            bound.arguments.update(_cast(bound.arguments, constraints))
+            bound.arguments.update(checked_params(bound.arguments, constraints, caller=func.__qualname__))
             if allocation is not None:
                 check_allocation(func.__qualname__, *allocation(**bound.arguments))
             return func(*bound.args, **bound.kwargs)
 
+        wrapper.parameter_constraints = constraints
         return wrapper
 
     return decorator

@@ -449,3 +449,19 @@ def test_heat_steps_check_their_inputs():
         heat.forcing(float("nan"))
     with pytest.raises(ValueError, match="t must not contain NaN"):
         heat.diffusion([0.0, float("inf")])
+
+
+@pytest.mark.parametrize("name, param", [(n, p) for n, p in _REAL_CASES if SPECS[n][3][p][1] >= 1e100])
+def test_numpy_scalars_compare_exactly(name, param):
+    # Comparing np.float32(1e30) with the bound 1e100 cast the bound to float32: an overflow warning.
+    value = np.float32(1e30)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        as_numpy = _call(name, **{param: value})
+    for a, b in zip(_arrays(as_numpy), _arrays(_call(name, **{param: float(value)})), strict=True):
+        assert (a != b).nnz == 0 if sparse.issparse(a) else np.array_equal(a, b)
+
+
+def test_a_shape_mismatch_names_both_arguments():
+    with pytest.raises(ValueError, match=r"support_sizes .* 1 factors of factor_shapes; got \[1, 2\]"):
+        make_kronecker_regression([(2, 3)], [1, 2])
