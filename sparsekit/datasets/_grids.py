@@ -1,16 +1,14 @@
 """Finite-difference Laplacians on regular grids (the classic sparse test matrices)."""
 
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 
 from .._core.validation import Interval, Options
 from ..linalg._relaxation._stencil import kron_laplacian
-from ._validation import INDEX_MAX, SCALE_MAX, FloatDtype, generator_params
+from ._validation import SCALE_MAX, SIZE, FloatDtype, generator_params
 
 __all__ = ["poisson2d", "poisson3d"]
-
-SIZE = Interval(Integral, 1, INDEX_MAX, closed="both")
 
 _GRID_CONSTRAINTS = {
     "shift": [Interval(Real, -SCALE_MAX, SCALE_MAX, closed="both")],

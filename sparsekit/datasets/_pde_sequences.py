@@ -18,8 +18,8 @@ from sklearn.utils import Bunch
 
 from .._core.random import check_random_state
 from .._core.validation import Interval, Options
-from ._grids import SIZE, laplacian_bytes, poisson2d
-from ._validation import INDEX_MAX, LOG_SCALE_MAX, SCALE_MAX, Numbers, generator_params
+from ._grids import laplacian_bytes, poisson2d
+from ._validation import INDEX_MAX, LOG_SCALE_MAX, SCALE_MAX, SIZE, Numbers, generator_params
 
 __all__ = ["darcy_sequence", "helmholtz_sequence", "poisson_sequence"]
 

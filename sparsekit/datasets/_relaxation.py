@@ -15,8 +15,8 @@ from scipy.sparse.linalg import spsolve
 
 from .._core.random import check_random_state
 from .._core.validation import Interval, Options, check_array, check_params, check_vector
-from ._grids import SIZE, laplacian_bytes, poisson2d
-from ._validation import INDEX_MAX, check_allocation, checked_params, generator_params
+from ._grids import laplacian_bytes, poisson2d
+from ._validation import INDEX_MAX, SIZE, check_allocation, checked_params, generator_params
 
 __all__ = ["shifted_laplacian_sequence", "HeatEquation2D"]
 

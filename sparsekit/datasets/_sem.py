@@ -6,8 +6,7 @@ import numpy as np
 
 from .._core.random import check_random_state
 from .._core.validation import Interval, Options, check_vector
-from ._grids import SIZE
-from ._validation import INDEX_MAX, SCALE_MAX, Numbers, generator_params
+from ._validation import INDEX_MAX, SCALE_MAX, SIZE, Numbers, generator_params
 
 __all__ = ["make_linear_sem"]
 

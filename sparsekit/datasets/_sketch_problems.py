@@ -7,9 +7,8 @@ from scipy import sparse
 
 from .._core.random import check_random_state
 from .._core.validation import Interval, Options
-from ._grids import SIZE
 from ._sparse_regression import CONDITION_MAX, _ill_conditioned
-from ._validation import LOG_SCALE_MAX, SCALE_MAX, generator_params
+from ._validation import LOG_SCALE_MAX, SCALE_MAX, SIZE, generator_params
 
 __all__ = ["ill_conditioned_lstsq", "sparse_matrix", "sparse_rows_pair", "decaying_spectrum_regression"]
 

@@ -13,8 +13,7 @@ import numpy as np
 
 from .._core.random import check_random_state
 from .._core.validation import Interval, Options, check_vector
-from ._grids import SIZE
-from ._validation import INDEX_MAX, SCALE_MAX, Numbers, generator_params
+from ._validation import INDEX_MAX, SCALE_MAX, SIZE, Numbers, generator_params
 
 __all__ = ["make_sparse_regression", "make_kronecker_regression"]
 

@@ -28,6 +28,7 @@ __all__ = [
     "NORMAL_TAIL",
     "SCALE_MAX",
     "INDEX_MAX",
+    "SIZE",
     "FloatDtype",
     "Numbers",
     "check_allocation",
@@ -51,6 +52,9 @@ LOG_SCALE_MAX = math.log(SCALE_MAX) / NORMAL_TAIL
 
 # The largest value an index (a size, a count) may take.
 INDEX_MAX = np.iinfo(np.int64).max
+
+# A size or count of at least one; how large it may be is the allocation bound's business.
+SIZE = Interval(Integral, 1, INDEX_MAX, closed="both")
 
 
 def _format_number(value):
