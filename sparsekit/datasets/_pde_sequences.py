@@ -7,27 +7,67 @@ by) and the parameters themselves. All matrices of one sequence share one
 sparsity pattern (canonical CSR), so their values can be compared directly.
 """
 
+import math
+from decimal import Decimal
 from numbers import Integral, Real
 
 import numpy as np
 from scipy import sparse
+from scipy.special import logsumexp
 from sklearn.utils import Bunch
 
 from .._core.random import check_random_state
-from .._core.validation import Interval, Options, check_vector, validate_params
-from ._grids import poisson2d
+from .._core.validation import Interval, Options
+from ._grids import laplacian_bytes, poisson2d
+from ._validation import INDEX_MAX, LOG_SCALE_MAX, SCALE_MAX, SIZE, Numbers, generator_params
 
 __all__ = ["darcy_sequence", "helmholtz_sequence", "poisson_sequence"]
 
 _COMMON = {
-    "n_systems": [Interval(Integral, 1, None, closed="left")],
-    "n": [Interval(Integral, 2, None, closed="left")],
+    "n_systems": [SIZE],
+    "n": [Interval(Integral, 2, INDEX_MAX, closed="both")],
     "random_state": ["random_state"],
 }
+# Finite and positive; which (alpha, tau) give a usable field depends on both and on n (_check_field).
 _FIELD = {
     "alpha": [Interval(Real, 0, None, closed="neither")],
     "tau": [Interval(Real, 0, None, closed="neither")],
 }
+# sigma = tau**(alpha - 1) within 1e+-200 keeps size**2 * sqrt(2) * sigma finite for any grid the
+# allocation bound lets through.
+_LOG_SIGMA_MAX = math.log(1e200)
+
+
+def _field_bytes(n_systems, n, **_):
+    """About the memory of a sequence on an ``n x n`` grid: fields, their FFTs, matrices and features."""
+    return 256 * n_systems * (n + 2) ** 2, {"n_systems": n_systems, "n": n}
+
+
+def _check_field(size, alpha, tau, max_std):
+    """Raise unless the field of ``(alpha, tau)`` on ``size x size`` has a deviation in ``[1e-100, max_std]``.
+
+    The pointwise variance is the sum of the spectrum over the non-constant
+    modes, ``sum sigma**2 (4 pi**2 |k|**2 + tau**2)**(-alpha)``; it is summed in
+    log space, so that neither the check nor its message can overflow.
+    """
+    log_sigma = (alpha - 1.0) * math.log(tau)
+    freq = np.fft.fftfreq(size, d=1.0 / size)
+    log_k2 = np.log(4 * np.pi**2 * (freq[:, None] ** 2 + freq[None, :] ** 2).ravel()[1:])
+    log_std = 0.5 * float(logsumexp(2 * log_sigma - alpha * np.logaddexp(log_k2, 2 * math.log(tau))))
+    if abs(log_sigma) > _LOG_SIGMA_MAX or not -math.log(SCALE_MAX) <= log_std <= math.log(max_std):
+        raise ValueError(
+            f"alpha={alpha:g} and tau={tau:g} give a random field of standard deviation {_exp(log_std)} and "
+            f"scale tau**(alpha - 1) = {_exp(log_sigma)} on this grid; the standard deviation must lie in "
+            f"[1e-100, {max_std:.3g}] and the scale in [1e-200, 1e200]."
+        )
+
+
+def _exp(log_value):
+    """``exp(log_value)`` for a message, however far beyond float64 it lies."""
+    exponent = log_value / math.log(10)
+    if not abs(exponent) < 1e6:  # also NaN, from alpha and tau so large that the log-sum loses all digits
+        return f"10**{exponent:.3g}"
+    return f"{Decimal(10) ** Decimal(exponent):.3g}"
 
 
 def _gaussian_random_field(n_samples, size, alpha, tau, rng):
@@ -37,23 +77,30 @@ def _gaussian_random_field(n_samples, size, alpha, tau, rng):
     ``sigma = tau**(alpha - 1)`` (the field of the Fourier neural operator
     papers, also used by SKR), built in Fourier space: each mode is a complex
     normal scaled by the square root of its eigenvalue, the mean mode is zero,
-    and the real part of the inverse FFT is the sample.
+    and the real part of the inverse FFT is the sample. Callers check
+    ``(alpha, tau)`` first with :func:`_check_field`.
     """
     sigma = tau ** (0.5 * (2 * alpha - 2))
     freq = np.fft.fftfreq(size, d=1.0 / size)
     kx, ky = np.meshgrid(freq, freq, indexing="ij")
-    sqrt_eig = size**2 * np.sqrt(2.0) * sigma * (4 * np.pi**2 * (kx**2 + ky**2) + tau**2) ** (-alpha / 2.0)
+    base = 4 * np.pi**2 * (kx**2 + ky**2) + tau**2
+    base[0, 0] = 1.0  # the mean mode is zeroed below; this keeps 0 ** -alpha out when tau**2 underflows
+    sqrt_eig = size**2 * np.sqrt(2.0) * sigma * base ** (-alpha / 2.0)
     sqrt_eig[0, 0] = 0.0
     noise = rng.standard_normal((n_samples, size, size)) + 1j * rng.standard_normal((n_samples, size, size))
     return np.fft.ifft2(sqrt_eig * noise / np.sqrt(2.0), axes=(-2, -1)).real
 
 
-@validate_params(
+@generator_params(
     {
         **_COMMON,
         **_FIELD,
-        "wavenumber": ["array-like"],
-    }
+        "wavenumber": [
+            Numbers(Interval(Real, -SCALE_MAX, SCALE_MAX, closed="both"), ndim=1, shape=(2,), ordered=True,
+                    what="a pair (low, high)")
+        ],
+    },
+    _field_bytes,
 )
 def helmholtz_sequence(n_systems, n=50, *, alpha=2.5, tau=7.0, wavenumber=(0.0, 1.0), random_state=None):
     """Helmholtz-type systems with a random coefficient field and a random wavenumber.
@@ -76,7 +123,7 @@ def helmholtz_sequence(n_systems, n=50, *, alpha=2.5, tau=7.0, wavenumber=(0.0, 
     alpha, tau : float, default=(2.5, 7.0)
         Smoothness and inverse length scale of the random field.
     wavenumber : (float, float), default=(0.0, 1.0)
-        Range of the uniform wavenumber ``k``.
+        Range of the uniform wavenumber ``k``, within ``[-1e100, 1e100]``.
     random_state : None, int or numpy.random.Generator, default=None
         Seed of the fields and wavenumbers.
 
@@ -86,6 +133,15 @@ def helmholtz_sequence(n_systems, n=50, *, alpha=2.5, tau=7.0, wavenumber=(0.0, 
         ``systems`` (list of ``(A_i, b_i)``), ``features`` (rows
         ``[w_i.ravel(), k_i]``), ``log_coefficients`` (``w_i``, shape
         ``(n_systems, n, n)``) and ``wavenumbers``.
+
+    Raises
+    ------
+    InvalidParameterError
+        If an argument is of the wrong type or outside its range.
+    ValueError
+        If the field of ``(alpha, tau)`` has a standard deviation outside
+        ``[1e-100, 6.06]`` (``exp`` of it would leave ``[1e-100, 1e100]``), or
+        the sequence would take more than 32 GiB.
 
     See Also
     --------
@@ -120,7 +176,8 @@ def helmholtz_sequence(n_systems, n=50, *, alpha=2.5, tau=7.0, wavenumber=(0.0, 
     >>> len(data.systems), data.systems[0][0].shape, data.features.shape
     (3, (100, 100), (3, 101))
     """
-    low, high = _check_range(wavenumber, "wavenumber")
+    low, high = _pair(wavenumber)
+    _check_field(n + 2, alpha, tau, LOG_SCALE_MAX)
     rng = check_random_state(random_state)
     # The field lives on the grid with its boundary, as in SKR, and is used at interior points.
     log_coefficients = _gaussian_random_field(n_systems, n + 2, alpha, tau, rng)[:, 1:-1, 1:-1]
@@ -137,13 +194,16 @@ def helmholtz_sequence(n_systems, n=50, *, alpha=2.5, tau=7.0, wavenumber=(0.0, 
     return Bunch(systems=systems, features=features, log_coefficients=log_coefficients, wavenumbers=wavenumbers)
 
 
-@validate_params(
+@generator_params(
     {
         **_COMMON,
         **_FIELD,
         "permeability": [Options({"threshold", "lognormal"})],
-        "contrast": ["array-like"],
-    }
+        "contrast": [
+            Numbers(Interval(Real, 1 / SCALE_MAX, SCALE_MAX, closed="both"), ndim=1, shape=(2,), what="a pair")
+        ],
+    },
+    _field_bytes,
 )
 def darcy_sequence(
     n_systems, n=50, *, alpha=2.0, tau=3.0, permeability="threshold", contrast=(12.0, 3.0), random_state=None
@@ -169,7 +229,7 @@ def darcy_sequence(
     permeability : {"threshold", "lognormal"}, default="threshold"
         How the field becomes the permeability.
     contrast : (float, float), default=(12.0, 3.0)
-        The two permeability values of ``"threshold"``.
+        The two permeability values of ``"threshold"``, within ``[1e-100, 1e100]``.
     random_state : None, int or numpy.random.Generator, default=None
         Seed of the fields.
 
@@ -178,6 +238,15 @@ def darcy_sequence(
     Bunch
         ``systems``, ``features`` (the flattened permeability, one row per
         system) and ``permeability`` (shape ``(n_systems, n + 2, n + 2)``).
+
+    Raises
+    ------
+    InvalidParameterError
+        If an argument is of the wrong type or outside its range.
+    ValueError
+        If the field of ``(alpha, tau)`` has a standard deviation outside
+        ``[1e-100, 6.06]`` (``"lognormal"``) or ``[1e-100, 1e100]``
+        (``"threshold"``), or the sequence would take more than 32 GiB.
 
     See Also
     --------
@@ -191,7 +260,9 @@ def darcy_sequence(
     >>> bool(abs(A - A.T).max() == 0), bool(np.all(np.linalg.eigvalsh(A.toarray()) > 0))
     (True, True)
     """
-    high, low = _check_range(contrast, "contrast", positive=True, ordered=False)
+    high, low = _pair(contrast)
+    # Only the sign of a thresholded field matters; an exponentiated one must stay within 1e+-100.
+    _check_field(n + 2, alpha, tau, SCALE_MAX if permeability == "threshold" else LOG_SCALE_MAX)
     rng = check_random_state(random_state)
     fields = _gaussian_random_field(n_systems, n + 2, alpha, tau, rng)
     coefficient = np.where(fields >= 0, high, low) if permeability == "threshold" else np.exp(fields)
@@ -224,7 +295,13 @@ def _darcy_matrix(a):
     return _canonical(A)
 
 
-@validate_params({**_COMMON, "n_modes": [Interval(Integral, 1, None, closed="left")]})
+def _poisson_bytes(n_systems, n, n_modes, **_):
+    """About the memory of the coefficients, the Chebyshev basis, the right-hand sides and the matrix."""
+    n_bytes = 8 * (n_systems * (n_modes**2 + 4 * n_modes + 2 * n**2) + n * n_modes) + laplacian_bytes(n * n, 2)
+    return n_bytes, {"n_systems": n_systems, "n": n, "n_modes": n_modes}
+
+
+@generator_params({**_COMMON, "n_modes": [SIZE]}, _poisson_bytes)
 def poisson_sequence(n_systems, n=50, *, n_modes=5, random_state=None):
     """Poisson problems ``-Laplacian u = f`` with random sources and boundary values.
 
@@ -251,6 +328,13 @@ def poisson_sequence(n_systems, n=50, *, n_modes=5, random_state=None):
     Bunch
         ``systems`` and ``features`` (all Chebyshev coefficients of source
         and boundary, one row per system).
+
+    Raises
+    ------
+    InvalidParameterError
+        If an argument is of the wrong type or outside its range.
+    ValueError
+        If the sequence would take more than 32 GiB.
 
     See Also
     --------
@@ -283,13 +367,10 @@ def poisson_sequence(n_systems, n=50, *, n_modes=5, random_state=None):
     return Bunch(systems=systems, features=features)
 
 
-def _check_range(value, name, *, positive=False, ordered=True):
-    pair = check_vector(value, name, size=2)
-    if ordered and pair[0] > pair[1]:
-        raise ValueError(f"{name} must be (low, high) with low <= high; got {value!r}.")
-    if positive and np.any(pair <= 0):
-        raise ValueError(f"{name} must hold positive values; got {value!r}.")
-    return float(pair[0]), float(pair[1])
+def _pair(value):
+    """The two entries of a validated pair as Python floats."""
+    first, second = np.asarray(value, dtype=np.float64)
+    return float(first), float(second)
 
 
 def _canonical(A):

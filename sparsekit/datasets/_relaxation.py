@@ -14,8 +14,9 @@ from scipy import sparse
 from scipy.sparse.linalg import spsolve
 
 from .._core.random import check_random_state
-from .._core.validation import Interval, Options, check_params, validate_params
-from ._grids import poisson2d
+from .._core.validation import Interval, Options, check_array, check_params, check_vector
+from ._grids import laplacian_bytes, poisson2d
+from ._validation import INDEX_MAX, SIZE, check_allocation, checked_params, generator_params
 
 __all__ = ["shifted_laplacian_sequence", "HeatEquation2D"]
 
@@ -32,14 +33,22 @@ def _truncated_normal(rng, n):
             return sample
 
 
-@validate_params(
+def _sequence_bytes(n_systems, grid_size, matrix_free, **_):
+    """About the memory of the right-hand sides and (unless matrix-free) the CSR copies, one per system."""
+    per_unknown = 8 if matrix_free else 80
+    n_bytes = n_systems * grid_size**2 * per_unknown + laplacian_bytes(grid_size**2, 2)
+    return n_bytes, {"n_systems": n_systems, "grid_size": grid_size}
+
+
+@generator_params(
     {
-        "n_systems": [Interval(Integral, 1, None, closed="left")],
-        "grid_size": [Interval(Integral, 1, None, closed="left")],
+        "n_systems": [SIZE],
+        "grid_size": [SIZE],
         "variance": [Options(_SHIFT_BETA)],
         "matrix_free": ["boolean"],
         "random_state": ["random_state"],
-    }
+    },
+    _sequence_bytes,
 )
 def shifted_laplacian_sequence(n_systems=5000, *, grid_size=10, variance="high", matrix_free=False,
                                random_state=None):
@@ -72,6 +81,13 @@ def shifted_laplacian_sequence(n_systems=5000, *, grid_size=10, variance="high",
         ``(n_systems,)``, the natural context of each system) and
         ``features`` (the shifts as a column, for
         :func:`sparsekit.linalg.solve_sequence`).
+
+    Raises
+    ------
+    InvalidParameterError
+        If an argument is of the wrong type or outside its range.
+    ValueError
+        If the sequence would take more than 32 GiB.
 
     Examples
     --------
@@ -122,10 +138,14 @@ def _bump(axis, center, radius):
     return out.ravel()
 
 
+# kappa(t) and the forcing are periodic in t (periods 1 and 1/8): up to t = 1e6 their phase 16 pi t is
+# exact to about 1e-8, beyond it the float64 time loses the position within the period.
+_STOP_TIME_MAX = 1e6
+
 _HEAT_CONSTRAINTS = {
-    "nx": [Interval(Integral, 2, None, closed="left")],
-    "n_steps": [Interval(Integral, 1, None, closed="left")],
-    "stop_time": [Interval(Real, 0, None, closed="neither")],
+    "nx": [Interval(Integral, 2, INDEX_MAX, closed="both")],
+    "n_steps": [SIZE],
+    "stop_time": [Interval(Real, 0, _STOP_TIME_MAX, closed="right")],
     "matrix_free": ["boolean"],
 }
 
@@ -150,9 +170,17 @@ class HeatEquation2D:
     n_steps : int, default=5000
         Number of time steps (systems).
     stop_time : float, default=5.0
-        End time.
+        End time, in ``(0, 1e6]`` (beyond, float64 times no longer resolve
+        the period of ``kappa`` and of the forcing).
     matrix_free : bool, default=False
         Yield :class:`sparsekit.linalg.LaplacianStencil` matrices instead of CSR.
+
+    Raises
+    ------
+    InvalidParameterError
+        If an argument is of the wrong type or outside its range.
+    ValueError
+        If the Laplacian and the contexts would take more than 32 GiB.
 
     Attributes
     ----------
@@ -179,14 +207,20 @@ class HeatEquation2D:
     """
 
     def __init__(self, nx=200, *, n_steps=5000, stop_time=5.0, matrix_free=False):
-        check_params(
+        params = checked_params(
             {"nx": nx, "n_steps": n_steps, "stop_time": stop_time, "matrix_free": matrix_free},
             _HEAT_CONSTRAINTS,
             caller=type(self).__name__,
         )
-        self.nx = int(nx)
-        self.n_steps = int(n_steps)
-        self.stop_time = float(stop_time)
+        unknowns = (params["nx"] - 1) ** 2
+        check_allocation(
+            type(self).__name__,
+            8 * params["n_steps"] + (0 if matrix_free else laplacian_bytes(unknowns, 2)) + 80 * unknowns,
+            {"nx": params["nx"], "n_steps": params["n_steps"]},
+        )
+        self.nx = params["nx"]
+        self.n_steps = params["n_steps"]
+        self.stop_time = params["stop_time"]
         self.matrix_free = bool(matrix_free)
         self.dt = self.stop_time / self.n_steps
         self.n = (self.nx - 1) ** 2
@@ -209,8 +243,13 @@ class HeatEquation2D:
         -------
         float or ndarray
             The diffusion coefficient.
+
+        Raises
+        ------
+        ValueError
+            If ``t`` holds NaN or infinity.
         """
-        wave = np.sin(2.0 * math.pi * np.asarray(t, dtype=np.float64))
+        wave = np.sin(2.0 * math.pi * check_array(t, "t", dtype=np.float64, allow_empty=True))
         return np.maximum(0.1 * wave, -10.0 * wave)
 
     def initial(self):
@@ -235,7 +274,13 @@ class HeatEquation2D:
         -------
         ndarray of shape (n,)
             ``f(t, x)`` at the grid points.
+
+        Raises
+        ------
+        InvalidParameterError
+            If ``t`` is not a finite real number.
         """
+        check_params({"t": t}, {"t": [Interval(Real, None, None, closed="neither")]}, caller="forcing")
         angle = 16.0 * math.pi * t
         center = np.array([0.5 + math.cos(angle) / 4.0, 0.5 + math.sin(angle) / 4.0])
         return 32.0 * _bump(self._axis, center, 0.125)
@@ -256,7 +301,17 @@ class HeatEquation2D:
             ``I + a P``.
         b : ndarray
             ``(I - a P) u + dt f(t + dt / 2)``.
+
+        Raises
+        ------
+        InvalidParameterError
+            If ``step`` is not an int in ``[0, n_steps)``.
+        ValueError
+            If ``u`` is not a finite vector of length ``n``.
         """
+        check_params({"step": step}, {"step": [Interval(Integral, 0, self.n_steps - 1, closed="both")]},
+                     caller="system")
+        u = check_vector(u, "u", size=self.n, dtype=np.float64)
         half = (step + 0.5) * self.dt
         a = float(self.diffusion(half)) * self.dt / (2.0 * self._dx**2)
         if self.matrix_free:

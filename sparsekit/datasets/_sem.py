@@ -5,7 +5,8 @@ from numbers import Integral, Real
 import numpy as np
 
 from .._core.random import check_random_state
-from .._core.validation import Interval, Options, check_array, check_shape, check_vector, validate_params
+from .._core.validation import Interval, Options, check_vector
+from ._validation import INDEX_MAX, SCALE_MAX, SIZE, Numbers, generator_params
 
 __all__ = ["make_linear_sem"]
 
@@ -56,18 +57,30 @@ def _draw_noise(kind, n_samples, scales, rng):
     return unit * scales
 
 
-@validate_params(
+def _sem_bytes(n_samples, n_nodes, **_):
+    """About the memory of the noise, the samples, ``W`` and the candidate edges."""
+    return 24 * n_samples * n_nodes + 128 * n_nodes**2, {"n_samples": n_samples, "n_nodes": n_nodes}
+
+
+_SCALE = Interval(Real, 0, SCALE_MAX, closed="both")
+
+
+@generator_params(
     {
-        "n_samples": [Interval(Integral, 1, None, closed="left")],
-        "n_nodes": [Interval(Integral, 1, None, closed="left")],
-        "n_edges": [Interval(Integral, 0, None, closed="left")],
+        "n_samples": [SIZE],
+        "n_nodes": [SIZE],
+        "n_edges": [Interval(Integral, 0, INDEX_MAX, closed="both")],
         "graph": [Options({"er", "sf"})],
         "noise": [Options({"gaussian", "exponential", "laplace", "gumbel"})],
-        "noise_scale": [Interval(Real, 0, None, closed="left"), Options({"heteroscedastic"}), "array-like"],
-        "weight_range": "no_validation",
+        "noise_scale": [_SCALE, Options({"heteroscedastic"}), Numbers(_SCALE, ndim=(0, 1))],
+        "weight_range": [
+            Numbers(Interval(Real, -SCALE_MAX, SCALE_MAX, closed="both"), ndim=2, shape=(None, 2), ordered=True,
+                    what="an array of (low, high) rows")
+        ],
         "return_noise_scale": ["boolean"],
         "random_state": ["random_state"],
-    }
+    },
+    _sem_bytes,
 )
 def make_linear_sem(
     n_samples,
@@ -108,12 +121,12 @@ def make_linear_sem(
         Noise distribution, shifted and scaled to mean zero and standard
         deviation ``noise_scale``.
     noise_scale : float, array-like of shape (n_nodes,) or "heteroscedastic", default=1.0
-        Standard deviation of the noise: one value for all nodes (equal
-        variance), one per node, or ``"heteroscedastic"`` for per-node
-        variances drawn from U(0.5, 10) as in the CoLiDE paper.
+        Standard deviation of the noise, in ``[0, 1e100]``: one value for all
+        nodes (equal variance), one per node, or ``"heteroscedastic"`` for
+        per-node variances drawn from U(0.5, 10) as in the CoLiDE paper.
     weight_range : sequence of (low, high) pairs, default=((-2, -0.5), (0.5, 2))
-        Edge weights are drawn uniformly on one of these intervals, the
-        interval itself chosen uniformly at random per edge.
+        Edge weights are drawn uniformly on one of these intervals (within
+        ``[-1e100, 1e100]``), the interval itself chosen uniformly at random per edge.
     return_noise_scale : bool, default=False
         Also return the per-node noise standard deviations.
     random_state : None, int or numpy.random.Generator, default=None
@@ -130,10 +143,14 @@ def make_linear_sem(
 
     Raises
     ------
+    InvalidParameterError
+        If an argument is of the wrong type or outside its range
+        (``weight_range`` malformed, ``noise_scale`` negative or not finite).
     ValueError
         If ``n_edges`` exceeds ``n_nodes * (n_nodes - 1) / 2`` for an ER
-        graph, ``weight_range`` is malformed, or ``noise_scale`` has the
-        wrong length or a negative entry.
+        graph, ``noise_scale`` has the wrong length, the data would take more
+        than 32 GiB, or the samples overflow float64 (edge weights whose
+        products along the DAG's paths amplify the noise beyond 1e308).
 
     Examples
     --------
@@ -149,7 +166,7 @@ def make_linear_sem(
     max_edges = n_nodes * (n_nodes - 1) // 2
     if graph == "er" and n_edges > max_edges:
         raise ValueError(f"n_edges must be at most n_nodes * (n_nodes - 1) / 2 = {max_edges}; got {n_edges}.")
-    ranges = _check_weight_range(weight_range)
+    ranges = np.asarray(weight_range, dtype=np.float64)
     scales = _noise_scales(noise_scale, n_nodes, rng)
 
     if graph == "er":
@@ -164,7 +181,15 @@ def make_linear_sem(
     W[labels[pairs[:, 0]], labels[pairs[:, 1]]] = rng.uniform(lows, highs)
 
     E = _draw_noise(noise, n_samples, scales, rng)
-    X = _propagate(W, E, labels)  # labels[k] is the k-th node of the hidden topological order
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported just below, as the error
+        X = _propagate(W, E, labels)  # labels[k] is the k-th node of the hidden topological order
+    if not np.isfinite(X).all():
+        raise ValueError(
+            "The samples of make_linear_sem overflow float64: along the DAG's paths the edge weights amplify "
+            "the noise beyond 1e308; use a smaller weight_range "
+            f"(largest |weight| {float(np.abs(ranges).max()):g}), "
+            f"noise_scale or n_edges (got {n_edges})."
+        )
     if return_noise_scale:
         return X, W, scales
     return X, W
@@ -179,21 +204,11 @@ def _propagate(W, E, order):
     return X
 
 
-def _check_weight_range(weight_range):
-    ranges = check_array(weight_range, "weight_range", ndim=2)
-    check_shape(ranges, "weight_range", (None, 2))
-    if np.any(ranges[:, 1] < ranges[:, 0]):
-        raise ValueError(f"weight_range must hold (low, high) pairs with low <= high; got {weight_range!r}.")
-    return ranges
-
-
 def _noise_scales(noise_scale, n_nodes, rng):
     if isinstance(noise_scale, str):
         low, high = _HETEROSCEDASTIC_VARIANCE
         return np.sqrt(rng.uniform(low, high, size=n_nodes))
     if np.ndim(noise_scale) == 0:  # one scale for every node (also a NumPy scalar or 0-d array)
         noise_scale = np.full(n_nodes, noise_scale, dtype=float)
-    scales = check_vector(noise_scale, "noise_scale", size=n_nodes)
-    if np.any(scales < 0):
-        raise ValueError("noise_scale must hold non-negative standard deviations.")
-    return scales
+    # Entries are non-negative and finite by the declared constraint; only the length depends on n_nodes.
+    return check_vector(noise_scale, "noise_scale", size=n_nodes)

@@ -1,21 +1,23 @@
 """Problems the sketching methods are benchmarked on: least squares, sparse matrix products, ridge."""
 
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 from scipy import sparse
 
 from .._core.random import check_random_state
-from .._core.validation import Interval, Options, validate_params
-from ._sparse_regression import _ill_conditioned
+from .._core.validation import Interval, Options
+from ._sparse_regression import CONDITION_MAX, _ill_conditioned
+from ._validation import LOG_SCALE_MAX, SCALE_MAX, SIZE, generator_params
 
 __all__ = ["ill_conditioned_lstsq", "sparse_matrix", "sparse_rows_pair", "decaying_spectrum_regression"]
 
-_COUNT = Interval(Integral, 1, None, closed="left")
 
-
-@validate_params({"m": [_COUNT], "n": [_COUNT], "condition": [Interval(Real, 1, None, closed="left")],
-                  "random_state": ["random_state"]})
+@generator_params(
+    {"m": [SIZE], "n": [SIZE], "condition": [Interval(Real, 1, CONDITION_MAX, closed="both")],
+     "random_state": ["random_state"]},
+    lambda m, n, **_: (8 * (3 * m * n + 2 * n * n + m), {"m": m, "n": n}),
+)
 def ill_conditioned_lstsq(m, n, *, condition=1e8, random_state=None):
     """A dense least-squares problem ``A x ≈ b`` with prescribed condition number.
 
@@ -27,8 +29,9 @@ def ill_conditioned_lstsq(m, n, *, condition=1e8, random_state=None):
     ----------
     m, n : int
         Shape, ``m >= n``.
-    condition : float, default=1e8
-        ``σ_max / σ_min``.
+    condition : float in [1, 1e15], default=1e8
+        ``σ_max / σ_min`` (float64 cannot hold a larger one: the smallest
+        singular values drown in rounding).
     random_state : None, int, Generator, RandomState or SeedSequence
         Seed.
 
@@ -38,6 +41,13 @@ def ill_conditioned_lstsq(m, n, *, condition=1e8, random_state=None):
         The matrix.
     b : ndarray of shape (m,)
         The right-hand side.
+
+    Raises
+    ------
+    InvalidParameterError
+        If an argument is of the wrong type or outside its range.
+    ValueError
+        If ``m < n`` or the problem would take more than 32 GiB.
 
     Examples
     --------
@@ -53,8 +63,16 @@ def ill_conditioned_lstsq(m, n, *, condition=1e8, random_state=None):
     return _ill_conditioned(rng, m, n, condition), rng.standard_normal(m)
 
 
-@validate_params({"m": [_COUNT], "n": [_COUNT], "nnz": [_COUNT], "format": [Options({"csr", "csc"})],
-                  "random_state": ["random_state"]})
+def _sparse_matrix_bytes(m, n, nnz, format, **_):
+    """About the memory of the triplets, their conversion and the compressed axis's pointers."""
+    return 72 * nnz + 16 * ((m if format == "csr" else n) + 1), {"m": m, "n": n, "nnz": nnz}
+
+
+@generator_params(
+    {"m": [SIZE], "n": [SIZE], "nnz": [SIZE], "format": [Options({"csr", "csc"})],
+     "random_state": ["random_state"]},
+    _sparse_matrix_bytes,
+)
 def sparse_matrix(m, n, nnz, *, format="csc", random_state=None):
     """A sparse ``m x n`` matrix with about ``nnz`` standard normal entries at uniform positions.
 
@@ -77,6 +95,13 @@ def sparse_matrix(m, n, nnz, *, format="csc", random_state=None):
     sparse array
         The matrix, with sorted indices.
 
+    Raises
+    ------
+    InvalidParameterError
+        If an argument is of the wrong type or outside its range.
+    ValueError
+        If the matrix would take more than 32 GiB.
+
     Examples
     --------
     >>> from sparsekit.datasets import sparse_matrix
@@ -92,10 +117,20 @@ def sparse_matrix(m, n, nnz, *, format="csc", random_state=None):
     return matrix
 
 
-@validate_params({"n": [_COUNT], "d": [_COUNT], "nnz_per_row": [_COUNT],
-                  "row_scale_sigma": [Interval(Real, 0, None, closed="left")],
-                  "shared_row_scales": ["boolean"],
-                  "random_state": ["random_state"]})
+def _rows_pair_bytes(n, d, nnz_per_row, **_):
+    """About the memory of both matrices and, for dense rows, the random keys the columns are sorted by."""
+    keys = 16 * n * d if 4 * nnz_per_row > d else 0
+    return keys + 64 * n * nnz_per_row + 16 * n, {"n": n, "d": d, "nnz_per_row": nnz_per_row}
+
+
+@generator_params(
+    {"n": [SIZE], "d": [SIZE], "nnz_per_row": [SIZE],
+     # exp(sigma z) stays within 1e+-100 for every normal draw z (|z| < 38).
+     "row_scale_sigma": [Interval(Real, 0, LOG_SCALE_MAX, closed="both")],
+     "shared_row_scales": ["boolean"],
+     "random_state": ["random_state"]},
+    _rows_pair_bytes,
+)
 def sparse_rows_pair(n, d, *, nnz_per_row=5, row_scale_sigma=1.0, shared_row_scales=False, random_state=None):
     """Two ``n x d`` CSR matrices ``A``, ``B`` with ``nnz_per_row`` nonzeros in every row.
 
@@ -112,8 +147,9 @@ def sparse_rows_pair(n, d, *, nnz_per_row=5, row_scale_sigma=1.0, shared_row_sca
         Shape of each matrix.
     nnz_per_row : int, default=5
         Nonzeros per row, at most ``d``.
-    row_scale_sigma : float, default=1.0
-        Standard deviation of the log of the row scales.
+    row_scale_sigma : float in [0, 6.06], default=1.0
+        Standard deviation of the log of the row scales (at most
+        ``ln(1e100) / 38``, so that no scale leaves ``[1e-100, 1e100]``).
     shared_row_scales : bool, default=False
         Use the same row scales for ``A`` and ``B``.
     random_state : None, int, Generator, RandomState or SeedSequence
@@ -125,6 +161,13 @@ def sparse_rows_pair(n, d, *, nnz_per_row=5, row_scale_sigma=1.0, shared_row_sca
         First matrix.
     B : sparse array (CSR) of shape (n, d)
         Second matrix, with the same row index.
+
+    Raises
+    ------
+    InvalidParameterError
+        If an argument is of the wrong type or outside its range.
+    ValueError
+        If ``nnz_per_row > d`` or the matrices would take more than 32 GiB.
 
     Examples
     --------
@@ -162,9 +205,17 @@ def sparse_rows_pair(n, d, *, nnz_per_row=5, row_scale_sigma=1.0, shared_row_sca
     return one(), one()
 
 
-@validate_params({"n_samples": [_COUNT], "n_features": [_COUNT],
-                  "noise": [Interval(Real, 0, None, closed="left")],
-                  "decay": [Interval(Real, 0, None, closed="left")], "random_state": ["random_state"]})
+def _spectrum_bytes(n_samples, n_features, **_):
+    """About the memory of the rotation, the factor and both sets' Gaussian draws and features."""
+    n_bytes = 8 * (4 * n_features**2 + 5 * n_samples * n_features)
+    return n_bytes, {"n_samples": n_samples, "n_features": n_features}
+
+
+@generator_params(
+    {"n_samples": [SIZE], "n_features": [SIZE], "noise": [Interval(Real, 0, SCALE_MAX, closed="both")],
+     "decay": [Interval(Real, 0, None, closed="left")], "random_state": ["random_state"]},
+    _spectrum_bytes,
+)
 def decaying_spectrum_regression(n_samples, n_features, *, noise=1.0, decay=0.5, random_state=None):
     """A linear regression ``y = X β + ε`` whose features have a power-law spectrum, plus a test set.
 
@@ -177,10 +228,11 @@ def decaying_spectrum_regression(n_samples, n_features, *, noise=1.0, decay=0.5,
     ----------
     n_samples, n_features : int
         Size of the training set (the test set has the same size).
-    noise : float, default=1.0
+    noise : float in [0, 1e100], default=1.0
         Noise standard deviation.
     decay : float, default=0.5
-        Feature standard deviations decay like ``j^(-decay)``.
+        Feature standard deviations decay like ``j^(-decay)`` (any finite
+        ``decay >= 0``; an int is taken as the float).
     random_state : None, int, Generator, RandomState or SeedSequence
         Seed.
 
@@ -194,6 +246,13 @@ def decaying_spectrum_regression(n_samples, n_features, *, noise=1.0, decay=0.5,
         Test features, from the same distribution.
     y_test : ndarray of shape (n_samples,)
         Test targets.
+
+    Raises
+    ------
+    InvalidParameterError
+        If an argument is of the wrong type or outside its range.
+    ValueError
+        If the data would take more than 32 GiB.
 
     Examples
     --------
