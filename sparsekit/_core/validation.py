@@ -381,7 +381,10 @@ def _resolve_dtype(x_dtype, dtype, name):
         if _dtype_name(x_dtype) in _FLOAT_DTYPES + ("complex64", "complex128"):
             return None
         return np.complex128 if kind == "c" else np.float64
-    return np.dtype(dtype)
+    target = np.dtype(dtype)
+    if kind == "c" and target.kind != "c":  # NumPy would drop the imaginary part with only a ComplexWarning
+        raise TypeError(f"{name} must be real; got complex dtype {_dtype_name(x_dtype)}.")
+    return target
 
 
 def check_array(

@@ -202,3 +202,9 @@ def test_messages_show_values_as_a_user_writes_them():
     with pytest.raises(InvalidParameterError) as caught:
         check_params({"tol": np.float64(-50.0)}, {"tol": [Interval(Real, 0, None, closed="neither")]}, caller="f")
     assert "got -50.0." in str(caught.value) and "np.float64" not in str(caught.value)
+
+
+def test_complex_cast_to_a_real_dtype_is_refused_not_truncated():
+    with pytest.raises(TypeError, match="a must be real; got complex"):
+        check_array(np.ones(3) + 1j, "a", dtype=np.float64)
+    assert check_array(np.ones(3) + 1j, "a", dtype=np.complex64).dtype == np.complex64
