@@ -183,8 +183,9 @@ def _host_masses(v, name, size, M, allow_batch=False):
 
 def _checked_masses(v, name):
     """Non-negative masses with a total inside :data:`MASS_RANGE`."""
-    v = check_probability_vector(v, name, dtype="float")
-    total = float(v.sum())
+    with np.errstate(over="ignore"):  # an overflowing total is refused below, by name
+        v = check_probability_vector(v, name, dtype="float")
+        total = float(v.sum())
     low, high = MASS_RANGE
     if not low <= total <= high:
         raise ValueError(
@@ -194,7 +195,7 @@ def _checked_masses(v, name):
     return v
 
 
-def check_cost_scale(problem, reg, name):
+def check_cost_scale(problem, reg, name, per_mass=False):
     """Refuse a regularisation too small for the cost, before any iteration.
 
     Parameters
@@ -205,17 +206,23 @@ def check_cost_scale(problem, reg, name):
         The regularisation (``reg`` of the entropic solvers, ``gamma`` of the quadratic ones).
     name : str
         Its name, for the message.
+    per_mass : bool, default=False
+        Compare the cost with ``reg`` times the total mass (quadratic
+        regularisation, whose dual slack is ``gamma`` times the plan).
 
     Raises
     ------
     ValueError
-        When ``max|M| / reg`` overflows or exceeds :data:`MAX_COST_OVER_REG`.
+        When ``max|M| / reg`` (``/ total mass`` with ``per_mass``) overflows or
+        exceeds :data:`MAX_COST_OVER_REG`.
     """
     xp = problem.xp
-    ratio = float(xp.max(xp.abs(problem.M_full))) / float(reg)
+    ratio = float(xp.max(xp.abs(problem.M_full))) / (float(reg) * (problem.mass if per_mass else 1.0))
     if not ratio <= MAX_COST_OVER_REG:
         raise ValueError(
-            f"{name}={float(reg):g} is too small for the cost: max|M| / {name} = {ratio:g} exceeds "
+            f"{name}={float(reg):g} is too small for the cost: max|M| / {name}"
+            + (" / total mass" if per_mass else "")
+            + f" = {ratio:g} exceeds "
             f"{MAX_COST_OVER_REG:.3g}, where no digit of the plan is left. Raise {name} or rescale M."
         )
 

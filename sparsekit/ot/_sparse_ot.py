@@ -1,6 +1,7 @@
 """Sparsity-constrained OT (Liu, Puigcerver & Blondel, ICLR 2023) and quadratically regularised OT."""
 
 import math
+from dataclasses import replace
 from numbers import Integral, Real
 
 import numpy as np
@@ -12,7 +13,7 @@ from .._core.result import Result, end_run
 from .._core.validation import Interval, Options, check_callable, check_params
 from . import _sparse_ot_kernels as kernels
 from ._entropic import marginal_status
-from ._problem import check_ot_problem, expand
+from ._problem import check_cost_scale, check_ot_problem, expand
 from ._newton import newton_direction
 
 _CONSTRAINTS = {
@@ -149,9 +150,42 @@ def _plan_result(problem, rows, cols, values, *, alpha, beta, errors, n_iter, st
 
 
 def _validate(a, b, M, gamma, tol, max_iter, callback, caller, **more):
+    """The validated problem in units of its total mass and largest cost.
+
+    Quadratic OT is homogeneous: ``T(s a, s b, c C; gamma) = s T(a, b, C; gamma s / c)`` with duals
+    scaled by ``c``. The solvers' safeguards (line-search and CG floors) are absolute, so they solve the
+    problem with unit mass and unit cost, and :func:`_in_user_units` scales the result back.
+
+    Returns
+    -------
+    tuple
+        ``(problem, C, gamma, units)``: the unit problem, its cost on the host, its ``gamma``, and
+        ``units = (mass, cost scale)``.
+    """
     check_params({"gamma": gamma, "tol": tol, "max_iter": max_iter, **more}, _CONSTRAINTS, caller=caller)
     check_callable(callback, "callback")
-    return _host_problem(a, b, M)
+    problem, C = _host_problem(a, b, M)
+    # the plan is the dual slack over gamma: the slack's scale is gamma times the mass
+    check_cost_scale(problem, gamma, "gamma", per_mass=True)
+    mass = problem.mass
+    scale = float(np.abs(C).max()) or 1.0
+    unit = replace(problem, a=problem.a / mass, b=problem.b / mass, M=problem.M / scale,
+                   M_full=problem.M_full / scale)
+    return unit, C / scale, gamma * mass / scale, (mass, scale)
+
+
+def _in_user_units(result, units):
+    """Scale a result of the unit problem back (see :func:`_validate`); errors and cost with the mass."""
+    mass, scale = units
+    if (mass, scale) == (1.0, 1.0):
+        return result
+    result.plan = result.plan * mass
+    result.alpha, result.beta = result.alpha * scale, result.beta * scale
+    result.cost = result.cost * mass * scale
+    result.marginal_error = result.marginal_error * mass
+    if "dual_marginal_error" in result:
+        result.dual_marginal_error = result.dual_marginal_error * mass
+    return result
 
 
 def quadratic_ot(a, b, M, gamma, *, tol=1e-9, max_iter=200, callback=None):
@@ -229,9 +263,10 @@ def quadratic_ot(a, b, M, gamma, *, tol=1e-9, max_iter=200, callback=None):
     array([[0.5, 0. ],
            [0. , 0.5]])
     """
-    problem, C = _validate(a, b, M, gamma, tol, max_iter, callback, "quadratic_ot")
+    problem, C, gamma, units = _validate(a, b, M, gamma, tol, max_iter, callback, "quadratic_ot")
     result = _quadratic_ot(problem, C, gamma, tol=tol, max_iter=max_iter, callback=callback,
                            method="quadratic_ot (semismooth Newton)")
+    result = _in_user_units(result, units)
     return end_run(result, caller="quadratic_ot", status=result.status, message=result.message)
 
 
@@ -562,11 +597,13 @@ def sparse_ot(a, b, M, k, gamma, *, formulation="dual", tol=1e-9, max_iter=2000,
     (True, True)
     """
     check_params({"k": k}, {"k": [Interval(Integral, 1, None, closed="left")]}, caller="sparse_ot")
-    problem, C = _validate(a, b, M, gamma, tol, max_iter, callback, "sparse_ot", formulation=formulation)
+    problem, C, gamma, units = _validate(a, b, M, gamma, tol, max_iter, callback, "sparse_ot",
+                                         formulation=formulation)
     n, m = C.shape
     if k >= n:
-        result = _quadratic_ot(problem, C, gamma, tol=tol, max_iter=_MAX_NEWTON, callback=callback,
+        result = _quadratic_ot(problem, C, gamma, tol=tol, max_iter=min(max_iter, _MAX_NEWTON), callback=callback,
                                method="sparse_ot (k >= n: quadratic_ot)")
+        result = _in_user_units(result, units)
         return end_run(result, caller="sparse_ot", status=result.status, message=result.message)
     objective = _KSparseObjective(C, problem.a, problem.b, gamma, k, formulation)
     start = np.zeros(n) if formulation == "semi-dual" else np.concatenate(
@@ -574,6 +611,7 @@ def sparse_ot(a, b, M, k, gamma, *, formulation="dual", tol=1e-9, max_iter=2000,
     )
     stage1_errors = []
     stopped_by_callback = [False]
+    stage1_done = [False]
 
     def stop_when_done(intermediate_result):
         # the marginal error is the gradient norm: stop at tol, or once it no longer improves
@@ -585,6 +623,7 @@ def sparse_ot(a, b, M, k, gamma, *, formulation="dual", tol=1e-9, max_iter=2000,
         if window[-1] <= tol or (len(stage1_errors) >= 2 * _STALL_WINDOW and min(window) > 0.9 * min(
             stage1_errors[: -_STALL_WINDOW]
         )):
+            stage1_done[0] = True
             raise StopIteration
 
     # L-BFGS-B's products are on vectors of length n + m: threaded BLAS only slows them down
@@ -601,8 +640,13 @@ def sparse_ot(a, b, M, k, gamma, *, formulation="dual", tol=1e-9, max_iter=2000,
     history = [dual_errors]
     status = 0 if max(dual_errors) <= tol else (2 if stopped_by_callback[0] else 1)
     impossible = k * m < n
-    if status == 1 and not impossible:
-        finished = _finish(C, problem, alpha, beta, gamma, k, tol, max_newton=_MAX_NEWTON,
+    # The finishing stage picks its support from the first stage's dual: only a first stage that ended
+    # on its own rule (tol, no progress, or L-BFGS's convergence) gives one, not one cut off by max_iter;
+    # the finishing stage's iterations count in the same budget.
+    budget_left = min(_MAX_NEWTON, max_iter - stage1.nit)
+    exhausted = not (stage1_done[0] or stage1.status == 0) or budget_left < 1
+    if status == 1 and not impossible and not exhausted:
+        finished = _finish(C, problem, alpha, beta, gamma, k, tol, max_newton=budget_left,
                            stop=_numbered(callback, stage1.nit))
         if finished[-1] == 0:
             rows, cols, values, alpha, beta, history, status = finished
@@ -617,10 +661,18 @@ def sparse_ot(a, b, M, k, gamma, *, formulation="dual", tol=1e-9, max_iter=2000,
         extra={"n_lbfgs": int(stage1.nit), "dual_marginal_error": np.asarray(dual_errors)},
     )
     if status == 1:
-        result.message += (
-            f"; no plan with at most k={k} nonzeros per column can serve all {n} rows (k * m = {k * m})"
-            if impossible
-            else "; no k-sparse plan meeting the marginals was found near the dual solution "
-            "(one may not exist); the first stage's k-sparse plan is returned"
-        )
+        if impossible:
+            reason = f"no plan with at most k={k} nonzeros per column can serve all {n} rows (k * m = {k * m})"
+        elif exhausted:
+            reason = (
+                f"the iteration budget max_iter={max_iter} ran out before the first stage (L-BFGS) finished: "
+                "raise max_iter; the first stage's k-sparse plan is returned"
+            )
+        else:
+            reason = (
+                "no k-sparse plan meeting the marginals was found near the dual solution "
+                "(one may not exist); the first stage's k-sparse plan is returned"
+            )
+        result.message += f"; {reason}"
+    result = _in_user_units(result, units)
     return end_run(result, caller="sparse_ot", status=result.status, message=result.message)

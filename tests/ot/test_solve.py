@@ -99,7 +99,7 @@ def test_wasserstein_matches_scipy_in_one_dimension():
     # entropic W1 approaches the exact one as reg shrinks
     assert wasserstein(None, None, D, p=1, reg=1e-3) == pytest.approx(wasserstein_distance(x, y), rel=2e-2)
     assert wasserstein(None, None, D, p=2) >= wasserstein(None, None, D, p=1)
-    with pytest.raises(ValueError, match="p must be"):
+    with pytest.raises(ValueError, match="'p' parameter of wasserstein must be"):
         wasserstein(None, None, D, p=0.5)
 
 
