@@ -56,6 +56,20 @@ def emd(a, b, M, reg=None, *, max_iter=100_000):
         budget ran out, with a :class:`~sparsekit.ConvergenceWarning`),
         ``message``, ``n_iter`` (0: not reported), ``method``.
 
+    Raises
+    ------
+    ValueError
+        Invalid masses or cost (see :func:`sparsekit.ot.sinkhorn`), or ``reg`` other than None.
+    TypeError
+        Complex or non-numeric masses or cost.
+    sparsekit.InvalidParameterError
+        ``max_iter`` not a positive int.
+
+    Notes
+    -----
+    The linear program is homogeneous: it is solved for unit total mass and
+    unit largest cost, and the plan and the duals are scaled back.
+
     Examples
     --------
     >>> import numpy as np

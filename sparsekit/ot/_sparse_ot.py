@@ -205,7 +205,7 @@ def quadratic_ot(a, b, M, gamma, *, tol=1e-9, max_iter=200, callback=None):
     gamma : float
         Regularisation (> 0).
     tol : float, default=1e-9
-        Tolerance on both marginal errors (L1).
+        Tolerance on both marginal errors (L1), relative to the total mass.
     max_iter : int, default=200
         Newton iterations allowed.
     callback : callable, optional
@@ -227,7 +227,13 @@ def quadratic_ot(a, b, M, gamma, *, tol=1e-9, max_iter=200, callback=None):
     Raises
     ------
     ValueError
-        Invalid masses or cost.
+        Invalid masses or cost (see :func:`sparsekit.ot.sinkhorn`), or a
+        ``gamma`` so small that ``max|M| / (gamma * sum(a))`` exceeds about
+        ``4.5e12`` (no digit of the plan would be left).
+    TypeError
+        Complex or non-numeric masses or cost.
+    sparsekit.InvalidParameterError
+        An option outside its range (NaN and infinity included).
 
     See Also
     --------
@@ -235,7 +241,12 @@ def quadratic_ot(a, b, M, gamma, *, tol=1e-9, max_iter=200, callback=None):
 
     Notes
     -----
-    **Stopping rule**: ``||T 1 - a||_1 <= tol`` and ``||T^T 1 - b||_1 <= tol``.
+    **Stopping rule**: ``||T 1 - a||_1 <= tol * sum(a)`` and
+    ``||T^T 1 - b||_1 <= tol * sum(a)``; Newton stops early when an
+    iteration has not halved the error of 30 iterations before. The problem
+    is solved in units of its total mass and largest cost (it is homogeneous:
+    ``T(s a, s b, c M; gamma) = s T(a, b, M; gamma s / c)``), so any scale of
+    either works alike.
 
     The dual :math:`\max_{\alpha,\beta} \langle\alpha, a\rangle + \langle\beta,
     b\rangle - \frac{1}{2\gamma}\sum_{ij}[\alpha_i + \beta_j - M_{ij}]_+^2` is
@@ -525,7 +536,7 @@ def sparse_ot(a, b, M, k, gamma, *, formulation="dual", tol=1e-9, max_iter=2000,
         top-k conjugates, or the semi-dual in ``alpha`` with k-sparse simplex
         projections (exact columns).
     tol : float, default=1e-9
-        Tolerance on both marginal errors (L1).
+        Tolerance on both marginal errors (L1), relative to the total mass.
     max_iter : int, default=2000
         L-BFGS iterations of the first stage.
     callback : callable, optional
@@ -551,7 +562,13 @@ def sparse_ot(a, b, M, k, gamma, *, formulation="dual", tol=1e-9, max_iter=2000,
     Raises
     ------
     ValueError
-        Invalid masses or cost.
+        Invalid masses or cost (see :func:`sparsekit.ot.sinkhorn`), or a
+        ``gamma`` so small that ``max|M| / (gamma * sum(a))`` exceeds about
+        ``4.5e12`` (no digit of the plan would be left).
+    TypeError
+        Complex or non-numeric masses or cost.
+    sparsekit.InvalidParameterError
+        An option outside its range (NaN and infinity included).
 
     See Also
     --------
@@ -559,8 +576,10 @@ def sparse_ot(a, b, M, k, gamma, *, formulation="dual", tol=1e-9, max_iter=2000,
 
     Notes
     -----
-    **Stopping rule**: ``||T 1 - a||_1 <= tol``, ``||T^T 1 - b||_1 <= tol``
-    and at most ``k`` nonzeros in every column.
+    **Stopping rule**: ``||T 1 - a||_1 <= tol * sum(a)``,
+    ``||T^T 1 - b||_1 <= tol * sum(a)`` and at most ``k`` nonzeros in every
+    column. ``max_iter`` bounds both stages together: a first stage cut off
+    by it leaves the support unchecked, so the run ends there, not converged.
 
     **Algorithm.** Stage 1 maximises the dual (or semi-dual) of the
     paper with L-BFGS: the conjugate of the k-sparse quadratic regulariser of
