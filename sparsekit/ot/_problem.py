@@ -169,7 +169,7 @@ def check_ot_problem(a, b, M, *, dtype=None, allow_batch=False):
 
 
 def _host_masses(v, name, size, M, allow_batch=False):
-    """Masses as a contiguous float64 host array (uniform for None); emptiness and dtype checked, not values."""
+    """Masses as a contiguous float64 host array (uniform for None); emptiness and dtype checked here."""
     if v is None:
         return np.full(size, 1.0 / size)
     if np.ndim(v) == 0:

@@ -132,9 +132,11 @@ def sinkhorn(
 
     Notes
     -----
-    **Stopping rule.** ``max(||P 1 - a||_2, ||P^T 1 - b||_2) <= tol * sum(a)`` for the
-    returned plan; a run whose best marginal error has not fallen by 0.1%
-    over 100 iterations stops early (status 1, "no progress"). Each iteration updates the column scaling (the column
+    **Stopping rule.** ``max(||P 1 - a||_2, ||P^T 1 - b||_2) <= tol * sum(a)``
+    for the returned plan; a run whose best marginal error has not fallen by
+    0.1% over ``max(100, spread / (2 reg))`` iterations (Sinkhorn's plateaus
+    grow with ``spread / reg``, ``spread = max M - min M``) stops early with
+    status 1, "no progress". Each iteration updates the column scaling (the column
     marginal becomes exact) and measures the row marginal, which is the pass
     the row update needs anyway, so the check costs nothing and is made
     every iteration; the returned plan is the state after a column update,
@@ -189,7 +191,9 @@ def sinkhorn(
     check_params({"method": method}, {"method": [Options({"auto", "kernel", "log"})]}, caller="sinkhorn")
     problem = check_ot_problem(a, b, M, dtype=dtype, allow_batch=True)
     check_cost_scale(problem, reg, "reg")
-    options = dict(tol=resolve_tol(tol, problem), max_iter=max_iter, callback=callback, plan_format=plan_format, verbose=verbose)
+    options = dict(
+        tol=resolve_tol(tol, problem), max_iter=max_iter, callback=callback, plan_format=plan_format, verbose=verbose
+    )
     if problem.batched:
         result = _sinkhorn_batched(problem, reg, method, x0=x0, **options)
     else:

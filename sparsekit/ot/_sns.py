@@ -148,8 +148,9 @@ def sinkhorn_newton_sparse(
     -----
     **Stopping rule**: both ``||P 1 - a||_2 <= tol * sum(a)`` and
     ``||P^T 1 - b||_2 <= tol * sum(a)`` for the returned plan; a run whose
-    best marginal error has not fallen by 0.1% over 100 iterations stops
-    early (status 1).
+    best marginal error has not fallen by 0.1% over a window of iterations
+    (as for :func:`~sparsekit.ot.sinkhorn` in the Sinkhorn stage, 100 in the
+    Newton stage) stops early (status 1).
 
     **Algorithm** (Tang et al., 2024, Algorithm 1, with the switch and the
     sparsification made adaptive). Stage 1 runs Sinkhorn and, every
@@ -210,7 +211,8 @@ def sinkhorn_newton_sparse(
         newton_stage, hess_tol=hess_tol, max_hess_density=max_hess_density, linear_solver=linear_solver, shift=shift
     )
     result = solve_entropic(
-        problem, reg, tol=resolve_tol(tol, problem), max_iter=max_iter, x0=x0, callback=callback, plan_format=plan_format,
+        problem, reg, tol=resolve_tol(tol, problem), max_iter=max_iter, x0=x0, callback=callback,
+        plan_format=plan_format,
         verbose=verbose, newton=newton, domain=domain, switch_tol=switch_tol, max_density=max_density,
         density_check_every=density_check_every, method_name="sinkhorn_newton_sparse",
     )

@@ -620,7 +620,8 @@ def sparse_ot(a, b, M, k, gamma, *, formulation="dual", tol=1e-9, max_iter=2000,
                                          formulation=formulation)
     n, m = C.shape
     if k >= n:
-        result = _quadratic_ot(problem, C, gamma, tol=tol, max_iter=min(max_iter, _MAX_NEWTON), callback=callback,
+        result = _quadratic_ot(problem, C, gamma, tol=tol, max_iter=min(max_iter, _MAX_NEWTON),
+                               callback=callback,
                                method="sparse_ot (k >= n: quadratic_ot)")
         result = _in_user_units(result, units)
         return end_run(result, caller="sparse_ot", status=result.status, message=result.message)
@@ -681,7 +682,7 @@ def sparse_ot(a, b, M, k, gamma, *, formulation="dual", tol=1e-9, max_iter=2000,
     )
     if status == 1:
         if impossible:
-            reason = f"no plan with at most k={k} nonzeros per column can serve all {n} rows (k * m = {k * m})"
+            reason = f"no plan with at most k={k} nonzeros per column can serve all {n} rows (k*m = {k * m})"
         elif exhausted:
             reason = (
                 f"the iteration budget max_iter={max_iter} ran out before the first stage (L-BFGS) finished: "

@@ -9,7 +9,9 @@ import pytest
 
 import sparsekit
 from sparsekit._core._testing import assert_rejects
-from sparsekit.ot import cost_matrix, emd, quadratic_ot, sinkhorn, sinkhorn_newton_sparse, solve, sparse_ot, wasserstein
+from sparsekit.ot import (
+    cost_matrix, emd, quadratic_ot, sinkhorn, sinkhorn_newton_sparse, solve, sparse_ot, wasserstein,
+)
 
 N = 6
 RNG = np.random.default_rng(0)
@@ -79,11 +81,11 @@ def test_non_contiguous_masses_are_accepted(name):
         assert got == pytest.approx(expected, rel=1e-12)
     else:
         assert got.converged
-        np.testing.assert_allclose(np.asarray(_dense(got.plan)), np.asarray(_dense(expected.plan)), atol=1e-12)
+        np.testing.assert_allclose(_dense(got.plan), _dense(expected.plan), atol=1e-12)
 
 
 def _dense(plan):
-    return plan.toarray() if hasattr(plan, "toarray") else plan
+    return np.asarray(plan.toarray() if hasattr(plan, "toarray") else plan)
 
 
 @pytest.mark.parametrize("scale", [1e90, 1e-90])
@@ -99,8 +101,7 @@ def test_scaled_masses_inside_the_range_give_the_scaled_plan(name, scale):
         assert got == pytest.approx(expected * scale, rel=1e-6)  # W1 is the cost: it scales with the masses
         return
     assert got.converged
-    np.testing.assert_allclose(np.asarray(_dense(got.plan)) / scale, np.asarray(_dense(expected.plan)),
-                               rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(_dense(got.plan) / scale, _dense(expected.plan), rtol=1e-6, atol=1e-9)
 
 
 @pytest.mark.parametrize("name", ["sinkhorn", "sinkhorn_newton_sparse", "solve", "sparse_ot", "quadratic_ot"])
@@ -127,7 +128,7 @@ def test_tiny_and_huge_costs_with_a_matching_scale(name):
             continue
         assert got.converged and np.isfinite(got.cost)
         if name == "emd" or scale == 1e300:
-            np.testing.assert_allclose(np.asarray(_dense(got.plan)), np.asarray(_dense(expected.plan)), atol=1e-9)
+            np.testing.assert_allclose(_dense(got.plan), _dense(expected.plan), atol=1e-9)
 
 
 # (solver, parameter, bad values): NaN, infinity, negative, zero where it must be positive, wrong type
