@@ -8,6 +8,7 @@ Masses are validated on the host (they are vectors); the cost stays in its
 namespace and on its device.
 """
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -193,6 +194,11 @@ def _checked_masses(v, name):
             "Rescale the masses (the plan scales with them)."
         )
     return v
+
+
+def power_of_two(x):
+    """The power of two nearest to ``x > 0``: dividing by it is exact, and problems near unit scale keep it."""
+    return math.ldexp(1.0, round(math.log2(x)))
 
 
 def check_cost_scale(problem, reg, name, per_mass=False):

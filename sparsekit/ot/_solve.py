@@ -11,7 +11,7 @@ from .._core.backend import get_namespace, is_cupy_namespace, to_numpy
 from .._core.registry import Registry
 from .._core.result import Result, end_run
 from .._core.validation import Interval, check_array, check_params, validate_params
-from ._problem import check_ot_problem
+from ._problem import check_ot_problem, power_of_two
 from ._sinkhorn import sinkhorn
 from ._sns import sinkhorn_newton_sparse
 from ._sparse_ot import quadratic_ot, sparse_ot
@@ -67,8 +67,9 @@ def emd(a, b, M, reg=None, *, max_iter=100_000):
 
     Notes
     -----
-    The linear program is homogeneous: it is solved for unit total mass and
-    unit largest cost, and the plan and the duals are scaled back.
+    The linear program is homogeneous: it is solved in units (powers of two)
+    of the total mass and of the largest cost, and the plan and the duals
+    are scaled back, so masses and costs of any scale work alike.
 
     Examples
     --------
@@ -82,9 +83,10 @@ def emd(a, b, M, reg=None, *, max_iter=100_000):
     problem = check_ot_problem(a, b, M, dtype="float64")
     C = np.asarray(to_numpy(problem.M), dtype=np.float64)
     n, m = C.shape
-    # The LP is homogeneous: solve it for unit mass and unit largest cost, and scale the plan and the
+    # The LP is homogeneous: solve it in units of the mass and the largest cost, and scale the plan and the
     # duals back (POT's tolerances are absolute: 1e90 masses were "infeasible", a 1e300 cost a wrong plan).
-    mass, scale = problem.mass, float(np.abs(C).max()) or 1.0
+    mass = power_of_two(problem.mass)
+    scale = power_of_two(float(np.abs(C).max()) or 1.0)
     a_unit, b_unit, C = problem.a / mass, problem.b / mass, C / scale
     if importlib.util.find_spec("ot") is not None:
         import ot

@@ -13,7 +13,7 @@ from .._core.result import Result, end_run
 from .._core.validation import Interval, Options, check_callable, check_params
 from . import _sparse_ot_kernels as kernels
 from ._entropic import marginal_status
-from ._problem import check_cost_scale, check_ot_problem, expand
+from ._problem import check_cost_scale, check_ot_problem, expand, power_of_two
 from ._newton import newton_direction
 
 _CONSTRAINTS = {
@@ -154,24 +154,29 @@ def _validate(a, b, M, gamma, tol, max_iter, callback, caller, **more):
 
     Quadratic OT is homogeneous: ``T(s a, s b, c C; gamma) = s T(a, b, C; gamma s / c)`` with duals
     scaled by ``c``. The solvers' safeguards (line-search and CG floors) are absolute, so they solve the
-    problem with unit mass and unit cost, and :func:`_in_user_units` scales the result back.
+    problem in units (powers of two) of its mass and of its largest cost or ``gamma * mass``, and
+    :func:`_in_user_units` scales the result back.
 
     Returns
     -------
     tuple
-        ``(problem, C, gamma, units)``: the unit problem, its cost on the host, its ``gamma``, and
-        ``units = (mass, cost scale)``.
+        ``(problem, C, gamma, tol, units)``: the unit problem, its cost on the host, its ``gamma``
+        and ``tol``, and ``units = (mass, cost scale)``.
     """
     check_params({"gamma": gamma, "tol": tol, "max_iter": max_iter, **more}, _CONSTRAINTS, caller=caller)
     check_callable(callback, "callback")
     problem, C = _host_problem(a, b, M)
     # the plan is the dual slack over gamma: the slack's scale is gamma times the mass
     check_cost_scale(problem, gamma, "gamma", per_mass=True)
-    mass = problem.mass
-    scale = float(np.abs(C).max()) or 1.0
+    # units: powers of two nearest to the total mass and to the largest cost, or to the regulariser's
+    # scale when that is larger (a cost of 1e-300 against gamma = 0.5 would otherwise become a unit cost
+    # against gamma = 1e300); dividing by them is exact, and a problem near unit scale is left as it is
+    mass = power_of_two(problem.mass)
+    scale = power_of_two(max(float(np.abs(C).max()), gamma * problem.mass))
     unit = replace(problem, a=problem.a / mass, b=problem.b / mass, M=problem.M / scale,
                    M_full=problem.M_full / scale)
-    return unit, C / scale, gamma * mass / scale, (mass, scale)
+    # tol is relative to the total mass: in the unit problem, to problem.mass / mass
+    return unit, C / scale, gamma * mass / scale, tol * problem.mass / mass, (mass, scale)
 
 
 def _in_user_units(result, units):
@@ -274,7 +279,7 @@ def quadratic_ot(a, b, M, gamma, *, tol=1e-9, max_iter=200, callback=None):
     array([[0.5, 0. ],
            [0. , 0.5]])
     """
-    problem, C, gamma, units = _validate(a, b, M, gamma, tol, max_iter, callback, "quadratic_ot")
+    problem, C, gamma, tol, units = _validate(a, b, M, gamma, tol, max_iter, callback, "quadratic_ot")
     result = _quadratic_ot(problem, C, gamma, tol=tol, max_iter=max_iter, callback=callback,
                            method="quadratic_ot (semismooth Newton)")
     result = _in_user_units(result, units)
@@ -616,8 +621,8 @@ def sparse_ot(a, b, M, k, gamma, *, formulation="dual", tol=1e-9, max_iter=2000,
     (True, True)
     """
     check_params({"k": k}, {"k": [Interval(Integral, 1, None, closed="left")]}, caller="sparse_ot")
-    problem, C, gamma, units = _validate(a, b, M, gamma, tol, max_iter, callback, "sparse_ot",
-                                         formulation=formulation)
+    problem, C, gamma, tol, units = _validate(a, b, M, gamma, tol, max_iter, callback, "sparse_ot",
+                                              formulation=formulation)
     n, m = C.shape
     if k >= n:
         result = _quadratic_ot(problem, C, gamma, tol=tol, max_iter=min(max_iter, _MAX_NEWTON),
@@ -660,11 +665,10 @@ def sparse_ot(a, b, M, k, gamma, *, formulation="dual", tol=1e-9, max_iter=2000,
     history = [dual_errors]
     status = 0 if max(dual_errors) <= tol else (2 if stopped_by_callback[0] else 1)
     impossible = k * m < n
-    # The finishing stage picks its support from the first stage's dual: only a first stage that ended
-    # on its own rule (tol, no progress, or L-BFGS's convergence) gives one, not one cut off by max_iter;
-    # the finishing stage's iterations count in the same budget.
+    # The finishing stage picks its support from the first stage's dual: a first stage cut off by
+    # max_iter (L-BFGS's status 1) gives none; the finishing stage's iterations count in the same budget.
     budget_left = min(_MAX_NEWTON, max_iter - stage1.nit)
-    exhausted = not (stage1_done[0] or stage1.status == 0) or budget_left < 1
+    exhausted = (stage1.status == 1 and not stage1_done[0]) or budget_left < 1
     if status == 1 and not impossible and not exhausted:
         finished = _finish(C, problem, alpha, beta, gamma, k, tol, max_newton=budget_left,
                            stop=_numbered(callback, stage1.nit))

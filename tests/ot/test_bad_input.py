@@ -131,6 +131,16 @@ def test_tiny_and_huge_costs_with_a_matching_scale(name):
             np.testing.assert_allclose(_dense(got.plan), _dense(expected.plan), atol=1e-9)
 
 
+@pytest.mark.parametrize("name", [n for n in SOLVERS if n != "wasserstein"])
+def test_negligible_cost_gives_the_product_plan(name):
+    # a cost of 1e-300 against a regularisation of 0.5: the regulariser alone decides (the product plan
+    # for entropic and quadratic OT); solved in units of the cost alone, gamma would become 1e300
+    res = _call(name, None, None, M * 1e-300)
+    assert res.converged and np.isfinite(res.cost)
+    if name not in ("emd", "sparse_ot"):
+        np.testing.assert_allclose(_dense(res.plan), np.full((N, N), 1 / N**2), atol=1e-12)
+
+
 # (solver, parameter, bad values): NaN, infinity, negative, zero where it must be positive, wrong type
 BAD_PARAMETERS = [
     (name, param, value)
