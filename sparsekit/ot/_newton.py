@@ -14,7 +14,7 @@ from scipy.sparse import linalg as sparse_linalg
 
 from .._core.backend import to_numpy
 from . import _newton_kernels
-from ._entropic import StallDetector, report
+from ._entropic import StallDetector, report, stall_floor
 from ._problem import to_device
 
 
@@ -155,7 +155,8 @@ def newton_stage(
     if max(errors) <= tol:
         return finish("converged")
     mu_factor = shift
-    stalled = StallDetector()
+    # Newton's sums are float64 whatever the cost's precision
+    stalled = StallDetector(stall_floor(np.float64, mass))
     for _ in range(max_iter):
         while current.overflow:
             low += margin

@@ -6,15 +6,15 @@ from .._core.backend import to_numpy
 from .._core.result import Result, end_run
 from .._core.validation import Options, check_params
 from ._entropic import (
+    LOOP_TOL_FACTOR,
     History,
-    StallDetector,
     _safe,
     default_max_iter,
     entropic_result,
     make_monitor,
     report,
     resolve_tol,
-    stall_window,
+    stall_detector,
     validate_common,
 )
 from ._entropic_driver import solve_entropic
@@ -244,7 +244,7 @@ def _joint_kernel_sinkhorn(problem, reg, *, tol, max_iter, callback, plan_format
     histories = [History() for _ in range(k)]
     healthy = np.ones(k, dtype=bool)
     reason = "maxiter"
-    stalled = StallDetector(stall_window(problem.M, reg, xp))
+    stalled = stall_detector(problem, reg, xp)
     with make_monitor("sinkhorn", max_iter, verbose, callback) as monitor:
         for _ in range(max_iter):
             KtU = K.T @ U
@@ -256,7 +256,7 @@ def _joint_kernel_sinkhorn(problem, reg, *, tol, max_iter, callback, plan_format
             healthy &= _columns_positive(KV, A, xp) & np.isfinite(row_errors) & np.isfinite(col_errors)
             for h, row_error, col_error in zip(histories, row_errors, col_errors):
                 h.record(float(row_error), float(col_error))
-            if np.all(row_errors[healthy] <= tol) or not healthy.any():
+            if np.all(row_errors[healthy] <= tol * LOOP_TOL_FACTOR[dtype.name]) or not healthy.any():
                 reason = "converged"
                 break
             worst = float(np.max(row_errors[healthy]))
