@@ -133,10 +133,12 @@ def sinkhorn(
     Notes
     -----
     **Stopping rule.** ``max(||P 1 - a||_2, ||P^T 1 - b||_2) <= tol * sum(a)``
-    for the returned plan; a run whose best marginal error has not fallen by
-    0.1% over ``max(100, spread / (2 reg))`` iterations (Sinkhorn's plateaus
-    grow with ``spread / reg``, ``spread = max M - min M``) stops early with
-    status 1, "no progress". Each iteration updates the column scaling (the column
+    for the returned plan (float32 kernel iterations stop at ``tol / 2`` of
+    their own, rounded, errors so that the exact ones meet ``tol``). A run
+    whose best error is below ``sqrt(eps) * sum(a)`` and has not fallen by
+    0.1% over ``max(100, spread / (2 reg))`` iterations (``spread = max M -
+    min M``) is at its rounding floor: it stops early with status 1, "no
+    progress", instead of spinning to ``max_iter``. Each iteration updates the column scaling (the column
     marginal becomes exact) and measures the row marginal, which is the pass
     the row update needs anyway, so the check costs nothing and is made
     every iteration; the returned plan is the state after a column update,

@@ -147,10 +147,10 @@ def sinkhorn_newton_sparse(
     Notes
     -----
     **Stopping rule**: both ``||P 1 - a||_2 <= tol * sum(a)`` and
-    ``||P^T 1 - b||_2 <= tol * sum(a)`` for the returned plan; a run whose
-    best marginal error has not fallen by 0.1% over a window of iterations
-    (as for :func:`~sparsekit.ot.sinkhorn` in the Sinkhorn stage, 100 in the
-    Newton stage) stops early (status 1).
+    ``||P^T 1 - b||_2 <= tol * sum(a)`` for the returned plan; a run at its
+    rounding floor stops early with status 1 (as for
+    :func:`~sparsekit.ot.sinkhorn`; a window of 100 iterations in the Newton
+    stage).
 
     **Algorithm** (Tang et al., 2024, Algorithm 1, with the switch and the
     sparsification made adaptive). Stage 1 runs Sinkhorn and, every
