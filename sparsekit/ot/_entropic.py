@@ -29,8 +29,24 @@ from ._problem import to_device
 
 # Shifted sums outside this range (or not finite) are recomputed with an exact log-sum-exp.
 _SAFE_RANGE = {"float64": (1e-280, 1e280), "float32": (1e-35, 1e35)}
+# The loop stops when its own error is at most tol times this factor. float32 kernel products measure
+# the error with up to ~1e-7 of rounding, which put exact errors of 1.0049e-6 behind loop errors below
+# tol = 1e-6 (40 x 70 points, reg = 1e-3): half of tol leaves that margin. float64 errors are exact.
+LOOP_TOL_FACTOR = {"float64": 1.0, "float32": 0.5}
 # Dense plans above this many entries are returned lazily by plan_format="auto" (256 MiB of float64).
 LAZY_PLAN_ENTRIES = 1 << 25
+# Default tolerance on the marginal errors (relative to the total mass) per working precision. The
+# float32 floor (L2 errors of the returned plan, kernel domain, unit mass) was measured at 5e-9 for
+# uniform masses (n = 300 to 2000, reg = 3e-3 to 1e-1) and 3.4e-8 (0.3 eps of float32) for a mass
+# concentrated on one point; 1e-6 (8 eps of float32) stays 30 times above the worst of them.
+DEFAULT_TOL = {"float64": 1e-9, "float32": 1e-6}
+# A run near its rounding floor whose best marginal error has not fallen by STALL_GAIN (relative) over
+# STALL_WINDOW iterations is stopped: a tol below the floor would spin to max_iter. Sinkhorn's plateaus
+# grow with spread / reg (435 iterations at spread / reg = 5284 for 1-D W1 clouds), so its window is the
+# larger of STALL_WINDOW and STALL_PER_SPREAD * spread / reg.
+STALL_WINDOW = 100
+STALL_PER_SPREAD = 0.5
+STALL_GAIN = 1e-3
 
 
 def norm(x, xp):
@@ -81,6 +97,8 @@ class LogDomain:
     """
 
     name = "log"
+    # the log domain's sums are float64 whatever the cost's precision
+    loop_tol_factor = LOOP_TOL_FACTOR["float64"]
 
     def __init__(self, passes, a, b, F, G):
         xp = passes.xp
@@ -137,6 +155,7 @@ class KernelDomain:
         self.passes, self.xp, self.dtype = passes, xp, np.dtype(dtype)
         self.a, self.b = a, b
         self.limit = 1e100 if self.dtype == np.float64 else 1e15
+        self.loop_tol_factor = LOOP_TOL_FACTOR[self.dtype.name]
         self.safe_range = _SAFE_RANGE[self.dtype.name]
         self._log = LogDomain(passes, a, b, F, G)
         self._absorb(F, G)
@@ -228,11 +247,72 @@ class History:
         return errors, np.asarray(self.times, dtype=np.float64)
 
 
-def sinkhorn_loop(domain, *, tol, max_iter, history, monitor, switch=None):
+class StallDetector:
+    """Whether a marginal error has stopped falling near the rounding floor (the entropic solvers' stall rule).
+
+    Called once per iteration with the error; True once the best error is
+    at most ``floor`` and has not fallen by :data:`STALL_GAIN` (relative) over
+    ``window`` calls. Far above the floor a flat error is one of Sinkhorn's
+    plateaus (the potentials still move: 1-D clouds at ``spread / reg = 457``
+    sat at 0.107 for 300 iterations, then converged), not a stall; a
+    problem that cannot progress at all is refused before iterating
+    (:func:`~sparsekit.ot._problem.check_cost_scale`).
+
+    Parameters
+    ----------
+    floor : float
+        Errors below which a run can be at its rounding floor
+        (:func:`stall_floor`).
+    window : int, default=STALL_WINDOW
+        Iterations without progress that make a stall.
+    gain : float, default=STALL_GAIN
+        Relative decrease of the best error that counts as progress.
+    """
+
+    def __init__(self, floor, window=STALL_WINDOW, gain=STALL_GAIN):
+        self.floor, self.window, self.gain = floor, window, gain
+        self.best = math.inf
+        self.since = 0
+
+    def __call__(self, error):
+        if error < (1.0 - self.gain) * self.best:
+            self.best, self.since = error, 0
+        else:
+            self.since += 1
+        return self.since >= self.window and self.best <= self.floor
+
+    @staticmethod
+    def message(n_iter, row_error, col_error, tol):
+        """``message`` of a run stopped by this rule."""
+        return (
+            f"stopped after {n_iter} iterations without converging: the marginal errors made no progress "
+            f"({row_error:.3g} (rows) and {col_error:.3g} (columns) > tol={tol:g}); the tolerance is below "
+            "what this problem's precision allows"
+        )
+
+
+def stall_floor(dtype, mass):
+    """Errors below ``sqrt(eps) * mass`` may sit at the rounding floor of ``dtype`` (see :class:`StallDetector`)."""
+    return math.sqrt(float(np.finfo(dtype).eps)) * mass
+
+
+def resolve_tol(tol, problem):
+    """The tolerance the iterations compare the marginal errors with.
+
+    ``tol`` (None: :data:`DEFAULT_TOL` of the working precision) is relative
+    to the total mass, so that a problem and its rescaled copy stop alike.
+    """
+    if tol is None:
+        tol = DEFAULT_TOL[problem.dtype.name]
+    return float(tol) * problem.mass
+
+
+def sinkhorn_loop(domain, *, tol, max_iter, history, monitor, stalled, switch=None):
     """Run Sinkhorn iterations on ``domain`` until the stopping rule, the budget, or ``switch``.
 
     Stops when the row error of the state after a column update is at most
-    ``tol`` (its column error is then at rounding level).
+    ``tol`` times the domain's ``loop_tol_factor`` (its column error is then
+    at rounding level).
 
     Parameters
     ----------
@@ -246,20 +326,25 @@ def sinkhorn_loop(domain, *, tol, max_iter, history, monitor, switch=None):
         Receives one record per iteration.
     monitor : IterationMonitor
         Callback and verbosity.
+    stalled : StallDetector
+        The stall rule (see :func:`stall_detector`).
     switch : callable, optional
         ``switch(iteration, row_error) -> bool``; True stops with reason ``"switch"``.
 
     Returns
     -------
     str
-        ``"converged"``, ``"maxiter"``, ``"callback"`` or ``"switch"``.
+        ``"converged"``, ``"maxiter"``, ``"callback"``, ``"switch"`` or
+        ``"stalled"`` (see :class:`StallDetector`).
     """
     for iteration in range(max_iter):
         col_error = domain.col_step()
         row_error = domain.row_error()
         history.record(row_error, col_error)
-        if row_error <= tol:
+        if row_error <= tol * domain.loop_tol_factor:
             return "converged"
+        if stalled(max(row_error, col_error)):
+            return "stalled"
         if report(monitor, len(history.errors), max(row_error, col_error)):
             return "callback"
         if switch is not None and switch(iteration, row_error):
@@ -272,6 +357,13 @@ def default_max_iter(M, reg, xp):
     """Default iteration budget: about four times what Sinkhorn needs (which scales as ``spread / reg``)."""
     spread = float(xp.max(M)) - float(xp.min(M))
     return int(min(10**6, max(1000, math.ceil(4.0 * spread / reg))))
+
+
+def stall_detector(problem, reg, xp):
+    """Sinkhorn's stall rule for ``problem``: its window grows with ``spread / reg``, as the plateaus do."""
+    spread = float(xp.max(problem.M)) - float(xp.min(problem.M))
+    window = int(max(STALL_WINDOW, math.ceil(STALL_PER_SPREAD * spread / reg)))
+    return StallDetector(stall_floor(problem.dtype, problem.mass), window)
 
 
 def initial_potentials(problem, x0, reg, column=None):
@@ -380,6 +472,8 @@ def entropic_result(problem, passes, reg, F, G, *, history, reason, tol, method,
     status, message = marginal_status(converged, len(errors), row_error, col_error, tol)
     if not converged and reason == "callback":
         status, message = 2, "stopped by the callback"
+    elif not converged and reason == "stalled":
+        message = StallDetector.message(len(errors), row_error, col_error, tol)
     elif not converged and reason == "converged":
         # The loop's errors met tol but the exact ones of the returned plan, recomputed above, do not:
         # float32 kernel products stall near 1e-7 relative; in float64, tol is below rounding.
@@ -395,10 +489,11 @@ def entropic_result(problem, passes, reg, F, G, *, history, reason, tol, method,
             f"{col_error:.3g} (columns); {hint}"
         )
     fmt = choose_plan_format(plan_format, problem.shape)
-    plan = EntropicPlan(passes, F, G, problem.shape, problem.rows, problem.cols)
+    dtype = problem.dtype
+    plan = EntropicPlan(passes, F, G, problem.shape, problem.rows, problem.cols, dtype=dtype)
     if fmt == "dense":
         plan = plan.toarray()
-    f, g = extend_potentials(problem, passes, F, G, reg)
+    f, g = (_astype(v, dtype, xp) for v in extend_potentials(problem, passes, F, G, reg))
     result = Result(
         plan=plan,
         f=f,
@@ -453,7 +548,7 @@ def report(monitor, n_iter, marginal_error):
 
 _COMMON_CONSTRAINTS = {
     "reg": [Interval(Real, 0, None, closed="neither")],
-    "tol": [Interval(Real, 0, None, closed="neither")],
+    "tol": [Interval(Real, 0, None, closed="neither"), None],
     "max_iter": [Interval(Integral, 1, None, closed="left"), None],
     "plan_format": [Options({"auto", "dense", "lazy"})],
     "verbose": ["verbose"],

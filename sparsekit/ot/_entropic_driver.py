@@ -21,6 +21,7 @@ from ._entropic import (
     make_monitor,
     norm,
     sinkhorn_loop,
+    stall_detector,
 )
 from ._passes import passes_for
 from ._problem import to_device
@@ -125,7 +126,7 @@ def solve_entropic(
     with monitor:
         reason = sinkhorn_loop(
             state, tol=tol, max_iter=max_iter, history=history, monitor=monitor,
-            switch=switch if newton is not None else None,
+            stalled=stall_detector(problem, reg, xp), switch=switch if newton is not None else None,
         )
         n_sinkhorn = len(history.errors)
         F, G = state.potentials()

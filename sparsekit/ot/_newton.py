@@ -14,7 +14,7 @@ from scipy.sparse import linalg as sparse_linalg
 
 from .._core.backend import to_numpy
 from . import _newton_kernels
-from ._entropic import report
+from ._entropic import StallDetector, report, stall_floor
 from ._problem import to_device
 
 
@@ -127,8 +127,9 @@ def newton_stage(
     Returns
     -------
     tuple
-        ``(F, G, reason, stats)`` with reason ``"converged"``, ``"maxiter"``
-        or ``"callback"``; ``stats`` holds ``hess_density`` (kept fraction)
+        ``(F, G, reason, stats)`` with reason ``"converged"``, ``"maxiter"``,
+        ``"callback"`` or ``"stalled"`` (:class:`~sparsekit.ot._entropic.StallDetector`);
+        ``stats`` holds ``hess_density`` (kept fraction)
         and ``cg_iterations``, one entry per Newton iteration.
     """
     n, m = passes.shape
@@ -154,6 +155,8 @@ def newton_stage(
     if max(errors) <= tol:
         return finish("converged")
     mu_factor = shift
+    # Newton's sums are float64 whatever the cost's precision
+    stalled = StallDetector(stall_floor(np.float64, mass))
     for _ in range(max_iter):
         while current.overflow:
             low += margin
@@ -182,6 +185,8 @@ def newton_stage(
             return finish("converged")
         if report(monitor, len(history.errors), max(errors)):
             return finish("callback")
+        if stalled(max(errors)):
+            return finish("stalled")
     return finish("maxiter")
 
 

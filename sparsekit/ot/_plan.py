@@ -30,6 +30,9 @@ class EntropicPlan:
         Shape ``(n, m)`` of the full plan.
     rows, cols : ndarray of int or None
         Indices of the kept points (None: all).
+    dtype : dtype, default=float64
+        Precision of the materialised plan (float32 for a float32 problem);
+        products with the plan are computed in float64.
 
     Examples
     --------
@@ -46,8 +49,9 @@ class EntropicPlan:
     array([0.5, 0.5])
     """
 
-    def __init__(self, passes, F, G, shape, rows=None, cols=None):
+    def __init__(self, passes, F, G, shape, rows=None, cols=None, dtype=np.float64):
         self._passes = passes
+        self._dtype = np.dtype(dtype)
         self._F = F
         self._G = G
         self.shape = tuple(shape)
@@ -56,8 +60,8 @@ class EntropicPlan:
 
     @property
     def dtype(self):
-        """The plan's dtype (float64)."""
-        return np.dtype(np.float64)
+        """The dtype of :meth:`toarray` (the problem's working precision)."""
+        return self._dtype
 
     @property
     def ndim(self):
@@ -72,7 +76,7 @@ class EntropicPlan:
         array
             The plan, in the namespace and on the device of the cost.
         """
-        dense = self._passes.fill(self._F, self._G)
+        dense = self._passes.fill(self._F, self._G, self._dtype)
         if self._rows is None and self._cols is None:
             return dense
         xp = self._passes.xp

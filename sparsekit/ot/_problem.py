@@ -8,6 +8,7 @@ Masses are validated on the host (they are vectors); the cost stays in its
 namespace and on its device.
 """
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +19,13 @@ from .._core.validation import check_array, check_probability_vector
 # Totals of a and b that differ by less than this (relative) are rounding:
 # b is rescaled to a's total. A larger gap is a user error.
 MASS_RTOL = 1e-6
+# Total masses outside this range are refused: products of masses (the quadratic solvers' dual objective,
+# kernel-space sums) would over- or underflow. Tolerances are relative to the total, so any mass inside works.
+MASS_RANGE = (1e-100, 1e100)
+# Largest max|M| / reg (or / gamma) accepted: beyond it the exponents of an entropic plan (the dual
+# variables of a quadratic one) are sums of terms this large whose rounding exceeds 1e-3, so the plan
+# has no correct digit left and the iterations cannot make progress.
+MAX_COST_OVER_REG = 1e-3 / np.finfo(np.float64).eps
 
 
 def array_namespace(x):
@@ -90,8 +98,8 @@ def check_ot_problem(a, b, M, *, dtype=None, allow_batch=False):
     Parameters
     ----------
     a, b : array-like or None
-        Source and target masses; None or an empty list or 1-D array means uniform. With
-        ``allow_batch``, ``b`` may be 2-D of shape ``(m, k)``.
+        Source and target masses; None means uniform. With ``allow_batch``,
+        ``b`` may be 2-D of shape ``(m, k)``.
     M : array-like of shape (n, m)
         Cost matrix.
     dtype : {None, "float32", "float64"}
@@ -106,9 +114,13 @@ def check_ot_problem(a, b, M, *, dtype=None, allow_batch=False):
     Raises
     ------
     ValueError
-        NaN or infinity in ``M``, negative masses, shapes that do not match,
-        or totals of ``a`` and ``b`` that differ by more than ``1e-6``
-        relative (closer totals are rounding: ``b`` is rescaled to ``a``'s).
+        An empty ``M``, ``a`` or ``b`` (only None means uniform); a scalar
+        mass; NaN or infinity in ``M``; negative masses or a total that is
+        zero or not finite; ``M`` whose shape is not ``(len(a), len(b))``;
+        totals of ``a`` and ``b`` that differ by more than ``1e-6`` relative
+        (closer totals are rounding: ``b`` is rescaled to ``a``'s).
+    TypeError
+        Complex (or non-numeric) masses or cost.
     """
     M = check_array(M, "M", ndim=2)
     xp = array_namespace(M)
@@ -124,23 +136,24 @@ def check_ot_problem(a, b, M, *, dtype=None, allow_batch=False):
     n, m = M.shape
     a = _host_masses(a, "a", n, M)
     b = _host_masses(b, "b", m, M, allow_batch=allow_batch)
-    a = check_probability_vector(a, "a", size=n, dtype=np.float64)
+    if (a.shape[0], b.shape[0]) != (n, m):
+        raise ValueError(
+            f"M's shape {(n, m)} does not match (len(a), len(b)) = {(a.shape[0], b.shape[0])}"
+            + (": is M transposed?" if (a.shape[0], b.shape[0]) == (m, n) else ".")
+        )
+    a = _checked_masses(a, "a")
     if b.ndim == 2:
-        if b.shape[0] != m:
-            raise ValueError(f"b must have {m} rows (one per column of M); got shape {b.shape}.")
-        for k in range(b.shape[1]):
-            check_probability_vector(b[:, k], f"b[:, {k}]", dtype=np.float64)
-        totals = b.sum(axis=0)
+        b = np.column_stack([_checked_masses(b[:, k], f"b[:, {k}]") for k in range(b.shape[1])])
     else:
-        b = check_probability_vector(b, "b", size=m, dtype=np.float64)
-        totals = np.array([b.sum()])
+        b = _checked_masses(b, "b")
+    totals = b.sum(axis=0).reshape(-1)
     mass = a.sum()
     gap = np.abs(totals - mass) > MASS_RTOL * np.maximum(totals, mass)
     if gap.any():
         k = int(np.flatnonzero(gap)[0])
         name = "b" if b.ndim == 1 else f"b[:, {k}]"
         raise ValueError(
-            f"a and {name} must have the same total mass; got {mass!r} and {float(totals[k])!r}. "
+            f"a and {name} must have the same total mass; got {float(mass):g} and {float(totals[k]):g}. "
             "Normalise them (unbalanced OT is not supported)."
         )
     b = b * (mass / totals) if b.ndim == 2 else b * (mass / totals[0])
@@ -157,20 +170,67 @@ def check_ot_problem(a, b, M, *, dtype=None, allow_batch=False):
 
 
 def _host_masses(v, name, size, M, allow_batch=False):
-    if v is None or _is_empty_vector(v):
+    """Masses as a contiguous float64 host array (uniform for None); emptiness and dtype checked here."""
+    if v is None:
         return np.full(size, 1.0 / size)
+    if np.ndim(v) == 0:
+        raise ValueError(f"{name} must be a 1-D array of masses (or None for uniform); got a scalar.")
     get_namespace(M=M, **{name: v})
     v = to_numpy(v) if hasattr(v, "shape") else v
-    v = check_array(v, name, ndim=(1, 2) if allow_batch else 1, dtype=np.float64)
+    # dtype="float" refuses complex masses (an explicit float64 would drop the imaginary part with a warning)
+    v = check_array(v, name, ndim=(1, 2) if allow_batch else 1)
+    return np.ascontiguousarray(v, dtype=np.float64)
+
+
+def _checked_masses(v, name):
+    """Non-negative masses with a total inside :data:`MASS_RANGE`."""
+    with np.errstate(over="ignore"):  # an overflowing total is refused below, by name
+        v = check_probability_vector(v, name, dtype="float")
+        total = float(v.sum())
+    low, high = MASS_RANGE
+    if not low <= total <= high:
+        raise ValueError(
+            f"{name} must have a total mass between {low:g} and {high:g}; its entries sum to {total:g}. "
+            "Rescale the masses (the plan scales with them)."
+        )
     return v
 
 
-def _is_empty_vector(v):
-    """Whether ``v`` is ``[]``, ``()`` or an empty 1-D array: POT's spelling of uniform masses."""
-    shape = getattr(v, "shape", None)
-    if shape is not None:
-        return tuple(shape) == (0,)
-    return isinstance(v, (list, tuple)) and len(v) == 0
+def power_of_two(x):
+    """The power of two nearest to ``x > 0``: dividing by it is exact, and problems near unit scale keep it."""
+    return math.ldexp(1.0, round(math.log2(x)))
+
+
+def check_cost_scale(problem, reg, name, per_mass=False):
+    """Refuse a regularisation too small for the cost, before any iteration.
+
+    Parameters
+    ----------
+    problem : OTProblem
+        The validated problem.
+    reg : float
+        The regularisation (``reg`` of the entropic solvers, ``gamma`` of the quadratic ones).
+    name : str
+        Its name, for the message.
+    per_mass : bool, default=False
+        Compare the cost with ``reg`` times the total mass (quadratic
+        regularisation, whose dual slack is ``gamma`` times the plan).
+
+    Raises
+    ------
+    ValueError
+        When ``max|M| / reg`` (``/ total mass`` with ``per_mass``) overflows or
+        exceeds :data:`MAX_COST_OVER_REG`.
+    """
+    xp = problem.xp
+    ratio = float(xp.max(xp.abs(problem.M_full))) / (float(reg) * (problem.mass if per_mass else 1.0))
+    if not ratio <= MAX_COST_OVER_REG:
+        raise ValueError(
+            f"{name}={float(reg):g} is too small for the cost: max|M| / {name}"
+            + (" / total mass" if per_mass else "")
+            + f" = {ratio:g} exceeds "
+            f"{MAX_COST_OVER_REG:.3g}, where no digit of the plan is left. Raise {name} or rescale M."
+        )
 
 
 def _positive_index(v):

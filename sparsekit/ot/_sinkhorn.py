@@ -6,18 +6,21 @@ from .._core.backend import to_numpy
 from .._core.result import Result, end_run
 from .._core.validation import Options, check_params
 from ._entropic import (
+    LOOP_TOL_FACTOR,
     History,
     _safe,
     default_max_iter,
     entropic_result,
     make_monitor,
     report,
+    resolve_tol,
+    stall_detector,
     validate_common,
 )
 from ._entropic_driver import solve_entropic
 from ._newton import newton_stage
 from ._passes import passes_for
-from ._problem import check_ot_problem, single_histogram, to_device
+from ._problem import check_cost_scale, check_ot_problem, single_histogram, to_device
 
 
 def sinkhorn(
@@ -27,7 +30,7 @@ def sinkhorn(
     reg,
     *,
     method="auto",
-    tol=1e-9,
+    tol=None,
     max_iter=None,
     x0=None,
     callback=None,
@@ -61,8 +64,11 @@ def sinkhorn(
         defaults), which is plain kernel-space Sinkhorn when the plan is
         dense (``reg`` large against the cost, e.g. ``reg >= 1e-2`` for a
         cost of maximum 1) and switches to sparse Newton steps when it is not.
-    tol : float, default=1e-9
-        Tolerance on both marginal errors (L2, absolute).
+    tol : float, optional
+        Tolerance on both marginal errors (L2), relative to the total mass
+        (absolute for masses summing to 1). Default: 1e-9 in float64, 1e-6 in
+        float32 (about 8 eps of float32: the rounding floor of float32
+        marginals is near 1e-7).
     max_iter : int, optional
         Iteration budget; default ``max(1000, 4 * (max M - min M) / reg)``
         capped at 10**6 (Sinkhorn needs about ``1.6 * spread / reg``).
@@ -77,8 +83,9 @@ def sinkhorn(
         Return True (or raise ``StopIteration``) to stop: status 2, no warning.
     dtype : {None, "float32", "float64"}, optional
         Precision of the cost and of the kernel: float32 halves the memory
-        traffic of kernel-space iterations (their marginal errors then stall
-        near 1e-7 relative, so set ``tol`` accordingly); potentials are float64.
+        traffic of kernel-space iterations; the plan and the potentials are
+        returned in float32 and the default ``tol`` is float32's (their
+        marginal errors stall near 1e-7 relative).
     plan_format : {"auto", "dense", "lazy"}, default="auto"
         Dense array, or :class:`~sparsekit.ot.EntropicPlan` (potentials and a
         reference to ``M``; evaluated on demand). ``"auto"``: lazy above
@@ -106,9 +113,15 @@ def sinkhorn(
     Raises
     ------
     ValueError
-        NaN or infinity in ``M``; negative, NaN or all-zero masses; ``a`` and
-        ``b`` with different totals (beyond ``1e-6`` relative, which is
-        rescaled away); shapes that do not match.
+        NaN or infinity in ``M``; an empty ``M``, ``a`` or ``b`` (only None
+        means uniform) or a scalar mass; negative or NaN masses, or a total
+        mass outside ``[1e-100, 1e100]``; ``a`` and ``b`` with different
+        totals (beyond ``1e-6`` relative, which is rescaled away); ``M``
+        whose shape is not ``(len(a), len(b))``; ``reg`` so small that
+        ``max|M| / reg`` exceeds about ``4.5e12`` (no digit of the plan would
+        be left), raised before any iteration.
+    TypeError
+        Complex or non-numeric masses or cost.
     sparsekit.InvalidParameterError
         An option outside its range.
 
@@ -119,8 +132,13 @@ def sinkhorn(
 
     Notes
     -----
-    **Stopping rule.** ``max(||P 1 - a||_2, ||P^T 1 - b||_2) <= tol`` for the
-    returned plan. Each iteration updates the column scaling (the column
+    **Stopping rule.** ``max(||P 1 - a||_2, ||P^T 1 - b||_2) <= tol * sum(a)``
+    for the returned plan (float32 kernel iterations stop at ``tol / 2`` of
+    their own, rounded, errors so that the exact ones meet ``tol``). A run
+    whose best error is below ``sqrt(eps) * sum(a)`` and has not fallen by
+    0.1% over ``max(100, spread / (2 reg))`` iterations (``spread = max M -
+    min M``) is at its rounding floor: it stops early with status 1, "no
+    progress", instead of spinning to ``max_iter``. Each iteration updates the column scaling (the column
     marginal becomes exact) and measures the row marginal, which is the pass
     the row update needs anyway, so the check costs nothing and is made
     every iteration; the returned plan is the state after a column update,
@@ -174,7 +192,10 @@ def sinkhorn(
     validate_common(reg, tol, max_iter, plan_format, callback, verbose, caller="sinkhorn")
     check_params({"method": method}, {"method": [Options({"auto", "kernel", "log"})]}, caller="sinkhorn")
     problem = check_ot_problem(a, b, M, dtype=dtype, allow_batch=True)
-    options = dict(tol=tol, max_iter=max_iter, callback=callback, plan_format=plan_format, verbose=verbose)
+    check_cost_scale(problem, reg, "reg")
+    options = dict(
+        tol=resolve_tol(tol, problem), max_iter=max_iter, callback=callback, plan_format=plan_format, verbose=verbose
+    )
     if problem.batched:
         result = _sinkhorn_batched(problem, reg, method, x0=x0, **options)
     else:
@@ -225,6 +246,7 @@ def _joint_kernel_sinkhorn(problem, reg, *, tol, max_iter, callback, plan_format
     histories = [History() for _ in range(k)]
     healthy = np.ones(k, dtype=bool)
     reason = "maxiter"
+    stalled = stall_detector(problem, reg, xp)
     with make_monitor("sinkhorn", max_iter, verbose, callback) as monitor:
         for _ in range(max_iter):
             KtU = K.T @ U
@@ -236,12 +258,15 @@ def _joint_kernel_sinkhorn(problem, reg, *, tol, max_iter, callback, plan_format
             healthy &= _columns_positive(KV, A, xp) & np.isfinite(row_errors) & np.isfinite(col_errors)
             for h, row_error, col_error in zip(histories, row_errors, col_errors):
                 h.record(float(row_error), float(col_error))
-            if np.all(row_errors[healthy] <= tol) or not healthy.any():
+            if np.all(row_errors[healthy] <= tol * LOOP_TOL_FACTOR[dtype.name]) or not healthy.any():
                 reason = "converged"
                 break
             worst = float(np.max(row_errors[healthy]))
             if report(monitor, len(histories[0].errors), worst):
                 reason = "callback"
+                break
+            if stalled(worst):
+                reason = "stalled"
                 break
             U = A / xp.where(KV > 0, KV, 1)
     with np.errstate(divide="ignore"):

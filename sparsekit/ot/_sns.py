@@ -9,10 +9,10 @@ from numbers import Integral, Real
 
 from .._core.result import end_run
 from .._core.validation import Interval, Options, check_params
-from ._entropic import validate_common
+from ._entropic import resolve_tol, validate_common
 from ._entropic_driver import solve_entropic
 from ._newton import newton_stage
-from ._problem import check_ot_problem
+from ._problem import check_cost_scale, check_ot_problem
 
 
 NEWTON_CONSTRAINTS = {
@@ -33,7 +33,7 @@ def sinkhorn_newton_sparse(
     M,
     reg,
     *,
-    tol=1e-9,
+    tol=None,
     max_iter=None,
     x0=None,
     callback=None,
@@ -66,8 +66,11 @@ def sinkhorn_newton_sparse(
         Cost matrix (NumPy, or CuPy / any array-API array: see Notes).
     reg : float
         Entropic regularisation (> 0), in the units of ``M`` (POT's ``reg``).
-    tol : float, default=1e-9
-        Tolerance on both marginal errors (L2).
+    tol : float, optional
+        Tolerance on both marginal errors (L2), relative to the total mass
+        (absolute for masses summing to 1). Default: 1e-9 in float64, 1e-6 in
+        float32 (about 8 eps of float32: the rounding floor of float32
+        marginals is near 1e-7).
     max_iter : int, optional
         Budget of Sinkhorn plus Newton iterations; default
         ``max(1000, 4 * (max M - min M) / reg)`` capped at 10**6.
@@ -132,7 +135,10 @@ def sinkhorn_newton_sparse(
     Raises
     ------
     ValueError
-        Invalid masses or cost (see :func:`sparsekit.ot.sinkhorn`).
+        Invalid masses or cost, or a ``reg`` too small for the cost (see
+        :func:`sparsekit.ot.sinkhorn`).
+    TypeError
+        Complex or non-numeric masses or cost.
 
     See Also
     --------
@@ -140,8 +146,11 @@ def sinkhorn_newton_sparse(
 
     Notes
     -----
-    **Stopping rule**: both ``||P 1 - a||_2 <= tol`` and
-    ``||P^T 1 - b||_2 <= tol`` for the returned plan.
+    **Stopping rule**: both ``||P 1 - a||_2 <= tol * sum(a)`` and
+    ``||P^T 1 - b||_2 <= tol * sum(a)`` for the returned plan; a run at its
+    rounding floor stops early with status 1 (as for
+    :func:`~sparsekit.ot.sinkhorn`; a window of 100 iterations in the Newton
+    stage).
 
     **Algorithm** (Tang et al., 2024, Algorithm 1, with the switch and the
     sparsification made adaptive). Stage 1 runs Sinkhorn and, every
@@ -197,11 +206,13 @@ def sinkhorn_newton_sparse(
         caller="sinkhorn_newton_sparse",
     )
     problem = check_ot_problem(a, b, M, dtype=dtype)
+    check_cost_scale(problem, reg, "reg")
     newton = functools.partial(
         newton_stage, hess_tol=hess_tol, max_hess_density=max_hess_density, linear_solver=linear_solver, shift=shift
     )
     result = solve_entropic(
-        problem, reg, tol=tol, max_iter=max_iter, x0=x0, callback=callback, plan_format=plan_format,
+        problem, reg, tol=resolve_tol(tol, problem), max_iter=max_iter, x0=x0, callback=callback,
+        plan_format=plan_format,
         verbose=verbose, newton=newton, domain=domain, switch_tol=switch_tol, max_density=max_density,
         density_check_every=density_check_every, method_name="sinkhorn_newton_sparse",
     )

@@ -10,8 +10,8 @@ from scipy import optimize, sparse
 from .._core.backend import get_namespace, is_cupy_namespace, to_numpy
 from .._core.registry import Registry
 from .._core.result import Result, end_run
-from .._core.validation import Interval, check_array, validate_params
-from ._problem import check_ot_problem
+from .._core.validation import Interval, check_array, check_params, validate_params
+from ._problem import check_ot_problem, power_of_two
 from ._sinkhorn import sinkhorn
 from ._sns import sinkhorn_newton_sparse
 from ._sparse_ot import quadratic_ot, sparse_ot
@@ -56,6 +56,21 @@ def emd(a, b, M, reg=None, *, max_iter=100_000):
         budget ran out, with a :class:`~sparsekit.ConvergenceWarning`),
         ``message``, ``n_iter`` (0: not reported), ``method``.
 
+    Raises
+    ------
+    ValueError
+        Invalid masses or cost (see :func:`sparsekit.ot.sinkhorn`), or ``reg`` other than None.
+    TypeError
+        Complex or non-numeric masses or cost.
+    sparsekit.InvalidParameterError
+        ``max_iter`` not a positive int.
+
+    Notes
+    -----
+    The linear program is homogeneous: it is solved in units (powers of two)
+    of the total mass and of the largest cost, and the plan and the duals
+    are scaled back, so masses and costs of any scale work alike.
+
     Examples
     --------
     >>> import numpy as np
@@ -68,14 +83,19 @@ def emd(a, b, M, reg=None, *, max_iter=100_000):
     problem = check_ot_problem(a, b, M, dtype="float64")
     C = np.asarray(to_numpy(problem.M), dtype=np.float64)
     n, m = C.shape
+    # The LP is homogeneous: solve it in units of the mass and the largest cost, and scale the plan and the
+    # duals back (POT's tolerances are absolute: 1e90 masses were "infeasible", a 1e300 cost a wrong plan).
+    mass = power_of_two(problem.mass)
+    scale = power_of_two(float(np.abs(C).max()) or 1.0)
+    a_unit, b_unit, C = problem.a / mass, problem.b / mass, C / scale
     if importlib.util.find_spec("ot") is not None:
         import ot
 
         with warnings.catch_warnings():
             # POT warns at its own line; its log holds the same text, reported once at the user's line below
             warnings.simplefilter("ignore", UserWarning)
-            plan, log = ot.emd(problem.a, problem.b, C, numItermax=max_iter, log=True)
-        f, g = np.asarray(log["u"]), np.asarray(log["v"])
+            plan, log = ot.emd(a_unit, b_unit, C, numItermax=max_iter, log=True)
+        f, g = np.asarray(log["u"]) * scale, np.asarray(log["v"]) * scale
         converged = log["result_code"] == 1
         message = log["warning"] or "optimal"
         method = "emd (POT network simplex)"
@@ -88,18 +108,18 @@ def emd(a, b, M, reg=None, *, max_iter=100_000):
             shape=(n + m, n * m),
         )
         solution = optimize.linprog(
-            C.ravel(), A_eq=equality, b_eq=np.concatenate([problem.a, problem.b]), bounds=(0, None), method="highs"
+            C.ravel(), A_eq=equality, b_eq=np.concatenate([a_unit, b_unit]), bounds=(0, None), method="highs"
         )
         converged = solution.status == 0
         message = solution.message
         plan = solution.x.reshape(n, m) if solution.x is not None else np.zeros((n, m))
         duals = solution.eqlin.marginals if converged else np.zeros(n + m)
-        f, g = duals[:n], duals[n:]
+        f, g = duals[:n] * scale, duals[n:] * scale
         method = "emd (HiGHS)"
     full = np.zeros(problem.shape)
     rows_kept = np.arange(problem.shape[0]) if problem.rows is None else problem.rows
     cols_kept = np.arange(problem.shape[1]) if problem.cols is None else problem.cols
-    full[np.ix_(rows_kept, cols_kept)] = plan
+    full[np.ix_(rows_kept, cols_kept)] = plan * mass
     f_full = np.zeros(problem.shape[0])
     g_full = np.zeros(problem.shape[1])
     f_full[rows_kept], g_full[cols_kept] = f, g
@@ -227,7 +247,9 @@ def wasserstein(a, b, M, p=1, *, reg=None, method=None, **options):
     ------
     ValueError
         ``M`` with negative entries (it is a distance), NaN or infinity, or
-        of the wrong shape; ``p < 1``; invalid masses.
+        of the wrong shape; invalid masses.
+    sparsekit.InvalidParameterError
+        ``p`` not a finite number ``>= 1`` (NaN included).
     TypeError
         ``M`` sparse, complex or not numeric.
 
@@ -241,8 +263,7 @@ def wasserstein(a, b, M, p=1, *, reg=None, method=None, **options):
     >>> round(wasserstein(None, None, cost_matrix(x, y, metric="euclidean"), p=2), 6)
     2.0
     """
-    if not (isinstance(p, Real) and not isinstance(p, bool) and p >= 1):
-        raise ValueError(f"p must be a number >= 1; got {p!r}.")
+    check_params({"p": p}, {"p": [Interval(Real, 1, None, closed="left")]}, caller="wasserstein")
     M = check_array(M, "M", ndim=2)
     xp = get_namespace(M)
     if xp is np:

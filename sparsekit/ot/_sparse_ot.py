@@ -1,6 +1,7 @@
 """Sparsity-constrained OT (Liu, Puigcerver & Blondel, ICLR 2023) and quadratically regularised OT."""
 
 import math
+from dataclasses import replace
 from numbers import Integral, Real
 
 import numpy as np
@@ -12,7 +13,7 @@ from .._core.result import Result, end_run
 from .._core.validation import Interval, Options, check_callable, check_params
 from . import _sparse_ot_kernels as kernels
 from ._entropic import marginal_status
-from ._problem import check_ot_problem, expand
+from ._problem import check_cost_scale, check_ot_problem, expand, power_of_two
 from ._newton import newton_direction
 
 _CONSTRAINTS = {
@@ -149,9 +150,47 @@ def _plan_result(problem, rows, cols, values, *, alpha, beta, errors, n_iter, st
 
 
 def _validate(a, b, M, gamma, tol, max_iter, callback, caller, **more):
+    """The validated problem in units of its total mass and largest cost.
+
+    Quadratic OT is homogeneous: ``T(s a, s b, c C; gamma) = s T(a, b, C; gamma s / c)`` with duals
+    scaled by ``c``. The solvers' safeguards (line-search and CG floors) are absolute, so they solve the
+    problem in units (powers of two) of its mass and of its largest cost or ``gamma * mass``, and
+    :func:`_in_user_units` scales the result back.
+
+    Returns
+    -------
+    tuple
+        ``(problem, C, gamma, tol, units)``: the unit problem, its cost on the host, its ``gamma``
+        and ``tol``, and ``units = (mass, cost scale)``.
+    """
     check_params({"gamma": gamma, "tol": tol, "max_iter": max_iter, **more}, _CONSTRAINTS, caller=caller)
     check_callable(callback, "callback")
-    return _host_problem(a, b, M)
+    problem, C = _host_problem(a, b, M)
+    # the plan is the dual slack over gamma: the slack's scale is gamma times the mass
+    check_cost_scale(problem, gamma, "gamma", per_mass=True)
+    # units: powers of two nearest to the total mass and to the largest cost, or to the regulariser's
+    # scale when that is larger (a cost of 1e-300 against gamma = 0.5 would otherwise become a unit cost
+    # against gamma = 1e300); dividing by them is exact, and a problem near unit scale is left as it is
+    mass = power_of_two(problem.mass)
+    scale = power_of_two(max(float(np.abs(C).max()), gamma * problem.mass))
+    unit = replace(problem, a=problem.a / mass, b=problem.b / mass, M=problem.M / scale,
+                   M_full=problem.M_full / scale)
+    # tol is relative to the total mass: in the unit problem, to problem.mass / mass
+    return unit, C / scale, gamma * mass / scale, tol * problem.mass / mass, (mass, scale)
+
+
+def _in_user_units(result, units):
+    """Scale a result of the unit problem back (see :func:`_validate`); errors and cost with the mass."""
+    mass, scale = units
+    if (mass, scale) == (1.0, 1.0):
+        return result
+    result.plan = result.plan * mass
+    result.alpha, result.beta = result.alpha * scale, result.beta * scale
+    result.cost = result.cost * mass * scale
+    result.marginal_error = result.marginal_error * mass
+    if "dual_marginal_error" in result:
+        result.dual_marginal_error = result.dual_marginal_error * mass
+    return result
 
 
 def quadratic_ot(a, b, M, gamma, *, tol=1e-9, max_iter=200, callback=None):
@@ -171,7 +210,7 @@ def quadratic_ot(a, b, M, gamma, *, tol=1e-9, max_iter=200, callback=None):
     gamma : float
         Regularisation (> 0).
     tol : float, default=1e-9
-        Tolerance on both marginal errors (L1).
+        Tolerance on both marginal errors (L1), relative to the total mass.
     max_iter : int, default=200
         Newton iterations allowed.
     callback : callable, optional
@@ -193,7 +232,13 @@ def quadratic_ot(a, b, M, gamma, *, tol=1e-9, max_iter=200, callback=None):
     Raises
     ------
     ValueError
-        Invalid masses or cost.
+        Invalid masses or cost (see :func:`sparsekit.ot.sinkhorn`), or a
+        ``gamma`` so small that ``max|M| / (gamma * sum(a))`` exceeds about
+        ``4.5e12`` (no digit of the plan would be left).
+    TypeError
+        Complex or non-numeric masses or cost.
+    sparsekit.InvalidParameterError
+        An option outside its range (NaN and infinity included).
 
     See Also
     --------
@@ -201,7 +246,12 @@ def quadratic_ot(a, b, M, gamma, *, tol=1e-9, max_iter=200, callback=None):
 
     Notes
     -----
-    **Stopping rule**: ``||T 1 - a||_1 <= tol`` and ``||T^T 1 - b||_1 <= tol``.
+    **Stopping rule**: ``||T 1 - a||_1 <= tol * sum(a)`` and
+    ``||T^T 1 - b||_1 <= tol * sum(a)``; Newton stops early when an
+    iteration has not halved the error of 30 iterations before. The problem
+    is solved in units of its total mass and largest cost (it is homogeneous:
+    ``T(s a, s b, c M; gamma) = s T(a, b, M; gamma s / c)``), so any scale of
+    either works alike.
 
     The dual :math:`\max_{\alpha,\beta} \langle\alpha, a\rangle + \langle\beta,
     b\rangle - \frac{1}{2\gamma}\sum_{ij}[\alpha_i + \beta_j - M_{ij}]_+^2` is
@@ -229,9 +279,10 @@ def quadratic_ot(a, b, M, gamma, *, tol=1e-9, max_iter=200, callback=None):
     array([[0.5, 0. ],
            [0. , 0.5]])
     """
-    problem, C = _validate(a, b, M, gamma, tol, max_iter, callback, "quadratic_ot")
+    problem, C, gamma, tol, units = _validate(a, b, M, gamma, tol, max_iter, callback, "quadratic_ot")
     result = _quadratic_ot(problem, C, gamma, tol=tol, max_iter=max_iter, callback=callback,
                            method="quadratic_ot (semismooth Newton)")
+    result = _in_user_units(result, units)
     return end_run(result, caller="quadratic_ot", status=result.status, message=result.message)
 
 
@@ -490,7 +541,7 @@ def sparse_ot(a, b, M, k, gamma, *, formulation="dual", tol=1e-9, max_iter=2000,
         top-k conjugates, or the semi-dual in ``alpha`` with k-sparse simplex
         projections (exact columns).
     tol : float, default=1e-9
-        Tolerance on both marginal errors (L1).
+        Tolerance on both marginal errors (L1), relative to the total mass.
     max_iter : int, default=2000
         L-BFGS iterations of the first stage.
     callback : callable, optional
@@ -516,7 +567,13 @@ def sparse_ot(a, b, M, k, gamma, *, formulation="dual", tol=1e-9, max_iter=2000,
     Raises
     ------
     ValueError
-        Invalid masses or cost.
+        Invalid masses or cost (see :func:`sparsekit.ot.sinkhorn`), or a
+        ``gamma`` so small that ``max|M| / (gamma * sum(a))`` exceeds about
+        ``4.5e12`` (no digit of the plan would be left).
+    TypeError
+        Complex or non-numeric masses or cost.
+    sparsekit.InvalidParameterError
+        An option outside its range (NaN and infinity included).
 
     See Also
     --------
@@ -524,8 +581,10 @@ def sparse_ot(a, b, M, k, gamma, *, formulation="dual", tol=1e-9, max_iter=2000,
 
     Notes
     -----
-    **Stopping rule**: ``||T 1 - a||_1 <= tol``, ``||T^T 1 - b||_1 <= tol``
-    and at most ``k`` nonzeros in every column.
+    **Stopping rule**: ``||T 1 - a||_1 <= tol * sum(a)``,
+    ``||T^T 1 - b||_1 <= tol * sum(a)`` and at most ``k`` nonzeros in every
+    column. ``max_iter`` bounds both stages together: a first stage cut off
+    by it leaves the support unchecked, so the run ends there, not converged.
 
     **Algorithm.** Stage 1 maximises the dual (or semi-dual) of the
     paper with L-BFGS: the conjugate of the k-sparse quadratic regulariser of
@@ -562,11 +621,14 @@ def sparse_ot(a, b, M, k, gamma, *, formulation="dual", tol=1e-9, max_iter=2000,
     (True, True)
     """
     check_params({"k": k}, {"k": [Interval(Integral, 1, None, closed="left")]}, caller="sparse_ot")
-    problem, C = _validate(a, b, M, gamma, tol, max_iter, callback, "sparse_ot", formulation=formulation)
+    problem, C, gamma, tol, units = _validate(a, b, M, gamma, tol, max_iter, callback, "sparse_ot",
+                                              formulation=formulation)
     n, m = C.shape
     if k >= n:
-        result = _quadratic_ot(problem, C, gamma, tol=tol, max_iter=_MAX_NEWTON, callback=callback,
+        result = _quadratic_ot(problem, C, gamma, tol=tol, max_iter=min(max_iter, _MAX_NEWTON),
+                               callback=callback,
                                method="sparse_ot (k >= n: quadratic_ot)")
+        result = _in_user_units(result, units)
         return end_run(result, caller="sparse_ot", status=result.status, message=result.message)
     objective = _KSparseObjective(C, problem.a, problem.b, gamma, k, formulation)
     start = np.zeros(n) if formulation == "semi-dual" else np.concatenate(
@@ -574,6 +636,7 @@ def sparse_ot(a, b, M, k, gamma, *, formulation="dual", tol=1e-9, max_iter=2000,
     )
     stage1_errors = []
     stopped_by_callback = [False]
+    stage1_done = [False]
 
     def stop_when_done(intermediate_result):
         # the marginal error is the gradient norm: stop at tol, or once it no longer improves
@@ -585,6 +648,7 @@ def sparse_ot(a, b, M, k, gamma, *, formulation="dual", tol=1e-9, max_iter=2000,
         if window[-1] <= tol or (len(stage1_errors) >= 2 * _STALL_WINDOW and min(window) > 0.9 * min(
             stage1_errors[: -_STALL_WINDOW]
         )):
+            stage1_done[0] = True
             raise StopIteration
 
     # L-BFGS-B's products are on vectors of length n + m: threaded BLAS only slows them down
@@ -601,8 +665,12 @@ def sparse_ot(a, b, M, k, gamma, *, formulation="dual", tol=1e-9, max_iter=2000,
     history = [dual_errors]
     status = 0 if max(dual_errors) <= tol else (2 if stopped_by_callback[0] else 1)
     impossible = k * m < n
-    if status == 1 and not impossible:
-        finished = _finish(C, problem, alpha, beta, gamma, k, tol, max_newton=_MAX_NEWTON,
+    # The finishing stage picks its support from the first stage's dual: a first stage cut off by
+    # max_iter (L-BFGS's status 1) gives none; the finishing stage's iterations count in the same budget.
+    budget_left = min(_MAX_NEWTON, max_iter - stage1.nit)
+    exhausted = (stage1.status == 1 and not stage1_done[0]) or budget_left < 1
+    if status == 1 and not impossible and not exhausted:
+        finished = _finish(C, problem, alpha, beta, gamma, k, tol, max_newton=budget_left,
                            stop=_numbered(callback, stage1.nit))
         if finished[-1] == 0:
             rows, cols, values, alpha, beta, history, status = finished
@@ -617,10 +685,18 @@ def sparse_ot(a, b, M, k, gamma, *, formulation="dual", tol=1e-9, max_iter=2000,
         extra={"n_lbfgs": int(stage1.nit), "dual_marginal_error": np.asarray(dual_errors)},
     )
     if status == 1:
-        result.message += (
-            f"; no plan with at most k={k} nonzeros per column can serve all {n} rows (k * m = {k * m})"
-            if impossible
-            else "; no k-sparse plan meeting the marginals was found near the dual solution "
-            "(one may not exist); the first stage's k-sparse plan is returned"
-        )
+        if impossible:
+            reason = f"no plan with at most k={k} nonzeros per column can serve all {n} rows (k*m = {k * m})"
+        elif exhausted:
+            reason = (
+                f"the iteration budget max_iter={max_iter} ran out before the first stage (L-BFGS) finished: "
+                "raise max_iter; the first stage's k-sparse plan is returned"
+            )
+        else:
+            reason = (
+                "no k-sparse plan meeting the marginals was found near the dual solution "
+                "(one may not exist); the first stage's k-sparse plan is returned"
+            )
+        result.message += f"; {reason}"
+    result = _in_user_units(result, units)
     return end_run(result, caller="sparse_ot", status=result.status, message=result.message)
