@@ -169,8 +169,8 @@ CALLS = {
                          force=dict(maxiter=1), solution="x"),
     # linalg: krylov and sequences
     "gcrodr": Call(spd, dict(m=6, k=2, maxiter=100), force=dict(maxiter=1, rtol=1e-14), solution="x",
-                   sparse=("A",), homogeneous=("A", "b")),
-    "RecycleSpace": Call(lambda: (np.eye(16)[:, :2],)),
+                   sparse=("A",), homogeneous=("A", "b"), accepts={"A": ("complex",), "b": ("complex",)}),
+    "RecycleSpace": Call(lambda: (np.eye(16)[:, :2],), accepts={"U": ("complex",)}),  # complex systems documented
     "order_systems": Call(lambda: (systems(),)),
     "solve_sequence": Call(lambda: (systems(),), dict(method="gmres", maxiter=100), force=dict(maxiter=1, rtol=1e-300),
                            solution="x"),

@@ -1,6 +1,7 @@
 """House rules of ``sparsekit/``: imports point down, no circle, light solver layers, short modules."""
 
 import ast
+import functools
 import pathlib
 import subprocess
 import sys
@@ -61,6 +62,7 @@ def _targets(module, node, is_package):
     return out
 
 
+@functools.cache
 def import_graph():
     """Module-level and in-function imports alike: every import statement of every module."""
     edges = {}
