@@ -167,12 +167,27 @@ class CallTimeout(Exception):
     """A call ran past its bound (not a ValueError/TypeError: a hang is a failure)."""
 
 
+def _compiling(frame):
+    """Whether numba is compiling: its time is not the call's, and interrupting it corrupts numba's state."""
+    while frame is not None:
+        if frame.f_globals.get("__name__", "").startswith(("numba", "llvmlite")):
+            return True
+        frame = frame.f_back
+    return False
+
+
 @contextlib.contextmanager
 def time_bound(seconds):
-    """Interrupt the block after ``seconds`` (SIGALRM; reached between Python bytecodes, so also in numba's
-    callers once the kernel returns)."""
+    """Interrupt the block once it has run ``seconds`` outside numba's compiler.
+
+    SIGALRM runs between Python bytecodes: a hang in Python code (or in a loop calling kernels) is caught; a hang
+    inside one compiled kernel is not (no Python frame runs there). While numba compiles, the bound is extended.
+    """
 
     def interrupt(signum, frame):
+        if _compiling(frame):
+            signal.setitimer(signal.ITIMER_REAL, 1.0)
+            return
         raise CallTimeout(f"call took over {seconds} s")
 
     previous = signal.signal(signal.SIGALRM, interrupt)
