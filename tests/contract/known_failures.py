@@ -1,124 +1,21 @@
 """Every current failure of the contract suite, by class: the input of the next issue.
 
 Each key is a test-id pattern (``*`` matches anything) marked ``xfail(strict=True)`` by ``conftest.py``: a fix
-makes its test pass, the strict xfail then fails, and the entry must be removed. The warning-line class should
-empty itself as the end_run branches land.
+makes its test pass, the strict xfail then fails, and the entry must be removed. The warning-line class emptied
+when every solver came to end through end_run.
 """
 
 _BY_CLASS = {
-    # warning-line: 18
-    "ConvergenceWarning not at the caller's line: a hand-counted stacklevel stops inside sparsekit (the registry's dispatch, an estimator's fit); end_run/warn_at_caller fixes it": [
-        'test_non_convergence_warns_once_at_caller[CoLiDE]',
-        'test_non_convergence_warns_once_at_caller[DAGMALinear]',
-        'test_non_convergence_warns_once_at_caller[KroneckerSBL]',
-        'test_non_convergence_warns_once_at_caller[SparseBayesianRegression]',
-        'test_non_convergence_warns_once_at_caller[TopoSwap]',
-        'test_non_convergence_warns_once_at_caller[solve[quadratic]]',
-        'test_non_convergence_warns_once_at_caller[solve[sinkhorn]]',
-        'test_non_convergence_warns_once_at_caller[solve[sns]]',
-        'test_non_convergence_warns_once_at_caller[solve]',
-        'test_non_convergence_warns_once_at_caller[solve_sequence[gcrodr]]',
-        'test_non_convergence_warns_once_at_caller[solve_sequence[gcrotmk]]',
-        'test_non_convergence_warns_once_at_caller[solve_sequence[gmres]]',
-        'test_non_convergence_warns_once_at_caller[solve_sequence[sor-bandit]]',
-        'test_non_convergence_warns_once_at_caller[solve_sequence]',
-        'test_non_convergence_warns_once_at_caller[sparse_bayesian_learning[em]]',
-        'test_non_convergence_warns_once_at_caller[sparse_bayesian_learning[gamp]]',
-        'test_non_convergence_warns_once_at_caller[sparse_bayesian_learning[mackay]]',
-        'test_non_convergence_warns_once_at_caller[sparse_bayesian_learning]',
-    ],
-    # no-warning: 4
-    "no ConvergenceWarning when forced not to converge: emd passes on POT's UserWarning; sparse_ot (and solve(method='sparse')) ignores max_iter=1 and converges": [
-        'test_non_convergence_warns_once_at_caller[emd]',
-        'test_non_convergence_warns_once_at_caller[solve[emd]]',
-        'test_non_convergence_warns_once_at_caller[solve[sparse]]',
-        'test_non_convergence_warns_once_at_caller[sparse_ot]',
-    ],
     # result-fields: 2
     'Result without the solver fields converged/status/message/n_iter': [
         'test_result_contract[evaluate_omegas]',
         'test_result_contract[sketched_ridge_gcv]',
     ],
-    # ot-empty: 24
-    'empty a/b taken as uniform weights instead of a ValueError': [
-        'test_bad_input[emd-a-empty]',
-        'test_bad_input[emd-b-empty]',
-        'test_bad_input[quadratic_ot-a-empty]',
-        'test_bad_input[quadratic_ot-b-empty]',
-        'test_bad_input[sinkhorn-a-empty]',
-        'test_bad_input[sinkhorn-b-empty]',
-        'test_bad_input[sinkhorn_newton_sparse-a-empty]',
-        'test_bad_input[sinkhorn_newton_sparse-b-empty]',
-        'test_bad_input[solve-a-empty]',
-        'test_bad_input[solve-b-empty]',
-        'test_bad_input[solve[emd]-a-empty]',
-        'test_bad_input[solve[emd]-b-empty]',
-        'test_bad_input[solve[quadratic]-a-empty]',
-        'test_bad_input[solve[quadratic]-b-empty]',
-        'test_bad_input[solve[sinkhorn]-a-empty]',
-        'test_bad_input[solve[sinkhorn]-b-empty]',
-        'test_bad_input[solve[sns]-a-empty]',
-        'test_bad_input[solve[sns]-b-empty]',
-        'test_bad_input[solve[sparse]-a-empty]',
-        'test_bad_input[solve[sparse]-b-empty]',
-        'test_bad_input[sparse_ot-a-empty]',
-        'test_bad_input[sparse_ot-b-empty]',
-        'test_bad_input[wasserstein-a-empty]',
-        'test_bad_input[wasserstein-b-empty]',
-    ],
-    # complex: 51
+    # complex: 3
     'complex input cast to real (check_array drops the imaginary part with only a ComplexWarning) instead of a TypeError': [
-        'test_bad_input[KroneckerSBL-y-complex]',
-        'test_bad_input[emd-a-complex]',
-        'test_bad_input[emd-b-complex]',
         'test_bad_input[gamp_damping-A-complex]',
-        'test_bad_input[ggamp_sbl-A-complex]',
-        'test_bad_input[ggamp_sbl-y-complex]',
-        'test_bad_input[is_dag-adjacency-complex]',
-        'test_bad_input[kronecker_sbl-y-complex]',
-        'test_bad_input[ldp_iht-X-complex]',
-        'test_bad_input[ldp_iht-y-complex]',
-        'test_bad_input[ldp_sparse_regression-X-complex]',
-        'test_bad_input[ldp_sparse_regression-y-complex]',
         'test_bad_input[posterior-Y-complex]',
         'test_bad_input[posterior-gamma-complex]',
-        'test_bad_input[quadratic_ot-a-complex]',
-        'test_bad_input[quadratic_ot-b-complex]',
-        'test_bad_input[remove_cycles-weights-complex]',
-        'test_bad_input[sbl_em-A-complex]',
-        'test_bad_input[sbl_em-y-complex]',
-        'test_bad_input[sbl_mackay-A-complex]',
-        'test_bad_input[sbl_mackay-y-complex]',
-        'test_bad_input[sem_score-adjacency-complex]',
-        'test_bad_input[sinkhorn-a-complex]',
-        'test_bad_input[sinkhorn-b-complex]',
-        'test_bad_input[sinkhorn_newton_sparse-a-complex]',
-        'test_bad_input[sinkhorn_newton_sparse-b-complex]',
-        'test_bad_input[solve-a-complex]',
-        'test_bad_input[solve-b-complex]',
-        'test_bad_input[solve[emd]-a-complex]',
-        'test_bad_input[solve[emd]-b-complex]',
-        'test_bad_input[solve[quadratic]-a-complex]',
-        'test_bad_input[solve[quadratic]-b-complex]',
-        'test_bad_input[solve[sinkhorn]-a-complex]',
-        'test_bad_input[solve[sinkhorn]-b-complex]',
-        'test_bad_input[solve[sns]-a-complex]',
-        'test_bad_input[solve[sns]-b-complex]',
-        'test_bad_input[solve[sparse]-a-complex]',
-        'test_bad_input[solve[sparse]-b-complex]',
-        'test_bad_input[sparse_bayesian_learning-A-complex]',
-        'test_bad_input[sparse_bayesian_learning-y-complex]',
-        'test_bad_input[sparse_bayesian_learning[em]-A-complex]',
-        'test_bad_input[sparse_bayesian_learning[em]-y-complex]',
-        'test_bad_input[sparse_bayesian_learning[gamp]-A-complex]',
-        'test_bad_input[sparse_bayesian_learning[gamp]-y-complex]',
-        'test_bad_input[sparse_bayesian_learning[mackay]-A-complex]',
-        'test_bad_input[sparse_bayesian_learning[mackay]-y-complex]',
-        'test_bad_input[sparse_ot-a-complex]',
-        'test_bad_input[sparse_ot-b-complex]',
-        'test_bad_input[topological_order-adjacency-complex]',
-        'test_bad_input[wasserstein-a-complex]',
-        'test_bad_input[wasserstein-b-complex]',
     ],
     # nonfinite-accepted: 13
     'NaN/inf input accepted and an answer returned': [
@@ -207,12 +104,11 @@ _BY_CLASS = {
         'test_bad_input[solve[sparse]-reg-scalar_inf]',
         'test_bad_input[solve[sparse]-reg-scalar_nan]',
     ],
-    # scaled-message: 18
+    # scaled-message: 16
     "values scaled by 1e300/1e-300 rejected by an internal message (NumPy's 'Probabilities contain NaN', LAPACK's 'must not contain infs') that does not name the argument": [
         'test_bad_input[CoLiDE-X-scaled_1e300]',
         'test_bad_input[DAGMALinear-X-scaled_1e300]',
         'test_bad_input[KroneckerSBL-y-scaled_1e300]',
-        'test_bad_input[SketchedRidgeEnsemble-X-scaled_1e300]',
         'test_bad_input[colide-X-scaled_1e300]',
         'test_bad_input[dagma_linear-X-scaled_1e300]',
         'test_bad_input[gcrodr-A-scaled_1e-300]',
@@ -225,10 +121,9 @@ _BY_CLASS = {
         'test_bad_input[sketch_and_project[block-kaczmarz]-A-scaled_1e300]',
         'test_bad_input[sketch_and_project[kaczmarz]-A-scaled_1e-300]',
         'test_bad_input[sketch_and_project[kaczmarz]-A-scaled_1e300]',
-        'test_bad_input[sketched_ridge_gcv-X-scaled_1e300]',
         'test_bad_input[sor_sequence[chebcb]-context-scaled_1e300]',
     ],
-    # internal-message: 26
+    # internal-message: 25
     'an internal NumPy/SciPy/LAPACK error instead of a ValueError naming the argument (posterior and gamp_damping validate nothing)': [
         'test_bad_input[LDPSparseRegression-y-str]',
         'test_bad_input[SparseBayesianRegression-y-str]',
@@ -255,7 +150,6 @@ _BY_CLASS = {
         'test_bad_input[posterior-gamma-str]',
         'test_bad_input[posterior-gamma-wrong_ndim]',
         'test_bad_input[posterior-noise_variance-negative]',
-        'test_bad_input[wasserstein-p-scalar_inf]',
     ],
     # crash: 5
     'crash with another exception type (ZeroDivisionError, IndexError) instead of a ValueError': [
@@ -264,18 +158,6 @@ _BY_CLASS = {
         'test_bad_input[posterior-Y-zero_d]',
         'test_bad_input[posterior-gamma-zero_d]',
         'test_bad_input[sketch_lstsq-A-scaled_1e-300]',
-    ],
-    # nonfinite-converged: 9
-    'non-finite result reported converged (1e300 overflows); end_run gives status 3 once the solver ends through it': [
-        'test_bad_input[SparseBayesianRegression-y-scaled_1e300]',
-        'test_bad_input[TopoSwap-X-scaled_1e300]',
-        'test_bad_input[sbl_em-y-scaled_1e300]',
-        'test_bad_input[sbl_mackay-y-scaled_1e300]',
-        'test_bad_input[sketch_lstsq-b-scaled_1e300]',
-        'test_bad_input[sparse_bayesian_learning-y-scaled_1e300]',
-        'test_bad_input[sparse_bayesian_learning[em]-y-scaled_1e300]',
-        'test_bad_input[sparse_bayesian_learning[mackay]-y-scaled_1e300]',
-        'test_bad_input[topo_swap-X-scaled_1e300]',
     ],
     # nonfinite: 7
     'non-finite result returned silently (1e300 overflows, or 1e-300 underflows to 0/0)': [
@@ -298,16 +180,10 @@ _BY_CLASS = {
         'test_bad_input[sor-b-scaled_1e-300]',
         'test_bad_input[ssor_cg-b-scaled_1e-300]',
     ],
-    # module-length: 4
-    "module over 700 lines: being split on its area's branch": [
-        'test_module_length[sparsekit.learn.linear_model._ldp]',
-        'test_module_length[sparsekit.learn.linear_model._sbl]',
-        'test_module_length[sparsekit.linalg._krylov._gcrodr]',
-        'test_module_length[sparsekit.linalg._sketching._sketch]',
-    ],
-    # circle: 1
-    'import circle _sketch <-> _sketch_dask <-> _sketch_lstsq: being fixed on the sketching branch': [
-        'test_no_import_circle[sparsekit.linalg._sketching]',
+    # module-length: 2
+    "module over 700 lines: to split where its concerns part": [
+        'test_module_length[sparsekit._core.validation]',
+        'test_module_length[sparsekit.ot._sparse_ot]',
     ],
 }
 
