@@ -28,6 +28,7 @@ from ..._core.validation import (
     check_vector,
     validate_params,
 )
+from .._checks import check_real_array
 from .._result_attributes import store_result
 from ._sbl_posterior import _POSTERIOR_ATTRIBUTES, _predictive_std, _wants_full
 from ._sbl_run import _em_noise_update, _History, _initial_hyperparameters, _noise_floor, _status
@@ -390,10 +391,10 @@ def kronecker_sbl(factors, y, *, update="svd", max_iter=500, tol=1e-4, prune_thr
     name = "kronecker_sbl"
     if isinstance(factors, np.ndarray) or not hasattr(factors, "__len__") or len(factors) == 0:
         raise ValueError("factors must be a non-empty sequence of 2-D arrays (A_1, ..., A_m).")
-    factors = [check_array(A, f"factors[{i}]", ndim=2, dtype=np.float64) for i, A in enumerate(factors)]
+    factors = [check_real_array(A, f"factors[{i}]", ndim=2) for i, A in enumerate(factors)]
     rows = [A.shape[0] for A in factors]
     columns = [A.shape[1] for A in factors]
-    y = check_vector(y, "y", dtype=np.float64)
+    y = check_real_array(y, "y", ndim=1)
     if y.size != math.prod(rows):
         raise ValueError(
             f"y must have prod(rows) = {math.prod(rows)} entries for factors with rows {rows}; got {y.size}."
@@ -607,7 +608,7 @@ class KroneckerSBL(ParamsValidationMixin, RegressorMixin, BaseEstimator):
 
     def _factors_of(self, X, y):
         if _is_factor_list(X):
-            factors = [check_array(A, f"X[{i}]", ndim=2, dtype=np.float64) for i, A in enumerate(X)]
+            factors = [check_real_array(A, f"X[{i}]", ndim=2) for i, A in enumerate(X)]
             shapes = [A.shape for A in factors]
             if self.factor_shapes is not None and _check_factor_shapes(self.factor_shapes) != shapes:
                 raise ValueError(
@@ -615,7 +616,7 @@ class KroneckerSBL(ParamsValidationMixin, RegressorMixin, BaseEstimator):
                     "of the factors given as X."
                 )
             rows = math.prod(s[0] for s in shapes)
-            y = check_vector(y, "y", dtype=np.float64)
+            y = check_real_array(y, "y", ndim=1)
             if y.size != rows:
                 raise ValueError(f"y must have prod(rows) = {rows} entries for factors of shapes {shapes}; got {y.size}.")
             self.n_features_in_ = math.prod(s[1] for s in shapes)
@@ -670,7 +671,7 @@ class KroneckerSBL(ParamsValidationMixin, RegressorMixin, BaseEstimator):
         """
         check_is_fitted(self)
         if _is_factor_list(X):
-            factors = [check_array(B, f"X[{i}]", ndim=2, dtype=np.float64) for i, B in enumerate(X)]
+            factors = [check_real_array(B, f"X[{i}]", ndim=2) for i, B in enumerate(X)]
             columns = [B.shape[1] for B in factors]
             fitted = [s[1] for s in self.factor_shapes_]
             if columns != fitted:

@@ -35,8 +35,9 @@ def _evidence_sbl(name, A, Y, *, update, max_iter, tol, prune_threshold, noise_v
     A, Y, single_target = _check_design_and_targets(A, Y)
     n_samples, n_features = A.shape
     n_targets = Y.shape[1]
-    normalised = _Normalised(A)
-    A_active = normalised.matrix
+    normalised = _Normalised(A, Y)
+    A_active, Y = normalised.matrix, normalised.targets
+    noise_variance = normalised.noise_in_units(noise_variance)
     gamma0, noise0 = _initial_hyperparameters(Y, A_active.shape[1])
     learn_noise = noise_variance is None
     floor = _noise_floor(Y)

@@ -193,8 +193,9 @@ def ggamp_sbl(A, y, *, max_iter=1000, tol=1e-5, damping="auto", max_inner=50, in
     A, Y, single_target = _check_design_and_targets(A, y)
     n_samples, n_features = A.shape
     n_targets = Y.shape[1]
-    normalised = _Normalised(A)
-    A_active = normalised.matrix
+    normalised = _Normalised(A, Y)
+    A_active, Y = normalised.matrix, normalised.targets
+    noise_variance = normalised.noise_in_units(noise_variance)
     squared = A_active**2
     theta = gamp_damping(A_active) if damping == "auto" else float(damping)
     gamma0, noise0 = _initial_hyperparameters(Y, A_active.shape[1])
