@@ -10,7 +10,7 @@ import numpy as np
 
 from ..._core.progress import IterationMonitor
 from ..._core.validation import validate_params
-from ._sbl_posterior import _GramCache, posterior
+from ._sbl_posterior import _GramCache, _posterior
 from ._sbl_run import (
     SBL_CONSTRAINTS,
     _check_design_and_targets,
@@ -55,7 +55,7 @@ def _evidence_sbl(name, A, Y, *, update, max_iter, tol, prune_threshold, noise_v
         while gamma.size and n_iter < max_iter:
             n_iter += 1
             gram = gram_cache.get(A_active, normalised.active) if A_active.shape[1] <= n_samples else None
-            new_mean, variance, well_determined, _ = posterior(A_active, Y, gamma, noise, gram=gram)
+            new_mean, variance, well_determined, _ = _posterior(A_active, Y, gamma, noise, gram=gram)
             second_moment = np.mean(new_mean**2, axis=1)
             residual_energy = float(np.sum((Y - A_active @ new_mean) ** 2)) / n_targets
             if update == "em":

@@ -13,6 +13,7 @@ from scipy import linalg
 
 from ..._core.progress import IterationMonitor
 from ..._core.validation import Interval, Options, validate_params
+from .._checks import check_real_array
 from ._sbl_run import (
     SBL_CONSTRAINTS,
     _check_design_and_targets,
@@ -51,13 +52,20 @@ def gamp_damping(A):
 
     Parameters
     ----------
-    A : ndarray of shape (M, N)
+    A : array-like of shape (M, N)
         The (column-normalised) measurement matrix.
 
     Returns
     -------
     float
-        Damping factor in (0, 1].
+        Damping factor in (0, 1]; 1 for a zero matrix.
+
+    Raises
+    ------
+    ValueError
+        If ``A`` is not a finite, non-empty 2-D array.
+    TypeError
+        If ``A`` is complex, sparse or not numeric.
 
     Examples
     --------
@@ -69,10 +77,14 @@ def gamp_damping(A):
     """
     from scipy.sparse.linalg import LinearOperator, eigsh
 
+    A = check_real_array(A, "A", ndim=2)
+    # the rule depends on ||A||_2 / ||A||_F only: scale A to a unit peak so neither norm overflows
+    peak = float(np.max(np.abs(A)))
+    if peak == 0.0:
+        return 1.0
+    A = A / peak
     rows, cols = A.shape
     frobenius2 = float(np.sum(A**2))
-    if frobenius2 == 0.0:
-        return 1.0
     small = min(rows, cols)
     if small <= 64:
         spectral2 = float(linalg.svdvals(A)[0] ** 2)

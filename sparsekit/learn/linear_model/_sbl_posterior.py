@@ -7,9 +7,13 @@ from it (:func:`_predictive_std`).
 """
 
 import math
+from numbers import Real
 
 import numpy as np
 from scipy import linalg
+
+from ..._core.validation import Interval, validate_params
+from .._checks import check_real_array
 
 __all__ = ["FULL_COVARIANCE_LIMIT", "posterior"]
 
@@ -39,6 +43,7 @@ class _GramCache:
         return self.gram
 
 
+@validate_params({"noise_variance": [Interval(Real, 0, None, closed="neither")], "full_covariance": ["boolean"]})
 def posterior(A, Y, gamma, noise_variance, *, gram=None, full_covariance=False):
     """Gaussian posterior of the coefficients for fixed hyperparameters, by Cholesky.
 
@@ -50,22 +55,23 @@ def posterior(A, Y, gamma, noise_variance, *, gram=None, full_covariance=False):
 
     Parameters
     ----------
-    A : ndarray of shape (n_samples, n_active)
+    A : array-like of shape (n_samples, n_active)
         Design restricted to the active features.
-    Y : ndarray of shape (n_samples, n_targets)
-        Targets.
-    gamma : ndarray of shape (n_active,)
-        Prior variances (positive).
+    Y : array-like of shape (n_samples, n_targets) or (n_samples,)
+        Targets (one-dimensional: one target, and ``mean`` is one-dimensional).
+    gamma : array-like of shape (n_active,)
+        Prior variances (non-negative; 0 pins a coefficient at 0).
     noise_variance : float
-        Noise variance (positive).
-    gram : ndarray of shape (n_active, n_active), optional
-        ``A.T @ A``; when given and ``n_active <= n_samples`` the primal form is used.
+        Noise variance (positive, finite).
+    gram : array-like of shape (n_active, n_active), optional
+        ``A.T @ A`` (symmetric); when given and ``n_active <= n_samples`` the
+        primal form is used.
     full_covariance : bool, default=False
         Also return the full posterior covariance.
 
     Returns
     -------
-    mean : ndarray of shape (n_active, n_targets)
+    mean : ndarray of shape (n_active, n_targets) or (n_active,)
         Posterior mean ``M``.
     variance : ndarray of shape (n_active,)
         Diagonal of ``Sigma``.
@@ -74,6 +80,17 @@ def posterior(A, Y, gamma, noise_variance, *, gram=None, full_covariance=False):
         data rather than the prior (MacKay's ``gamma`` in ARD's notation).
     covariance : ndarray of shape (n_active, n_active) or None
         Full ``Sigma`` when asked for.
+
+    Raises
+    ------
+    ValueError
+        If an array is not finite, has the wrong number of dimensions or a
+        shape that does not match ``A``, or ``gamma`` is negative.
+    TypeError
+        If an array is complex or not numeric.
+    InvalidParameterError
+        If ``noise_variance`` is not a positive finite float or
+        ``full_covariance`` not a boolean.
 
     Examples
     --------
@@ -84,6 +101,28 @@ def posterior(A, Y, gamma, noise_variance, *, gram=None, full_covariance=False):
     >>> bool(np.allclose(variance, np.diag(np.linalg.inv(A.T @ A / 0.5 + np.eye(2)))))
     True
     """
+    A = check_real_array(A, "A", ndim=2)
+    n_samples, n_active = A.shape
+    Y = check_real_array(Y, "Y", ndim=(1, 2))
+    if Y.shape[0] != n_samples:
+        raise ValueError(f"Y must have {n_samples} rows, one per row of A; got {Y.shape[0]}.")
+    gamma = check_real_array(gamma, "gamma", ndim=1)
+    if gamma.size != n_active:
+        raise ValueError(f"gamma must have {n_active} entries, one per column of A; got {gamma.size}.")
+    if np.any(gamma < 0):
+        raise ValueError("gamma must be non-negative (prior variances).")
+    if gram is not None:
+        gram = check_real_array(gram, "gram", ndim=2)
+        if gram.shape != (n_active, n_active):
+            raise ValueError(f"gram must have shape ({n_active}, {n_active}) like A.T @ A; got {gram.shape}.")
+    mean, variance, well_determined, covariance = _posterior(A, Y if Y.ndim == 2 else Y[:, None], gamma,
+                                                             float(noise_variance), gram=gram,
+                                                             full_covariance=full_covariance)
+    return (mean if Y.ndim == 2 else mean[:, 0]), variance, well_determined, covariance
+
+
+def _posterior(A, Y, gamma, noise_variance, *, gram=None, full_covariance=False):
+    """:func:`posterior` on checked float64 arrays, ``Y`` two-dimensional (the solvers' inner loop)."""
     n_samples, n_active = A.shape
     root = np.sqrt(gamma)
     noise_std = math.sqrt(noise_variance)

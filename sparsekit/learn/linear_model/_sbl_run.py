@@ -18,7 +18,7 @@ import numpy as np
 from ..._core.result import STATUS_CONVERGED, STATUS_MAX_ITER, STATUS_STOPPED, Result, end_run
 from ..._core.validation import Interval, Options
 from .._checks import check_real_array
-from ._sbl_posterior import _wants_full, posterior
+from ._sbl_posterior import _posterior, _wants_full
 
 #: Constraints of the options every SBL solver takes.
 SBL_CONSTRAINTS = {
@@ -160,7 +160,7 @@ def _finish(name, normalised, n_features, Y, gamma, noise_variance, *, mean=None
         A = normalised.matrix
         if gram is None and active.size <= A.shape[0]:
             gram = A.T @ A
-        exact_mean, variance, _, full = posterior(A, Y, gamma, noise_variance, gram=gram,
+        exact_mean, variance, _, full = _posterior(A, Y, gamma, noise_variance, gram=gram,
                                                   full_covariance=want_full)
         mean = exact_mean if mean is None else mean
         sigma = (full / np.outer(scale, scale) if want_full else variance / scale**2) * variance_unit
