@@ -31,7 +31,7 @@ def _gaussian_privacy_loss(sigma, sensitivity, epsilon):
 #: Largest ``epsilon`` accepted: beyond it the privacy loss ``exp(epsilon) Phi(.)`` of the Gaussian mechanism
 #: cannot be evaluated in float64 (it is a difference of terms of size ``epsilon``), and such a budget gives
 #: no privacy anyway.
-EPSILON_MAX = 1e6
+EPSILON_MAX = 1e12
 
 
 def _unit_scale(epsilon, delta):
@@ -68,7 +68,7 @@ def gaussian_mechanism_scale(sensitivity, epsilon, delta):
     ----------
     sensitivity : float
         ``l2`` sensitivity of the released vector.
-    epsilon : float in (0, 1e6]
+    epsilon : float in (0, 1e12]
         Privacy parameter (any positive value up to ``EPSILON_MAX``; the
         classical ``sqrt(2 log(1.25/delta)) / epsilon`` calibration only
         holds for ``epsilon <= 1`` and is never smaller).

@@ -75,11 +75,15 @@ def gamp_damping(A):
     >>> round(gamp_damping(A), 2)
     0.98
     """
+    return _gamp_damping(check_real_array(A, "A", ndim=2))
+
+
+def _gamp_damping(A):
+    """:func:`gamp_damping` of a checked float64 matrix (GGAMP-SBL's active columns, possibly none)."""
     from scipy.sparse.linalg import LinearOperator, eigsh
 
-    A = check_real_array(A, "A", ndim=2)
     # the rule depends on ||A||_2 / ||A||_F only: scale A to a unit peak so neither norm overflows
-    peak = float(np.max(np.abs(A)))
+    peak = float(np.max(np.abs(A))) if A.size else 0.0
     if peak == 0.0:
         return 1.0
     A = A / peak
@@ -209,7 +213,7 @@ def ggamp_sbl(A, y, *, max_iter=1000, tol=1e-5, damping="auto", max_inner=50, in
     A_active, Y = normalised.matrix, normalised.targets
     noise_variance = normalised.noise_in_units(noise_variance)
     squared = A_active**2
-    theta = gamp_damping(A_active) if damping == "auto" else float(damping)
+    theta = _gamp_damping(A_active) if damping == "auto" else float(damping)
     gamma0, noise0 = _initial_hyperparameters(Y, A_active.shape[1])
     learn_noise = noise_variance is None
     floor = _noise_floor(Y)
