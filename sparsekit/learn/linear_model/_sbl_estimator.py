@@ -140,7 +140,10 @@ class SparseBayesianRegression(ParamsValidationMixin, RegressorMixin, BaseEstima
 
     Notes
     -----
-    All solvers compute in float64. Prediction standard deviations use
+    All solvers compute in float64 (the Cholesky factorisations of the
+    E-step need it); for float32 ``X`` the fitted arrays (``coef_``,
+    ``gamma_``, ``sigma_``, ``X_offset_``) are cast back to float32, and
+    ``result_`` keeps float64. Prediction standard deviations use
     ``(x - X_offset_)^T Sigma (x - X_offset_) + noise_variance_``; with a
     diagonal ``sigma_`` posterior correlations are ignored.
 
@@ -202,7 +205,9 @@ class SparseBayesianRegression(ParamsValidationMixin, RegressorMixin, BaseEstima
             The fitted estimator.
         """
         self._validate_params()
-        X, y = validate_data(self, X, y, multi_output=True, y_numeric=True, dtype=np.float64)
+        X, y = validate_data(self, X, y, multi_output=True, y_numeric=True, dtype=[np.float64, np.float32])
+        dtype = X.dtype
+        X, y = X.astype(np.float64, copy=False), y.astype(np.float64, copy=False)
         if self.fit_intercept:
             X_offset, y_offset = X.mean(axis=0), y.mean(axis=0)
             X, y = X - X_offset, y - y_offset
@@ -218,12 +223,14 @@ class SparseBayesianRegression(ParamsValidationMixin, RegressorMixin, BaseEstima
             options["tol"] = self.tol
         result = SBL_METHODS.dispatch(self.solver, X, y, **options)
         coef = result.x
-        self.coef_ = coef.T if coef.ndim == 2 else coef
+        self.coef_ = (coef.T if coef.ndim == 2 else coef).astype(dtype, copy=False)
         self.intercept_ = y_offset - X_offset @ coef
         if coef.ndim == 1:
             self.intercept_ = float(self.intercept_)
-        self.X_offset_ = X_offset
-        return store_result(self, result, _POSTERIOR_ATTRIBUTES)
+        else:
+            self.intercept_ = self.intercept_.astype(dtype, copy=False)
+        self.X_offset_ = X_offset.astype(dtype, copy=False)
+        return store_result(self, result, _POSTERIOR_ATTRIBUTES, dtype=dtype)
 
     def predict(self, X, return_std=False):
         """Predict with the posterior mean, and optionally the predictive standard deviation.
@@ -244,7 +251,7 @@ class SparseBayesianRegression(ParamsValidationMixin, RegressorMixin, BaseEstima
             share ``gamma`` and the noise variance); only with ``return_std``.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=np.float64)
+        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
         y_mean = X @ self.coef_.T + self.intercept_
         if not return_std:
             return y_mean
