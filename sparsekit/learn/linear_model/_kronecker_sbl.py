@@ -115,6 +115,7 @@ def _check_factor_shapes(factor_shapes):
     return shapes
 
 
+@validate_params({"rtol": [Interval(Real, 0, None, closed="left")]})
 def nearest_kronecker_factors(X, factor_shapes, *, rtol=KRONECKER_RTOL):
     """Recover the factors of an exact Kronecker product ``X`` (Van Loan & Pitsianis).
 
@@ -143,6 +144,10 @@ def nearest_kronecker_factors(X, factor_shapes, *, rtol=KRONECKER_RTOL):
     ValueError
         If the shapes do not multiply to ``X.shape`` or ``X`` is not a
         Kronecker product of such factors (residual above ``rtol``).
+    TypeError
+        If ``X`` is complex or not numeric.
+    InvalidParameterError
+        If ``rtol`` is negative, NaN or infinite.
 
     Examples
     --------
