@@ -5,6 +5,7 @@ import re
 
 import numpy as np
 import pytest
+from scipy import sparse
 
 from sparsekit import InvalidParameterError
 from sparsekit.datasets import make_kronecker_regression, make_sparse_regression
@@ -303,3 +304,47 @@ def test_nan_inf_and_negative_scalars_are_refused_by_name(call, argument, value)
     with pytest.raises(InvalidParameterError, match=f"'{argument}' parameter"):
         call(value)
 
+
+
+# ---------------------------------------------------------------- sparse designs
+SPARSE_A = sparse.random_array((50, 200), density=0.1, random_state=0, format="csr")
+SPARSE_Y = SPARSE_A @ np.r_[1.0, -2.0, 3.0, np.zeros(197)] + 0.01 * RNG.standard_normal(50)
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc", "coo", "lil", "dok", "bsr", "dia"])
+@pytest.mark.parametrize("solver", [sbl_em, sbl_mackay, ggamp_sbl])
+def test_sbl_solvers_take_every_sparse_format(solver, fmt):
+    dense = solver(SPARSE_A.toarray(), SPARSE_Y)
+    result = solver(SPARSE_A.asformat(fmt), SPARSE_Y)  # was TypeError: A must be a dense array
+    assert result.n_iter == dense.n_iter
+    np.testing.assert_allclose(result.x, dense.x, atol=1e-10)
+    np.testing.assert_allclose(result.sigma, dense.sigma, atol=1e-12)
+
+
+def test_sparse_woodbury_never_forms_the_dense_design(monkeypatch):
+    # while more features than rows are active, only n x n blocks of L^-1 B are formed
+    shapes = []
+    original = sparse.csc_array.toarray
+    monkeypatch.setattr(sparse.csc_array, "toarray", lambda self, *a, **k: shapes.append(self.shape) or original(
+        self, *a, **k))
+    posterior(SPARSE_A.tocsc(), SPARSE_Y, np.ones(200), 0.1)
+    assert shapes and max(r * c for r, c in shapes) <= 50 * 50
+
+
+def test_gamp_damping_takes_sparse_matrices():
+    assert gamp_damping(SPARSE_A) == pytest.approx(gamp_damping(SPARSE_A.toarray()), rel=1e-12)
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc", "coo"])
+def test_sparse_bayesian_regression_takes_sparse_X_without_intercept(fmt):
+    dense = SparseBayesianRegression(fit_intercept=False).fit(SPARSE_A.toarray(), SPARSE_Y)
+    model = SparseBayesianRegression(fit_intercept=False).fit(SPARSE_A.asformat(fmt), SPARSE_Y)
+    np.testing.assert_allclose(model.coef_, dense.coef_, atol=1e-10)
+    mean, std = model.predict(SPARSE_A.asformat(fmt)[:5], return_std=True)
+    np.testing.assert_allclose(mean, dense.predict(SPARSE_A.toarray()[:5]), atol=1e-10)
+    assert std.shape == (5,)
+
+
+def test_sparse_X_with_an_intercept_is_refused_naming_X():
+    with pytest.raises(TypeError, match="^X must be dense when fit_intercept=True"):
+        SparseBayesianRegression().fit(SPARSE_A, SPARSE_Y)

@@ -92,8 +92,11 @@ def _evidence_sbl(name, A, Y, *, update, max_iter, tol, prune_threshold, noise_v
 _EVIDENCE_DOC_PARAMETERS = """
     Parameters
     ----------
-    A : array-like of shape (n_samples, n_features)
-        Design (dictionary) matrix; any shape, ``n_features > n_samples`` included.
+    A : array-like or sparse array of shape (n_samples, n_features)
+        Design (dictionary) matrix; any shape, ``n_features > n_samples``
+        included. A sparse ``A`` (any format) is used through products and
+        column slices only: no dense block larger than ``n_samples x
+        n_samples`` or the active columns is formed.
     y : array-like of shape (n_samples,) or (n_samples, n_targets)
         Measurements. Several columns are fitted jointly with one shared
         ``gamma`` (M-SBL, multiple measurement vectors with a common support).

@@ -10,7 +10,7 @@ import math
 from numbers import Real
 
 import numpy as np
-from scipy import linalg
+from scipy import linalg, sparse
 
 from ..._core.validation import Interval, validate_params
 from .._checks import check_real_array
@@ -34,7 +34,7 @@ class _GramCache:
     def get(self, A_active, active):
         if self.columns is None:
             self.columns = active.copy()
-            self.gram = A_active.T @ A_active
+            self.gram = dense_gram(A_active)
             return self.gram
         if self.columns.size != active.size:
             where = np.searchsorted(self.columns, active)
@@ -55,8 +55,10 @@ def posterior(A, Y, gamma, noise_variance, *, gram=None, full_covariance=False):
 
     Parameters
     ----------
-    A : array-like of shape (n_samples, n_active)
-        Design restricted to the active features.
+    A : array-like or sparse array of shape (n_samples, n_active)
+        Design restricted to the active features; a sparse one (any format)
+        is never made dense beyond ``n_samples x n_samples`` blocks (and the
+        active columns, for the full covariance).
     Y : array-like of shape (n_samples, n_targets) or (n_samples,)
         Targets (one-dimensional: one target, and ``mean`` is one-dimensional).
     gamma : array-like of shape (n_active,)
@@ -101,7 +103,7 @@ def posterior(A, Y, gamma, noise_variance, *, gram=None, full_covariance=False):
     >>> bool(np.allclose(variance, np.diag(np.linalg.inv(A.T @ A / 0.5 + np.eye(2)))))
     True
     """
-    A = check_real_array(A, "A", ndim=2)
+    A = check_real_array(A, "A", ndim=2, accept_sparse=("csc",))
     n_samples, n_active = A.shape
     Y = check_real_array(Y, "Y", ndim=(1, 2))
     if Y.shape[0] != n_samples:
@@ -133,11 +135,13 @@ def _posterior(A, Y, gamma, noise_variance, *, gram=None, full_covariance=False)
         factor = linalg.cholesky(precision, lower=True, check_finite=False)
         inverse_factor = linalg.solve_triangular(factor, np.eye(n_active), lower=True, check_finite=False)
         inner = np.einsum("ij,ij->j", inverse_factor, inverse_factor)
-        projected = root[:, None] * (A.T @ Y)
+        projected = root[:, None] * np.asarray(A.T @ Y)
         mean = root[:, None] * linalg.cho_solve((factor, True), projected, check_finite=False) / noise_variance
         if full_covariance:
             covariance = root[:, None] * (inverse_factor.T @ inverse_factor) * root[None, :]
         return mean, gamma * inner, 1.0 - inner, covariance
+    if sparse.issparse(A):
+        return _sparse_woodbury(A, Y, gamma, root, noise_variance, full_covariance)
     B = A * root
     system = B @ B.T
     system /= noise_variance
@@ -152,6 +156,48 @@ def _posterior(A, Y, gamma, noise_variance, *, gram=None, full_covariance=False)
         covariance = -(root[:, None] * (W.T @ W) * root[None, :])
         covariance[np.diag_indices_from(covariance)] += gamma
     return mean, gamma * (1.0 - explained), explained, covariance
+
+
+def scale_columns(A, factors):
+    """``A * factors`` column by column, for a dense or a sparse (CSC) ``A``; sparse stays sparse."""
+    if sparse.issparse(A):
+        return (A @ sparse.diags_array(factors)).tocsc()
+    return A * factors
+
+
+def dense_gram(A):
+    """``A.T @ A`` as a dense array (``A`` has at most as many columns as rows where this is called)."""
+    gram = A.T @ A
+    return gram.toarray() if sparse.issparse(gram) else gram
+
+
+def _sparse_woodbury(A, Y, gamma, root, noise_variance, full_covariance):
+    """The Woodbury form of :func:`_posterior` for a sparse ``A``, with no dense block beyond ``n x n``.
+
+    ``M = Gamma^1/2 B^T S^-1 Y / s`` and ``explained_i = ||L^-1 b_i||^2 / s``
+    with ``B = A Gamma^1/2``, ``S = I + B B^T / s = L L^T``; the columns of
+    ``L^-1 B`` are formed ``n`` at a time. The full covariance (asked for
+    only on a final active set of at most ``FULL_COVARIANCE_LIMIT``
+    features) forms ``L^-1 B`` whole.
+    """
+    n_samples, n_active = A.shape
+    B = scale_columns(A, root)
+    system = (B @ B.T).toarray() / noise_variance
+    system[np.diag_indices_from(system)] += 1.0
+    factor = linalg.cholesky(system, lower=True, check_finite=False)
+    mean = root[:, None] * (B.T @ linalg.cho_solve((factor, True), Y, check_finite=False)) / noise_variance
+    if full_covariance:
+        W = linalg.solve_triangular(factor, B.toarray(), lower=True, check_finite=False)
+        explained = np.einsum("ij,ij->j", W, W) / noise_variance
+        covariance = -(root[:, None] * (W.T @ W) * root[None, :]) / noise_variance
+        covariance[np.diag_indices_from(covariance)] += gamma
+        return mean, gamma * (1.0 - explained), explained, covariance
+    explained = np.empty(n_active)
+    for start in range(0, n_active, n_samples):
+        block = slice(start, min(start + n_samples, n_active))
+        W = linalg.solve_triangular(factor, B[:, block].toarray(), lower=True, check_finite=False)
+        explained[block] = np.einsum("ij,ij->j", W, W) / noise_variance
+    return mean, gamma * (1.0 - explained), explained, None
 
 
 def _wants_full(covariance, n_active):

@@ -14,11 +14,12 @@ import math
 from numbers import Integral, Real
 
 import numpy as np
+from scipy import sparse
 
 from ..._core.result import STATUS_CONVERGED, STATUS_MAX_ITER, STATUS_STOPPED, Result, end_run
 from ..._core.validation import Interval, Options
 from .._checks import check_real_array
-from ._sbl_posterior import _posterior, _wants_full
+from ._sbl_posterior import _posterior, _wants_full, dense_gram, scale_columns
 
 #: Constraints of the options every SBL solver takes.
 SBL_CONSTRAINTS = {
@@ -38,8 +39,8 @@ def _check_design_and_targets(A, Y, name_A="A", name_Y="y"):
 
     Parameters
     ----------
-    A : array-like of shape (n_samples, n_features)
-        Design matrix (finite, real).
+    A : array-like or sparse array of shape (n_samples, n_features)
+        Design matrix (finite, real); sparse input of any format becomes CSC.
     Y : array-like of shape (n_samples,) or (n_samples, n_targets)
         Targets.
     name_A, name_Y : str
@@ -47,12 +48,12 @@ def _check_design_and_targets(A, Y, name_A="A", name_Y="y"):
 
     Returns
     -------
-    A : ndarray of float64
+    A : ndarray or CSC array of float64
     Y : ndarray of float64, shape (n_samples, n_targets)
     single_target : bool
         Whether ``Y`` was one-dimensional.
     """
-    A = check_real_array(A, name_A, ndim=2)
+    A = check_real_array(A, name_A, ndim=2, accept_sparse=("csc",))
     Y = check_real_array(Y, name_Y, ndim=(1, 2))
     if Y.shape[0] != A.shape[0]:
         raise ValueError(f"{name_Y} must have {A.shape[0]} rows, one per row of {name_A}; got {Y.shape[0]}.")
@@ -64,7 +65,12 @@ def column_norms(A):
     """Euclidean norms of the columns of ``A``, without overflow or underflow for entries near 1e+-150.
 
     Each column is divided by its largest magnitude before it is squared.
+    ``A`` may be sparse (CSC), and then stays so.
     """
+    if sparse.issparse(A):
+        peak = abs(A).max(axis=0).toarray().ravel()
+        unit = scale_columns(A, 1.0 / np.where(peak > 0, peak, 1.0))
+        return peak * np.sqrt(np.asarray(unit.multiply(unit).sum(axis=0)).ravel())
     peak = np.max(np.abs(A), axis=0)
     unit = A / np.where(peak > 0, peak, 1.0)
     return peak * np.sqrt(np.einsum("ij,ij->j", unit, unit))
@@ -86,7 +92,7 @@ class _Normalised:
     def __init__(self, A, Y):
         self.scale = column_norms(A)
         self.active = np.flatnonzero(self.scale > 0)
-        self.matrix = A[:, self.active] / self.scale[self.active]
+        self.matrix = scale_columns(A[:, self.active], 1.0 / self.scale[self.active])
         self.target_scale = math.ldexp(1.0, int(np.frexp(np.max(np.abs(Y)))[1]))
         self.targets = Y / self.target_scale
 
@@ -159,7 +165,7 @@ def _finish(name, normalised, n_features, Y, gamma, noise_variance, *, mean=None
     if active.size:
         A = normalised.matrix
         if gram is None and active.size <= A.shape[0]:
-            gram = A.T @ A
+            gram = dense_gram(A)
         exact_mean, variance, _, full = _posterior(A, Y, gamma, noise_variance, gram=gram,
                                                   full_covariance=want_full)
         mean = exact_mean if mean is None else mean
