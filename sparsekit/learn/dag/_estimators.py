@@ -300,16 +300,16 @@ class DAGMALinear(_LinearSEMMixin, ParamsValidationMixin, BaseEstimator):
     dagma_linear : The solver function.
     CoLiDE : The concomitant-scale version.
 
+    Notes
+    -----
+    Computation is in float64; ``adjacency_`` and ``mean_`` are cast back to
+    the dtype of ``X`` (float32 in, float32 out).
+
     References
     ----------
     .. [1] K. Bello, B. Aragam, P. Ravikumar. "DAGMA: Learning DAGs via
        M-matrices and a log-determinant acyclicity characterization".
        NeurIPS 2022.
-
-    Notes
-    -----
-    Computation is in float64; ``adjacency_`` and ``mean_`` are cast back to
-    the dtype of ``X`` (float32 in, float32 out).
 
     Examples
     --------
@@ -423,15 +423,15 @@ class TopoSwap(_LinearSEMMixin, ParamsValidationMixin, BaseEstimator):
     topo_swap : The solver function.
     CoLiDE : A continuous learner whose output ``refine`` improves.
 
-    References
-    ----------
-    .. [1] C. Deng, K. Bello, B. Aragam, P. Ravikumar. "Optimizing NOTEARS
-       objectives via topological swaps". ICML 2023.
-
     Notes
     -----
     The search runs in float64; ``adjacency_``, ``weights_`` and ``mean_`` are
     cast back to the dtype of ``X`` (float32 in, float32 out).
+
+    References
+    ----------
+    .. [1] C. Deng, K. Bello, B. Aragam, P. Ravikumar. "Optimizing NOTEARS
+       objectives via topological swaps". ICML 2023.
 
     Examples
     --------
