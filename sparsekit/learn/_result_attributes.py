@@ -5,10 +5,12 @@ figures of its run as fitted attributes (``n_iter_``, ``converged_``, ...) and
 keeps the whole run in ``result_``; this is the one place that does it.
 """
 
+import numpy as np
+
 __all__ = ["store_result"]
 
 
-def store_result(estimator, result, names):
+def store_result(estimator, result, names, *, dtype=None):
     """Set ``estimator.<name>_ = result[<name>]`` for each name, and ``estimator.result_ = result``.
 
     Parameters
@@ -19,6 +21,10 @@ def store_result(estimator, result, names):
         The solver's result.
     names : iterable of str
         Fields of ``result`` to expose, each as ``<name>_``.
+    dtype : dtype, optional
+        Cast the floating-point arrays among them to this dtype (the
+        precision of the estimator's ``X``, when the solver computed in
+        float64); ``result_`` keeps the solver's arrays.
 
     Returns
     -------
@@ -35,6 +41,9 @@ def store_result(estimator, result, names):
     (3, True)
     """
     for name in names:
-        setattr(estimator, f"{name}_", result[name])
+        value = result[name]
+        if dtype is not None and isinstance(value, np.ndarray) and value.dtype.kind == "f":
+            value = value.astype(dtype, copy=False)
+        setattr(estimator, f"{name}_", value)
     estimator.result_ = result
     return estimator

@@ -40,7 +40,7 @@ def test_analytic_gaussian_mechanism_is_exact_and_beats_classical():
 
 @pytest.mark.parametrize("mechanism", ["gaussian", "laplace"])
 def test_aggregated_noise_has_the_law_of_the_per_user_sum(mechanism):
-    noise = _Mechanism(mechanism, 1.0, 1.0, 1.0, 1e-5)
+    noise = _Mechanism(mechanism, 1.0, 1.0, 1.0, 1e-5, depends_on="clip_X")
     rng = np.random.default_rng(0)
     n_users, size = 3, 4000
     per_user = np.concatenate([noise.noise_sum(rng, n_users, size, True) for _ in range(5)])

@@ -269,8 +269,10 @@ def colide(X, *, variant="ev", alpha=0.05, w_threshold=0.3, s_schedule=(1.0, 0.9
     Raises
     ------
     ValueError
-        If ``X`` is not a finite 2-D array with at least two rows, or a
-        parameter is out of range.
+        If ``X`` is not a finite 2-D array with at least two rows, its
+        covariance overflows or a non-constant column's variance underflows
+        float64 (the penalised score is not scale-invariant: rescale ``X``),
+        or a parameter is out of range.
 
     Warns
     -----
@@ -412,8 +414,10 @@ def dagma_linear(X, *, alpha=0.03, w_threshold=0.3, s_schedule=(1.0, 0.9, 0.8, 0
     Raises
     ------
     ValueError
-        If ``X`` is not a finite 2-D array with at least two rows, or a
-        parameter is out of range.
+        If ``X`` is not a finite 2-D array with at least two rows, its
+        covariance overflows or a non-constant column's variance underflows
+        float64 (the penalised score is not scale-invariant: rescale ``X``),
+        or a parameter is out of range.
 
     Warns
     -----

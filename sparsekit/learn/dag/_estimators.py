@@ -89,14 +89,18 @@ class _LinearSEMMixin:
         weights = self._sem_weights
         return -profiled_score(residual_variances(cov, weights), weights, self._score_variant, self._score_alpha)
 
-    def _store(self, result):
+    def _store(self, result, dtype):
+        """Keep the run's figures; the arrays in the dtype of ``X`` (the solvers compute in float64)."""
         store_result(self, result, ("adjacency", "mean", "n_iter", "converged", "score"))
+        self.adjacency_ = self.adjacency_.astype(dtype, copy=False)
+        self.mean_ = self.mean_.astype(dtype, copy=False)
 
     def _fit_solver(self, solver, X):
         """The body of ``fit`` for a solver taking exactly the estimator's parameters; returns its Result."""
         self._validate_params()
-        result = solver(self._check_X(X, reset=True), **self.get_params())
-        self._store(result)
+        X = self._check_X(X, reset=True)
+        result = solver(X, **self.get_params())
+        self._store(result, X.dtype)
         return result
 
 
@@ -172,7 +176,9 @@ class CoLiDE(_LinearSEMMixin, ParamsValidationMixin, BaseEstimator):
     -----
     The data are centred; a single column gives the empty graph; constant
     columns become isolated nodes with noise scale 0. Computation is in
-    float64 whatever the input dtype.
+    float64 whatever the input dtype (the log-det barrier and the Adam steps
+    need it); ``adjacency_`` and ``mean_`` are cast back to the dtype of
+    ``X`` (float32 in, float32 out), ``result_`` keeps float64.
 
     References
     ----------
@@ -294,6 +300,11 @@ class DAGMALinear(_LinearSEMMixin, ParamsValidationMixin, BaseEstimator):
     dagma_linear : The solver function.
     CoLiDE : The concomitant-scale version.
 
+    Notes
+    -----
+    Computation is in float64; ``adjacency_`` and ``mean_`` are cast back to
+    the dtype of ``X`` (float32 in, float32 out).
+
     References
     ----------
     .. [1] K. Bello, B. Aragam, P. Ravikumar. "DAGMA: Learning DAGs via
@@ -412,6 +423,11 @@ class TopoSwap(_LinearSEMMixin, ParamsValidationMixin, BaseEstimator):
     topo_swap : The solver function.
     CoLiDE : A continuous learner whose output ``refine`` improves.
 
+    Notes
+    -----
+    The search runs in float64; ``adjacency_``, ``weights_`` and ``mean_`` are
+    cast back to the dtype of ``X`` (float32 in, float32 out).
+
     References
     ----------
     .. [1] C. Deng, K. Bello, B. Aragam, P. Ravikumar. "Optimizing NOTEARS
@@ -453,8 +469,8 @@ class TopoSwap(_LinearSEMMixin, ParamsValidationMixin, BaseEstimator):
         params = self.get_params()
         params["order"] = order
         result = topo_swap(X, **params)
-        self._store(result)
-        self.weights_ = result.weights
+        self._store(result, X.dtype)
+        self.weights_ = result.weights.astype(X.dtype, copy=False)
         self.order_ = result.order
         self.score_history_ = result.score_history
         return self

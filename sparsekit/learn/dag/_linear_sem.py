@@ -5,6 +5,7 @@ Every score is a function of the per-node residual variances
 the covariance of the centred data, so ``r_j = ||x_j - X w_j||^2 / n``.
 """
 
+import math
 from numbers import Real
 
 import numpy as np
@@ -17,10 +18,23 @@ __all__ = ["sem_score"]
 VARIANTS = ("ls", "ev", "nv")
 
 
-def prepare_data(X, name="X"):
-    """Validate ``X``; return ``(mean, covariance, constant_columns)`` of its columns.
+def prepare_normalised_data(X, name="X"):
+    """Validate ``X``; return ``(mean, covariance, constant_columns, exponent)`` of its columns.
 
+    The covariance is that of ``X / 2**exponent``, with the power of two
+    chosen so that the largest deviation from a column mean lies in [0.5, 1):
+    computed there it neither overflows (X near 1e300) nor underflows (X near
+    1e-300), and least-squares regression weights, the same for ``X`` and any
+    multiple of it, are exact. Covariances and least-squares scores in the
+    caller's units are those here times ``4**exponent`` (exact: a power of two).
     ``X`` is never modified: the centred copy lives only inside this function.
+
+    Raises
+    ------
+    ValueError
+        If ``X`` is not a finite 2-D array with at least 2 rows, or its
+        covariance overflows float64 in the caller's units (it could not be
+        scored).
     """
     X = check_array(X, name, ndim=2, dtype="float")
     n_samples = X.shape[0]
@@ -29,8 +43,39 @@ def prepare_data(X, name="X"):
     X = np.asarray(X, dtype=np.float64)
     mean = X.mean(axis=0)
     centred = X - mean
+    peak = float(np.max(np.abs(centred))) if np.isfinite(mean).all() else math.inf
+    if not math.isfinite(peak):
+        raise ValueError(f"{name} is too large in magnitude: its column means overflow float64; rescale {name}.")
+    exponent = int(np.frexp(peak)[1])
+    centred = np.ldexp(centred, -exponent)
     cov = centred.T @ centred / n_samples
+    if not np.isfinite(np.ldexp(cov.diagonal().max(), 2 * exponent)):
+        raise ValueError(
+            f"{name} is too large in magnitude: its covariance overflows float64 (largest deviation from a "
+            f"column mean {peak:g}); rescale {name}."
+        )
     constant = np.ptp(X, axis=0) == 0
+    return mean, cov, constant, exponent
+
+
+def prepare_data(X, name="X"):
+    """Validate ``X``; return ``(mean, covariance, constant_columns)`` of its columns, in the caller's units.
+
+    Raises
+    ------
+    ValueError
+        As :func:`prepare_normalised_data`, and if the variance of a
+        non-constant column underflows float64 (below its smallest normal
+        number): the penalised scores of CoLiDE and DAGMA are not
+        scale-invariant, so such data cannot be solved in other units.
+    """
+    mean, cov, constant, exponent = prepare_normalised_data(X, name)
+    cov = np.ldexp(cov, 2 * exponent)
+    if np.any(cov.diagonal()[~constant] < np.finfo(np.float64).tiny):
+        raise ValueError(
+            f"{name} is too small in magnitude: the variance of a non-constant column underflows float64; "
+            f"rescale {name}."
+        )
     return mean, cov, constant
 
 

@@ -11,7 +11,7 @@ from ..._core.result import STATUS_CONVERGED, STATUS_MAX_ITER, STATUS_STOPPED, R
 from ..._core.threads import small_blocks
 from ..._core.validation import Interval, validate_params
 from . import _topo_kernels as kernels
-from ._linear_sem import prepare_data
+from ._linear_sem import prepare_normalised_data
 
 __all__ = ["topo_swap"]
 
@@ -171,7 +171,8 @@ def topo_swap(X, order=None, *, w_threshold=0.3, size_small=None, size_large=Non
     Raises
     ------
     ValueError
-        If ``X`` is not a finite 2-D array with at least two rows, or
+        If ``X`` is not a finite 2-D array with at least two rows, its
+        covariance overflows float64 (the scores could not be reported), or
         ``order`` is not a permutation of ``range(d)``.
 
     Warns
@@ -193,6 +194,10 @@ def topo_swap(X, order=None, *, w_threshold=0.3, size_small=None, size_large=Non
     ``lo < hi`` re-factors rows ``lo..hi`` only. Residual variances are
     floored at ``1e-12`` times the largest variance, so collinear and
     constant columns are handled (a constant column gets weight 0 everywhere).
+    The search runs on ``X`` divided by a power of two that brings its
+    largest centred entry into [0.5, 1) (least-squares weights do not change
+    with the scale of ``X``), so data near 1e-300 or 1e150 give the same
+    graph as standardised data; scores are reported in ``X``'s units.
 
     Outer level: for the current weights ``W`` (a DAG), ``h(W) = -log det(I -
     |W|)`` has gradient ``(I - |W|)^{-T}``, whose entry ``(i, j)`` for a
@@ -225,7 +230,9 @@ def topo_swap(X, order=None, *, w_threshold=0.3, size_small=None, size_large=Non
     >>> metrics.structural_hamming_distance(W, result.adjacency)
     0
     """
-    mean, cov, _ = prepare_data(X)
+    # least-squares weights are the same for X and any multiple of it: search in normalised units,
+    # report scores in the caller's
+    mean, cov, _, exponent = prepare_normalised_data(X)
     d = cov.shape[0]
     order = check_random_state(random_state).permutation(d) if order is None else _check_order(order, d)
     small_default, large_default, searches_default = default_candidate_sizes(d)
@@ -268,8 +275,9 @@ def topo_swap(X, order=None, *, w_threshold=0.3, size_small=None, size_large=Non
             n_swaps += len(applied)
             rounds += 1
             history.append(regressions.score)
-            state = Result(order=regressions.order.copy(), score=regressions.score, n_iter=rounds)
-            if monitor.update(state, score=regressions.score, swaps=len(applied)):
+            score = float(np.ldexp(regressions.score, 2 * exponent))
+            state = Result(order=regressions.order.copy(), score=score, n_iter=rounds)
+            if monitor.update(state, score=score, swaps=len(applied)):
                 status = STATUS_STOPPED
                 break
 
@@ -284,9 +292,9 @@ def topo_swap(X, order=None, *, w_threshold=0.3, size_small=None, size_large=Non
         adjacency=adjacency,
         weights=weights,
         order=regressions.order.copy(),
-        score=regressions.score,
-        initial_score=history[0],
-        score_history=np.array(history),
+        score=float(np.ldexp(regressions.score, 2 * exponent)),
+        initial_score=float(np.ldexp(history[0], 2 * exponent)),
+        score_history=np.ldexp(np.array(history), 2 * exponent),
         n_swaps=n_swaps,
         n_iter=rounds,
         mean=mean,

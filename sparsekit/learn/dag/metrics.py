@@ -18,6 +18,7 @@ utility, so figures are comparable with the literature:
 
 import numpy as np
 
+from ..._core.validation import validate_params
 from ._graph import _kahn_order, check_adjacency
 
 __all__ = [
@@ -291,6 +292,7 @@ def structural_intervention_distance(true_graph, estimated_graph):
     return wrong
 
 
+@validate_params({"sid": ["boolean"]})
 def graph_accuracy(true_graph, estimated_graph, *, sid=False):
     """All accuracy figures of an estimated graph in one dict.
 
@@ -309,6 +311,16 @@ def graph_accuracy(true_graph, estimated_graph, *, sid=False):
     dict
         ``shd``, ``tpr``, ``fdr``, ``fpr``, ``nnz`` (estimated edges) and, with
         ``sid=True``, ``sid``.
+
+    Raises
+    ------
+    ValueError
+        If a graph is not a finite square matrix, the two differ in size, or
+        (with ``sid=True``) one has a cycle.
+    TypeError
+        If a graph is complex or not numeric.
+    InvalidParameterError
+        If ``sid`` is not a boolean.
 
     Examples
     --------

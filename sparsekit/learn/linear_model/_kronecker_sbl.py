@@ -28,9 +28,17 @@ from ..._core.validation import (
     check_vector,
     validate_params,
 )
+from .._checks import check_real_array
 from .._result_attributes import store_result
 from ._sbl_posterior import _POSTERIOR_ATTRIBUTES, _predictive_std, _wants_full
-from ._sbl_run import _em_noise_update, _History, _initial_hyperparameters, _noise_floor, _status
+from ._sbl_run import (
+    _em_noise_update,
+    _History,
+    _initial_hyperparameters,
+    _noise_floor,
+    _status,
+    column_norms,
+)
 
 __all__ = ["KroneckerSBL", "kronecker_sbl", "kronecker_matvec", "nearest_kronecker_factors"]
 
@@ -107,6 +115,7 @@ def _check_factor_shapes(factor_shapes):
     return shapes
 
 
+@validate_params({"rtol": [Interval(Real, 0, None, closed="left")]})
 def nearest_kronecker_factors(X, factor_shapes, *, rtol=KRONECKER_RTOL):
     """Recover the factors of an exact Kronecker product ``X`` (Van Loan & Pitsianis).
 
@@ -135,6 +144,10 @@ def nearest_kronecker_factors(X, factor_shapes, *, rtol=KRONECKER_RTOL):
     ValueError
         If the shapes do not multiply to ``X.shape`` or ``X`` is not a
         Kronecker product of such factors (residual above ``rtol``).
+    TypeError
+        If ``X`` is complex or not numeric.
+    InvalidParameterError
+        If ``rtol`` is negative, NaN or infinite.
 
     Examples
     --------
@@ -390,17 +403,23 @@ def kronecker_sbl(factors, y, *, update="svd", max_iter=500, tol=1e-4, prune_thr
     name = "kronecker_sbl"
     if isinstance(factors, np.ndarray) or not hasattr(factors, "__len__") or len(factors) == 0:
         raise ValueError("factors must be a non-empty sequence of 2-D arrays (A_1, ..., A_m).")
-    factors = [check_array(A, f"factors[{i}]", ndim=2, dtype=np.float64) for i, A in enumerate(factors)]
+    factors = [check_real_array(A, f"factors[{i}]", ndim=2) for i, A in enumerate(factors)]
     rows = [A.shape[0] for A in factors]
     columns = [A.shape[1] for A in factors]
-    y = check_vector(y, "y", dtype=np.float64)
+    y = check_real_array(y, "y", ndim=1)
     if y.size != math.prod(rows):
         raise ValueError(
             f"y must have prod(rows) = {math.prod(rows)} entries for factors with rows {rows}; got {y.size}."
         )
     prune = _DEFAULT_PRUNE[update] if prune_threshold is None else prune_threshold
+    # solved in normalised units, as the other SBL solvers (see _Normalised): unit-norm columns and y
+    # divided by a power of two, so that data at 1e+-150 keep representable hyperparameters
+    unit = math.ldexp(1.0, int(np.frexp(np.max(np.abs(y)))[1]))
+    y = y / unit
+    if noise_variance is not None:
+        noise_variance = float(noise_variance) / unit / unit
     Y = y.reshape(rows)
-    scales = [np.sqrt(np.sum(A**2, axis=0)) for A in factors]
+    scales = [column_norms(A) for A in factors]
     active = [np.flatnonzero(s > 0) for s in scales]
     normalised = [A[:, a] / s[a] for A, s, a in zip(factors, scales, active)]
     n_total = math.prod(a.size for a in active)
@@ -432,12 +451,12 @@ def kronecker_sbl(factors, y, *, update="svd", max_iter=500, tol=1e-4, prune_thr
                 new = _svd_update(second_moment)
             change = float(np.linalg.norm(_outer(new) - state.prior)) / float(np.linalg.norm(state.prior))
             keeps = _factor_prune_masks(new, noise, prune)
-            args = () if callback is None else (_scatter(state.mean, active, scales, columns),)
+            args = () if callback is None else (unit * _scatter(state.mean, active, scales, columns),)
             active = [a[k] for a, k in zip(active, keeps)]
             normalised = [A[:, k] for A, k in zip(normalised, keeps)]
             gammas = [g[k] for g, k in zip(new, keeps)]
             n_active = math.prod(a.size for a in active)
-            history.append(change, noise, n_active)
+            history.append(change, noise * unit * unit, n_active)
             stopped = monitor.update(*args, relative_change=change, n_active=n_active)
             if change <= tol or n_active == 0:
                 converged = True
@@ -445,7 +464,7 @@ def kronecker_sbl(factors, y, *, update="svd", max_iter=500, tol=1e-4, prune_thr
                 break
         status, message = _status(converged, stopped, n_iter, max_iter, criterion="relative change of gamma")
         monitor.close(message)
-    result = _kronecker_result(normalised, gammas, noise, Y, scales, active, columns, covariance,
+    result = _kronecker_result(normalised, gammas, noise, Y, scales, active, columns, covariance, unit,
                                Result(n_iter=n_iter, **history.record))
     return end_run(result, caller=name, status=status, message=message)
 
@@ -462,8 +481,9 @@ def _scatter(values, active, scales, columns):
     return full.ravel()
 
 
-def _kronecker_result(normalised, gammas, noise, Y, scales, active, columns, covariance, result):
-    """Final E-step at the final hyperparameters, in the caller's units."""
+def _kronecker_result(normalised, gammas, noise, Y, scales, active, columns, covariance, unit, result):
+    """Final E-step at the final hyperparameters, in the caller's units (``y`` was divided by ``unit``)."""
+    variance_unit = unit * unit
     n_active = math.prod(a.size for a in active)
     want_full = _wants_full(covariance, n_active)
     sigma = np.zeros((n_active, n_active)) if want_full else np.zeros(n_active)
@@ -473,21 +493,23 @@ def _kronecker_result(normalised, gammas, noise, Y, scales, active, columns, cov
         mean = state.mean
         unscale = _unscale(active, scales).ravel()
         sigma = state.covariance() / np.outer(unscale, unscale) if want_full else state.variance.ravel() / unscale**2
+        sigma *= variance_unit
     factor_gammas = []
     for g, a, s in zip(gammas, active, scales):
         full = np.zeros(s.size)
         full[a] = g / s[a] ** 2
         factor_gammas.append(full)
+    factor_gammas[-1] *= variance_unit  # the prior's scale lives in the last factor
     flat_active = np.ravel_multi_index(np.meshgrid(*active, indexing="ij"), columns).ravel() if n_active else (
         np.zeros(0, dtype=np.intp))
     result.update(
-        x=_scatter(mean, active, scales, columns),
+        x=unit * _scatter(mean, active, scales, columns),
         gamma=_outer(factor_gammas).ravel(),
         factor_gammas=factor_gammas,
         active=flat_active,
         factor_active=active,
         sigma=sigma,
-        noise_variance=float(noise),
+        noise_variance=float(noise) * variance_unit,
     )
     return result
 
@@ -573,6 +595,10 @@ class KroneckerSBL(ParamsValidationMixin, RegressorMixin, BaseEstimator):
     There is no intercept: centring the columns of a Kronecker product breaks
     its structure. Centre ``y`` (and the factors) beforehand if needed.
 
+    The solver computes in float64 (its eigendecompositions need it); for
+    float32 data (every factor float32) ``coef_``, ``gamma_``, ``sigma_`` and
+    ``factor_gammas_`` are cast back to float32, and ``result_`` keeps float64.
+
     Examples
     --------
     >>> from sparsekit.datasets import make_kronecker_regression
@@ -607,7 +633,7 @@ class KroneckerSBL(ParamsValidationMixin, RegressorMixin, BaseEstimator):
 
     def _factors_of(self, X, y):
         if _is_factor_list(X):
-            factors = [check_array(A, f"X[{i}]", ndim=2, dtype=np.float64) for i, A in enumerate(X)]
+            factors = [check_real_array(A, f"X[{i}]", ndim=2, dtype=None) for i, A in enumerate(X)]
             shapes = [A.shape for A in factors]
             if self.factor_shapes is not None and _check_factor_shapes(self.factor_shapes) != shapes:
                 raise ValueError(
@@ -615,12 +641,12 @@ class KroneckerSBL(ParamsValidationMixin, RegressorMixin, BaseEstimator):
                     "of the factors given as X."
                 )
             rows = math.prod(s[0] for s in shapes)
-            y = check_vector(y, "y", dtype=np.float64)
+            y = check_real_array(y, "y", ndim=1)
             if y.size != rows:
                 raise ValueError(f"y must have prod(rows) = {rows} entries for factors of shapes {shapes}; got {y.size}.")
             self.n_features_in_ = math.prod(s[1] for s in shapes)
             return factors, y
-        X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
+        X, y = validate_data(self, X, y, y_numeric=True, dtype=[np.float64, np.float32])
         if self.factor_shapes is None:
             return [X], y
         return nearest_kronecker_factors(X, self.factor_shapes), y
@@ -642,12 +668,15 @@ class KroneckerSBL(ParamsValidationMixin, RegressorMixin, BaseEstimator):
         """
         self._validate_params()
         factors, y = self._factors_of(X, y)
+        dtype = np.result_type(*factors)
         result = kronecker_sbl(factors, y, update=self.solver, max_iter=self.max_iter, tol=self.tol,
                                prune_threshold=self.prune_threshold, noise_variance=self.noise_variance,
                                covariance=self.covariance, verbose=self.verbose)
-        self.coef_ = result.x
+        self.coef_ = result.x.astype(dtype, copy=False)
         self.factor_shapes_ = [A.shape for A in factors]
-        return store_result(self, result, _POSTERIOR_ATTRIBUTES + ("factor_gammas",))
+        store_result(self, result, _POSTERIOR_ATTRIBUTES, dtype=dtype)
+        self.factor_gammas_ = [g.astype(dtype, copy=False) for g in result.factor_gammas]
+        return self
 
     def predict(self, X, return_std=False):
         """Predict with the posterior mean, and optionally the predictive standard deviation.
@@ -670,7 +699,7 @@ class KroneckerSBL(ParamsValidationMixin, RegressorMixin, BaseEstimator):
         """
         check_is_fitted(self)
         if _is_factor_list(X):
-            factors = [check_array(B, f"X[{i}]", ndim=2, dtype=np.float64) for i, B in enumerate(X)]
+            factors = [check_real_array(B, f"X[{i}]", ndim=2, dtype=None) for i, B in enumerate(X)]
             columns = [B.shape[1] for B in factors]
             fitted = [s[1] for s in self.factor_shapes_]
             if columns != fitted:
@@ -678,7 +707,7 @@ class KroneckerSBL(ParamsValidationMixin, RegressorMixin, BaseEstimator):
             y_mean = kronecker_matvec(factors, self.coef_)
             X_active = _kron_columns(factors, self.result_.factor_active) if return_std else None
         else:
-            X = validate_data(self, X, reset=False, dtype=np.float64)
+            X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
             y_mean = X @ self.coef_
             X_active = X[:, self.active_] if return_std else None
         if not return_std:

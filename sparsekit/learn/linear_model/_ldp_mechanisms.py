@@ -8,12 +8,12 @@ computes; and :class:`LDPAccountant`, the per-user budget under composition.
 """
 
 import math
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 from scipy import optimize, special
 
-from ..._core.validation import Interval, validate_params
+from ..._core.validation import Interval, check_params, format_value, validate_params
 
 __all__ = ["LDPAccountant", "PER_USER_DRAW_LIMIT", "gaussian_mechanism_scale"]
 
@@ -28,10 +28,36 @@ def _gaussian_privacy_loss(sigma, sensitivity, epsilon):
     return special.ndtr(a - b) - math.exp(min(epsilon + special.log_ndtr(-a - b), 700.0))
 
 
+#: Largest ``epsilon`` accepted: beyond it the privacy loss ``exp(epsilon) Phi(.)`` of the Gaussian mechanism
+#: cannot be evaluated in float64 (it is a difference of terms of size ``epsilon``), and such a budget gives
+#: no privacy anyway.
+EPSILON_MAX = 1e12
+
+
+def _unit_scale(epsilon, delta):
+    """``sigma`` of the analytic Gaussian mechanism for sensitivity 1, found in ``log(sigma)``.
+
+    The bracket is widened a factor ``e`` at a time until the privacy loss, which decreases in
+    ``sigma``, changes sign; solving in the logarithm keeps brentq's tolerance relative over the
+    hundreds of orders of magnitude ``sigma`` spans (about ``1 / epsilon`` for tiny ``epsilon``,
+    ``1 / sqrt(epsilon)`` for large).
+    """
+    def excess(t):
+        return _gaussian_privacy_loss(math.exp(t), 1.0, epsilon) - delta
+
+    high = math.log((1.0 + math.sqrt(2.0 * math.log(1.25 / delta))) / min(epsilon, 1.0))
+    while excess(high) > 0:
+        high += 1.0
+    low = high - 1.0
+    while excess(low) < 0:
+        low -= 1.0
+    return math.exp(optimize.brentq(excess, low, high, xtol=1e-14, rtol=4 * np.finfo(float).eps))
+
+
 @validate_params(
     {
         "sensitivity": [Interval(Real, 0, None, closed="neither")],
-        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "epsilon": [Interval(Real, 0, EPSILON_MAX, closed="right")],
         "delta": [Interval(Real, 0, 1, closed="neither")],
     }
 )
@@ -42,10 +68,10 @@ def gaussian_mechanism_scale(sensitivity, epsilon, delta):
     ----------
     sensitivity : float
         ``l2`` sensitivity of the released vector.
-    epsilon : float
-        Privacy parameter (any positive value; the classical
-        ``sqrt(2 log(1.25/delta)) / epsilon`` calibration only holds for
-        ``epsilon <= 1`` and is never smaller).
+    epsilon : float in (0, 1e12]
+        Privacy parameter (any positive value up to ``EPSILON_MAX``; the
+        classical ``sqrt(2 log(1.25/delta)) / epsilon`` calibration only
+        holds for ``epsilon <= 1`` and is never smaller).
     delta : float in (0, 1)
         Privacy parameter.
 
@@ -58,12 +84,17 @@ def gaussian_mechanism_scale(sensitivity, epsilon, delta):
     ------
     InvalidParameterError
         If a parameter is out of range (``epsilon <= 0`` included).
+    ValueError
+        If ``sigma`` overflows float64 (``sensitivity`` too large for so
+        small an ``epsilon``).
 
     Notes
     -----
     Solves ``Phi(D/(2s) - e s/D) - exp(e) Phi(-D/(2s) - e s/D) = delta`` for
     ``s`` (Balle & Wang, "Improving the Gaussian mechanism for differential
-    privacy", ICML 2018, Theorem 8); the left side decreases in ``s``.
+    privacy", ICML 2018, Theorem 8); the left side decreases in ``s``. It
+    depends on ``s / D`` only, so it is solved for ``D = 1`` (in ``log s``)
+    and scaled: ``sensitivity`` and ``epsilon`` of any magnitude work.
 
     Examples
     --------
@@ -71,25 +102,38 @@ def gaussian_mechanism_scale(sensitivity, epsilon, delta):
     >>> round(gaussian_mechanism_scale(1.0, 1.0, 1e-5), 3)
     3.73
     """
-    low, high = 1e-12 * sensitivity, sensitivity * (1.0 + math.sqrt(2.0 * math.log(1.25 / delta))) / min(epsilon, 1.0)
-    while _gaussian_privacy_loss(high, sensitivity, epsilon) > delta:
-        high *= 2.0
-    return float(optimize.brentq(lambda s: _gaussian_privacy_loss(s, sensitivity, epsilon) - delta, low, high,
-                                 xtol=1e-12 * sensitivity, rtol=1e-12))
+    sigma = float(sensitivity) * _unit_scale(float(epsilon), float(delta))
+    if not math.isfinite(sigma):
+        raise ValueError(
+            f"the noise scale for sensitivity={float(sensitivity):g} and epsilon={float(epsilon):g} overflows "
+            "float64; lower sensitivity (e.g. the clip levels) or raise epsilon."
+        )
+    return sigma
 
 
 class _Mechanism:
-    """One kind of release: its noise scale and how to draw a sum of users' noise."""
+    """One kind of release: its noise scale and how to draw a sum of users' noise.
 
-    def __init__(self, kind, l2_sensitivity, l1_sensitivity, epsilon, delta):
+    ``depends_on`` names the parameters the sensitivities come from, for the
+    error raised when they overflow.
+    """
+
+    def __init__(self, kind, l2_sensitivity, l1_sensitivity, epsilon, delta, *, depends_on):
         self.kind = kind
         self.epsilon, self.delta = epsilon, delta
+        sensitivity = l2_sensitivity if kind == "gaussian" else l1_sensitivity
+        if not math.isfinite(sensitivity):
+            raise ValueError(f"the sensitivity of a release overflows float64: lower {depends_on}.")
         if kind == "gaussian":
-            self.scale = gaussian_mechanism_scale(l2_sensitivity, epsilon, delta)
+            self.scale = l2_sensitivity * _unit_scale(epsilon, delta)
             self.std = self.scale
         else:
             self.scale = l1_sensitivity / epsilon
             self.std = math.sqrt(2.0) * self.scale
+        # the estimators use the noise variance: it must be finite too
+        if not math.isfinite(self.std * self.std):
+            raise ValueError(f"the noise variance of a release overflows float64 at epsilon={float(epsilon):g}: "
+                             f"lower {depends_on} or raise epsilon.")
 
     def noise_sum(self, rng, n_users, size, per_user):
         """Sum over ``n_users`` users of iid noise vectors of length ``size``."""
@@ -121,8 +165,8 @@ class LDPAccountant:
     Parameters
     ----------
     epsilon : float
-        Per-user budget.
-    delta : float
+        Per-user budget (positive, finite).
+    delta : float in [0, 1)
         Per-user budget (0 for pure LDP).
 
     Attributes
@@ -141,7 +185,13 @@ class LDPAccountant:
     (1.0, 1e-05)
     """
 
+    _budget_constraints = {"epsilon": [Interval(Real, 0, None, closed="neither")],
+                           "delta": [Interval(Real, 0, 1, closed="left")]}
+    _spend_constraints = {"epsilon": [Interval(Real, 0, None, closed="left")],
+                          "delta": [Interval(Real, 0, 1, closed="both")]}
+
     def __init__(self, epsilon, delta):
+        check_params({"epsilon": epsilon, "delta": delta}, self._budget_constraints, caller="LDPAccountant")
         self.epsilon = float(epsilon)
         self.delta = float(delta)
         self.releases = []
@@ -156,7 +206,8 @@ class LDPAccountant:
         users : (int, int)
             ``(start, stop)`` of the users releasing.
         epsilon, delta : float
-            Cost of the release to each of them.
+            Cost of the release to each of them: ``epsilon >= 0`` finite,
+            ``delta`` in [0, 1].
         mechanism : str, optional
             ``"gaussian"`` or ``"laplace"``.
         noise_std : float, optional
@@ -164,10 +215,15 @@ class LDPAccountant:
 
         Raises
         ------
+        InvalidParameterError
+            If ``epsilon`` or ``delta`` is negative, NaN or infinite (a
+            negative spend would give budget back).
         ValueError
-            If a user's total would exceed the budget.
+            If ``users`` is not a pair of ints ``0 <= start <= stop``, or a
+            user's total would exceed the budget.
         """
-        start, stop = int(users[0]), int(users[1])
+        check_params({"epsilon": epsilon, "delta": delta}, self._spend_constraints, caller="LDPAccountant.spend")
+        start, stop = _check_users(users)
         used_eps, used_delta = self._spent_on(start, stop)
         slack = 1e-9 * max(self.epsilon, 1.0)
         if used_eps + epsilon > self.epsilon + slack or used_delta + delta > self.delta * (1 + 1e-9) + 1e-300:
@@ -202,6 +258,17 @@ class LDPAccountant:
         eps, delta = self._spent_on(0, stop)
         return round(eps, 12), delta
 
+
+
+def _check_users(users):
+    try:
+        start, stop = users
+        valid = all(isinstance(u, Integral) and not isinstance(u, bool) for u in (start, stop)) and 0 <= start <= stop
+    except (TypeError, ValueError):
+        valid = False
+    if not valid:
+        raise ValueError(f"users must be a pair of ints (start, stop) with 0 <= start <= stop; got {format_value(users)}.")
+    return int(start), int(stop)
 
 
 def _draws_per_user(simulate, n_users, entries_per_user):

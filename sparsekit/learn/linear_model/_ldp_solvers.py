@@ -28,8 +28,9 @@ from scipy import linalg
 from ..._core.progress import IterationMonitor
 from ..._core.random import check_random_state
 from ..._core.result import STATUS_CONVERGED, STATUS_STOPPED, Result, end_run
-from ..._core.validation import Interval, Options, check_array, check_vector, validate_params
-from ._ldp_mechanisms import LDPAccountant, _draws_per_user, _Mechanism, _mechanism_delta
+from ..._core.validation import Interval, Options, validate_params
+from .._checks import check_real_array
+from ._ldp_mechanisms import EPSILON_MAX, LDPAccountant, _draws_per_user, _Mechanism, _mechanism_delta
 
 __all__ = ["ldp_iht", "ldp_sparse_regression"]
 
@@ -68,12 +69,13 @@ class _NonInteractiveServer:
         self.release_cost = (share * epsilon, share * delta)
         # sup over two users of ||release(x) - release(x')|| with |x_j| <= clip_X, |y| <= clip_y
         self.xy_mechanism = _Mechanism(mechanism, 2.0 * math.sqrt(d) * clip_X * clip_y, 2.0 * d * clip_X * clip_y,
-                                       *self.release_cost)
+                                       *self.release_cost, depends_on="clip_X and clip_y")
         self.xx_mechanism = None
         if public_covariance is None:
             entries = d * (d + 1) / 2.0
-            self.xx_mechanism = _Mechanism(mechanism, 2.0 * clip_X**2 * math.sqrt(entries), 2.0 * clip_X**2 * entries,
-                                           *self.release_cost)
+            square = clip_X * clip_X  # a product overflows to inf where clip_X**2 would raise
+            self.xx_mechanism = _Mechanism(mechanism, 2.0 * square * math.sqrt(entries), 2.0 * square * entries,
+                                           *self.release_cost, depends_on="clip_X")
         self.clip_X, self.clip_y = clip_X, clip_y
 
     def per_user(self, n_new):
@@ -124,9 +126,9 @@ class _NonInteractiveServer:
         if k is not None:
             return _hard_threshold(raw, k), raw, conditioned, 0.0
         if threshold == "auto":
-            spread = self.xy_mechanism.std**2
+            spread = self.xy_mechanism.std * self.xy_mechanism.std
             if self.xx_mechanism is not None:
-                spread += self.xx_mechanism.std**2 * float(raw @ raw)
+                spread += self.xx_mechanism.std * self.xx_mechanism.std * float(raw @ raw)
             per_coordinate = np.sqrt(spread / self.n_users * np.einsum("ij,ij->j", inverse, inverse))
             level = math.sqrt(2.0 * math.log(self.n_features)) * per_coordinate
         else:
@@ -136,7 +138,7 @@ class _NonInteractiveServer:
 
 
 _LDP_CONSTRAINTS = {
-    "epsilon": [Interval(Real, 0, None, closed="neither")],
+    "epsilon": [Interval(Real, 0, EPSILON_MAX, closed="right")],
     "delta": [Interval(Real, 0, 1, closed="neither")],
     "mechanism": [Options({"gaussian", "laplace"})],
     "clip_X": [Interval(Real, 0, None, closed="neither")],
@@ -147,12 +149,12 @@ _LDP_CONSTRAINTS = {
 
 
 def _check_private_data(X, y, public_X):
-    X = check_array(X, "X", ndim=2, dtype=np.float64)
-    y = check_vector(y, "y", dtype=np.float64)
+    X = check_real_array(X, "X", ndim=2)
+    y = check_real_array(y, "y", ndim=1)
     if y.size != X.shape[0]:
         raise ValueError(f"y must have one entry per row of X ({X.shape[0]}); got {y.size}.")
     if public_X is not None:
-        public_X = check_array(public_X, "public_X", ndim=2, dtype=np.float64)
+        public_X = check_real_array(public_X, "public_X", ndim=2)
         if public_X.shape[1] != X.shape[1]:
             raise ValueError(f"public_X must have {X.shape[1]} columns like X; got {public_X.shape[1]}.")
         if public_X.shape[0] < X.shape[1]:
@@ -174,7 +176,13 @@ def _too_few_users(n_users, n_features):
 
 def _public_covariance(public_X, clip_X):
     clipped = _clip(public_X, clip_X)
-    return clipped.T @ clipped / clipped.shape[0]
+    covariance = clipped.T @ clipped / clipped.shape[0]
+    # the estimate inverts this matrix with its eigenvalues floored at a fraction of the largest: a zero
+    # matrix has no scale to floor at (its inverse would be NaN)
+    if not covariance.any():
+        raise ValueError("public_X must not be all zeros (nor so small that its covariance underflows): it gives "
+                         "no covariance to estimate the coefficients with.")
+    return covariance
 
 
 @validate_params(
@@ -245,7 +253,9 @@ def ldp_sparse_regression(X, y, epsilon, *, delta=1e-5, mechanism="gaussian", pu
     ------
     ValueError
         If ``epsilon <= 0`` or ``delta`` is outside (0, 1), data contain NaN
-        or infinity, or there are fewer users (or public rows) than features.
+        or infinity, there are fewer users (or public rows) than features,
+        ``public_X`` is all zeros, or the privacy noise overflows float64
+        (clip levels too large for ``epsilon``).
 
     Notes
     -----
@@ -377,7 +387,9 @@ def ldp_iht(X, y, epsilon, *, k, delta=1e-5, mechanism="gaussian", n_rounds=None
     Raises
     ------
     ValueError
-        If ``epsilon <= 0``, data contain NaN, or there are fewer users than rounds.
+        If ``epsilon <= 0``, data contain NaN, there are fewer users than
+        rounds, or the privacy noise overflows float64 (clip levels or
+        ``radius`` too large for ``epsilon``).
 
     Notes
     -----
@@ -421,7 +433,7 @@ def ldp_iht(X, y, epsilon, *, k, delta=1e-5, mechanism="gaussian", n_rounds=None
     residual_bound = math.sqrt(k) * clip_X * radius + clip_y
     delta = _mechanism_delta(mechanism, delta)
     noise = _Mechanism(mechanism, 2.0 * math.sqrt(d) * clip_X * residual_bound, 2.0 * d * clip_X * residual_bound,
-                       epsilon, delta)
+                       epsilon, delta, depends_on="clip_X, clip_y and radius")
     accountant = LDPAccountant(epsilon, delta)
     per_user = _draws_per_user(simulate, n_users, d)
     bounds = np.linspace(0, n_users, rounds + 1).astype(np.int64)

@@ -8,6 +8,7 @@ on top of them.
 from numbers import Integral, Real
 
 import numpy as np
+from scipy import sparse
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -34,7 +35,7 @@ def sparse_bayesian_learning(A, y, *, method="mackay", callback=None, **options)
 
     Parameters
     ----------
-    A : array-like of shape (n_samples, n_features)
+    A : array-like or sparse array of shape (n_samples, n_features)
         Design matrix.
     y : array-like of shape (n_samples,) or (n_samples, n_targets)
         Targets.
@@ -140,7 +141,10 @@ class SparseBayesianRegression(ParamsValidationMixin, RegressorMixin, BaseEstima
 
     Notes
     -----
-    All solvers compute in float64. Prediction standard deviations use
+    All solvers compute in float64 (the Cholesky factorisations of the
+    E-step need it); for float32 ``X`` the fitted arrays (``coef_``,
+    ``gamma_``, ``sigma_``, ``X_offset_``) are cast back to float32, and
+    ``result_`` keeps float64. Prediction standard deviations use
     ``(x - X_offset_)^T Sigma (x - X_offset_) + noise_variance_``; with a
     diagonal ``sigma_`` posterior correlations are ignored.
 
@@ -191,8 +195,8 @@ class SparseBayesianRegression(ParamsValidationMixin, RegressorMixin, BaseEstima
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data.
+        X : array-like or sparse array of shape (n_samples, n_features)
+            Training data; sparse (any format) with ``fit_intercept=False``.
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
             Targets; several columns are fitted with one shared support.
 
@@ -202,7 +206,13 @@ class SparseBayesianRegression(ParamsValidationMixin, RegressorMixin, BaseEstima
             The fitted estimator.
         """
         self._validate_params()
-        X, y = validate_data(self, X, y, multi_output=True, y_numeric=True, dtype=np.float64)
+        X, y = validate_data(self, X, y, multi_output=True, y_numeric=True, dtype=[np.float64, np.float32],
+                             accept_sparse=True)
+        dtype = X.dtype
+        X, y = X.astype(np.float64, copy=False), y.astype(np.float64, copy=False)
+        if self.fit_intercept and sparse.issparse(X):
+            raise TypeError("X must be dense when fit_intercept=True: centring its columns would make a sparse X "
+                            "dense. Centre y and pass fit_intercept=False, or pass X.toarray().")
         if self.fit_intercept:
             X_offset, y_offset = X.mean(axis=0), y.mean(axis=0)
             X, y = X - X_offset, y - y_offset
@@ -218,19 +228,21 @@ class SparseBayesianRegression(ParamsValidationMixin, RegressorMixin, BaseEstima
             options["tol"] = self.tol
         result = SBL_METHODS.dispatch(self.solver, X, y, **options)
         coef = result.x
-        self.coef_ = coef.T if coef.ndim == 2 else coef
+        self.coef_ = (coef.T if coef.ndim == 2 else coef).astype(dtype, copy=False)
         self.intercept_ = y_offset - X_offset @ coef
         if coef.ndim == 1:
             self.intercept_ = float(self.intercept_)
-        self.X_offset_ = X_offset
-        return store_result(self, result, _POSTERIOR_ATTRIBUTES)
+        else:
+            self.intercept_ = self.intercept_.astype(dtype, copy=False)
+        self.X_offset_ = X_offset.astype(dtype, copy=False)
+        return store_result(self, result, _POSTERIOR_ATTRIBUTES, dtype=dtype)
 
     def predict(self, X, return_std=False):
         """Predict with the posterior mean, and optionally the predictive standard deviation.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like or sparse array of shape (n_samples, n_features)
             Samples.
         return_std : bool, default=False
             Also return the standard deviation of the predictive distribution.
@@ -244,11 +256,12 @@ class SparseBayesianRegression(ParamsValidationMixin, RegressorMixin, BaseEstima
             share ``gamma`` and the noise variance); only with ``return_std``.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=np.float64)
-        y_mean = X @ self.coef_.T + self.intercept_
+        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32], accept_sparse=True)
+        y_mean = np.asarray(X @ self.coef_.T) + self.intercept_
         if not return_std:
             return y_mean
-        centred = X[:, self.active_] - self.X_offset_[self.active_]
+        centred = X[:, self.active_]
+        centred = (centred.toarray() if sparse.issparse(centred) else centred) - self.X_offset_[self.active_]
         y_std = _predictive_std(centred, self.sigma_, self.noise_variance_)
         if y_mean.ndim == 2:
             y_std = np.repeat(y_std[:, None], y_mean.shape[1], axis=1)

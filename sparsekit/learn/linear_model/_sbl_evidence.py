@@ -10,7 +10,7 @@ import numpy as np
 
 from ..._core.progress import IterationMonitor
 from ..._core.validation import validate_params
-from ._sbl_posterior import _GramCache, posterior
+from ._sbl_posterior import _GramCache, _posterior
 from ._sbl_run import (
     SBL_CONSTRAINTS,
     _check_design_and_targets,
@@ -35,8 +35,9 @@ def _evidence_sbl(name, A, Y, *, update, max_iter, tol, prune_threshold, noise_v
     A, Y, single_target = _check_design_and_targets(A, Y)
     n_samples, n_features = A.shape
     n_targets = Y.shape[1]
-    normalised = _Normalised(A)
-    A_active = normalised.matrix
+    normalised = _Normalised(A, Y)
+    A_active, Y = normalised.matrix, normalised.targets
+    noise_variance = normalised.noise_in_units(noise_variance)
     gamma0, noise0 = _initial_hyperparameters(Y, A_active.shape[1])
     learn_noise = noise_variance is None
     floor = _noise_floor(Y)
@@ -54,7 +55,7 @@ def _evidence_sbl(name, A, Y, *, update, max_iter, tol, prune_threshold, noise_v
         while gamma.size and n_iter < max_iter:
             n_iter += 1
             gram = gram_cache.get(A_active, normalised.active) if A_active.shape[1] <= n_samples else None
-            new_mean, variance, well_determined, _ = posterior(A_active, Y, gamma, noise, gram=gram)
+            new_mean, variance, well_determined, _ = _posterior(A_active, Y, gamma, noise, gram=gram)
             second_moment = np.mean(new_mean**2, axis=1)
             residual_energy = float(np.sum((Y - A_active @ new_mean) ** 2)) / n_targets
             if update == "em":
@@ -91,8 +92,11 @@ def _evidence_sbl(name, A, Y, *, update, max_iter, tol, prune_threshold, noise_v
 _EVIDENCE_DOC_PARAMETERS = """
     Parameters
     ----------
-    A : array-like of shape (n_samples, n_features)
-        Design (dictionary) matrix; any shape, ``n_features > n_samples`` included.
+    A : array-like or sparse array of shape (n_samples, n_features)
+        Design (dictionary) matrix; any shape, ``n_features > n_samples``
+        included. A sparse ``A`` (any format) is used through products and
+        column slices only: no dense block larger than ``n_samples x
+        n_samples`` or the active columns is formed.
     y : array-like of shape (n_samples,) or (n_samples, n_targets)
         Measurements. Several columns are fitted jointly with one shared
         ``gamma`` (M-SBL, multiple measurement vectors with a common support).

@@ -9,10 +9,11 @@ import math
 from numbers import Integral, Real
 
 import numpy as np
-from scipy import linalg
+from scipy import linalg, sparse
 
 from ..._core.progress import IterationMonitor
 from ..._core.validation import Interval, Options, validate_params
+from .._checks import check_real_array
 from ._sbl_run import (
     SBL_CONSTRAINTS,
     _check_design_and_targets,
@@ -51,13 +52,20 @@ def gamp_damping(A):
 
     Parameters
     ----------
-    A : ndarray of shape (M, N)
+    A : array-like or sparse array of shape (M, N)
         The (column-normalised) measurement matrix.
 
     Returns
     -------
     float
-        Damping factor in (0, 1].
+        Damping factor in (0, 1]; 1 for a zero matrix.
+
+    Raises
+    ------
+    ValueError
+        If ``A`` is not a finite, non-empty 2-D array.
+    TypeError
+        If ``A`` is complex or not numeric.
 
     Examples
     --------
@@ -67,18 +75,27 @@ def gamp_damping(A):
     >>> round(gamp_damping(A), 2)
     0.98
     """
+    return _gamp_damping(check_real_array(A, "A", ndim=2, accept_sparse=("csc", "csr")))
+
+
+def _gamp_damping(A):
+    """:func:`gamp_damping` of a checked dense or sparse float64 matrix (possibly with no columns)."""
     from scipy.sparse.linalg import LinearOperator, eigsh
 
-    rows, cols = A.shape
-    frobenius2 = float(np.sum(A**2))
-    if frobenius2 == 0.0:
+    # the rule depends on ||A||_2 / ||A||_F only: scale A to a unit peak so neither norm overflows
+    peak = float(abs(A).max()) if min(A.shape) else 0.0
+    if peak == 0.0:
         return 1.0
-    small = min(rows, cols)
-    if small <= 64:
-        spectral2 = float(linalg.svdvals(A)[0] ** 2)
-    else:
+    A = A / peak
+    rows, cols = A.shape
+    frobenius2 = float(A.multiply(A).sum()) if sparse.issparse(A) else float(np.sum(A**2))
+    if min(rows, cols) > 64:
         gram = LinearOperator((cols, cols), matvec=lambda v: A.T @ (A @ v), dtype=np.float64)
         spectral2 = float(eigsh(gram, k=1, which="LA", tol=1e-3, v0=np.ones(cols), return_eigenvectors=False)[0])
+    elif sparse.issparse(A):  # the small Gram matrix is made dense, never A itself
+        spectral2 = float(linalg.eigvalsh((A @ A.T if rows <= cols else A.T @ A).toarray())[-1])
+    else:
+        spectral2 = float(linalg.svdvals(A)[0] ** 2)
     a = 1.1 * rows * cols * spectral2 / frobenius2
     b = 2.0 * (cols - rows)
     c = 4.0 * cols
@@ -98,8 +115,9 @@ def ggamp_sbl(A, y, *, max_iter=1000, tol=1e-5, damping="auto", max_inner=50, in
 
     Parameters
     ----------
-    A : array-like of shape (n_samples, n_features)
-        Measurement matrix.
+    A : array-like or sparse array of shape (n_samples, n_features)
+        Measurement matrix; a sparse one (any format) stays sparse: GAMP
+        uses it through products only.
     y : array-like of shape (n_samples,) or (n_samples, n_targets)
         Measurements; several columns share ``gamma`` (MMV with a common support).
     max_iter : int, default=1000
@@ -193,10 +211,11 @@ def ggamp_sbl(A, y, *, max_iter=1000, tol=1e-5, damping="auto", max_inner=50, in
     A, Y, single_target = _check_design_and_targets(A, y)
     n_samples, n_features = A.shape
     n_targets = Y.shape[1]
-    normalised = _Normalised(A)
-    A_active = normalised.matrix
-    squared = A_active**2
-    theta = gamp_damping(A_active) if damping == "auto" else float(damping)
+    normalised = _Normalised(A, Y)
+    A_active, Y = normalised.matrix, normalised.targets
+    noise_variance = normalised.noise_in_units(noise_variance)
+    squared = A_active.multiply(A_active).tocsc() if sparse.issparse(A_active) else A_active**2
+    theta = _gamp_damping(A_active) if damping == "auto" else float(damping)
     gamma0, noise0 = _initial_hyperparameters(Y, A_active.shape[1])
     learn_noise = noise_variance is None
     floor = _noise_floor(Y)

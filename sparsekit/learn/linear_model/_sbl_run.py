@@ -14,10 +14,12 @@ import math
 from numbers import Integral, Real
 
 import numpy as np
+from scipy import sparse
 
 from ..._core.result import STATUS_CONVERGED, STATUS_MAX_ITER, STATUS_STOPPED, Result, end_run
-from ..._core.validation import Interval, Options, check_array
-from ._sbl_posterior import _wants_full, posterior
+from ..._core.validation import Interval, Options
+from .._checks import check_real_array
+from ._sbl_posterior import _posterior, _wants_full, dense_gram, scale_columns
 
 #: Constraints of the options every SBL solver takes.
 SBL_CONSTRAINTS = {
@@ -37,8 +39,8 @@ def _check_design_and_targets(A, Y, name_A="A", name_Y="y"):
 
     Parameters
     ----------
-    A : array-like of shape (n_samples, n_features)
-        Design matrix (finite, real).
+    A : array-like or sparse array of shape (n_samples, n_features)
+        Design matrix (finite, real); sparse input of any format becomes CSC.
     Y : array-like of shape (n_samples,) or (n_samples, n_targets)
         Targets.
     name_A, name_Y : str
@@ -46,32 +48,69 @@ def _check_design_and_targets(A, Y, name_A="A", name_Y="y"):
 
     Returns
     -------
-    A : ndarray of float64
+    A : ndarray or CSC array of float64
     Y : ndarray of float64, shape (n_samples, n_targets)
     single_target : bool
         Whether ``Y`` was one-dimensional.
     """
-    A = check_array(A, name_A, ndim=2, dtype=np.float64)
-    Y = check_array(Y, name_Y, ndim=(1, 2), dtype=np.float64)
+    A = check_real_array(A, name_A, ndim=2, accept_sparse=("csc",))
+    Y = check_real_array(Y, name_Y, ndim=(1, 2))
     if Y.shape[0] != A.shape[0]:
         raise ValueError(f"{name_Y} must have {A.shape[0]} rows, one per row of {name_A}; got {Y.shape[0]}.")
     single_target = Y.ndim == 1
     return A, (Y[:, None] if single_target else Y), single_target
 
 
-class _Normalised:
-    """The column-normalised design ``A / scale`` restricted to an active set that only shrinks."""
+def column_norms(A):
+    """Euclidean norms of the columns of ``A``, without overflow or underflow for entries near 1e+-150.
 
-    def __init__(self, A):
-        self.scale = np.sqrt(np.einsum("ij,ij->j", A, A))
+    Each column is divided by its largest magnitude before it is squared.
+    ``A`` may be sparse (CSC), and then stays so.
+    """
+    if sparse.issparse(A):
+        peak = abs(A).max(axis=0).toarray().ravel()
+        unit = scale_columns(A, 1.0 / np.where(peak > 0, peak, 1.0))
+        return peak * np.sqrt(np.asarray(unit.multiply(unit).sum(axis=0)).ravel())
+    peak = np.max(np.abs(A), axis=0)
+    unit = A / np.where(peak > 0, peak, 1.0)
+    return peak * np.sqrt(np.einsum("ij,ij->j", unit, unit))
+
+
+class _Normalised:
+    """The SBL problem in normalised units: unit-norm columns of ``A`` (on an active set that only shrinks),
+    targets ``Y / target_scale`` with largest magnitude in [0.5, 1).
+
+    SBL is equivariant to both scalings (coefficients scale with ``y`` and
+    inversely with their column, ``gamma`` and the noise variance with
+    ``y**2``), so solving here and scaling back gives the same answer; it also
+    keeps the hyperparameters of data at 1e150 or 1e-150 representable (their
+    squares would overflow or underflow in the caller's units). The target
+    scale is a power of two, so scaling ``y`` and a known noise variance there
+    and back is exact.
+    """
+
+    def __init__(self, A, Y):
+        self.scale = column_norms(A)
         self.active = np.flatnonzero(self.scale > 0)
-        self.matrix = A[:, self.active] / self.scale[self.active]
+        self.matrix = scale_columns(A[:, self.active], 1.0 / self.scale[self.active])
+        self.target_scale = math.ldexp(1.0, int(np.frexp(np.max(np.abs(Y)))[1]))
+        self.targets = Y / self.target_scale
 
     def keep(self, mask):
         """Drop the active features where ``mask`` is False."""
         self.active = self.active[mask]
         self.matrix = self.matrix[:, mask]
         return self.matrix
+
+    def noise_in_units(self, noise_variance):
+        """A noise variance given in the caller's units, in normalised units (None stays None)."""
+        return None if noise_variance is None else (float(noise_variance) / self.target_scale) / self.target_scale
+
+    def coefficients(self, mean, n_features):
+        """Posterior means of the active features, in the caller's units, scattered over all features."""
+        coef = np.zeros((n_features, mean.shape[1]))
+        coef[self.active] = mean * (self.target_scale / self.scale[self.active, None])
+        return coef
 
 
 def _initial_hyperparameters(Y, n_features):
@@ -111,31 +150,33 @@ def _finish(name, normalised, n_features, Y, gamma, noise_variance, *, mean=None
             single_target, status, message, n_iter, history, extra=None):
     """Exact posterior on the final active set, back in the caller's units, as a Result ended by ``end_run``.
 
+    ``Y``, ``gamma``, ``noise_variance`` and ``mean`` are in ``normalised``'s units.
+
     ``mean`` (GGAMP-SBL's estimate) is kept when given; otherwise the mean of
     the final E-step at the final hyperparameters is returned, as ARD does.
     ``name`` is the public solver the user called, for the warning.
     """
     active = normalised.active
     scale = normalised.scale[active]
-    n_targets = Y.shape[1]
+    variance_unit = normalised.target_scale**2
     want_full = _wants_full(covariance, active.size)
     sigma = np.zeros((active.size, active.size)) if want_full else np.zeros(active.size)
-    coef = np.zeros((n_features, n_targets))
+    coef = np.zeros((n_features, Y.shape[1]))
     if active.size:
         A = normalised.matrix
         if gram is None and active.size <= A.shape[0]:
-            gram = A.T @ A
-        exact_mean, variance, _, full = posterior(A, Y, gamma, noise_variance, gram=gram,
+            gram = dense_gram(A)
+        exact_mean, variance, _, full = _posterior(A, Y, gamma, noise_variance, gram=gram,
                                                   full_covariance=want_full)
         mean = exact_mean if mean is None else mean
-        sigma = full / np.outer(scale, scale) if want_full else variance / scale**2
-        coef[active] = mean / scale[:, None]
+        sigma = (full / np.outer(scale, scale) if want_full else variance / scale**2) * variance_unit
+        coef = normalised.coefficients(mean, n_features)
     gamma_full = np.zeros(n_features)
-    gamma_full[active] = gamma / scale**2
+    gamma_full[active] = gamma / scale**2 * variance_unit
     result = Result(
         x=coef[:, 0] if single_target else coef,
         gamma=gamma_full,
-        noise_variance=float(noise_variance),
+        noise_variance=float(noise_variance) * variance_unit,
         active=active,
         sigma=sigma,
         n_iter=n_iter,
@@ -171,11 +212,10 @@ def _record_iteration(monitor, history, change, noise, normalised, mean, single_
     The callback gets the current coefficients in the caller's units when
     ``n_features`` is given (only then are they assembled).
     """
-    history.append(change, noise, mean.shape[0])
+    history.append(change, noise * normalised.target_scale**2, mean.shape[0])
     args = ()
     if n_features is not None:
-        current = np.zeros((n_features, mean.shape[1]))
-        current[normalised.active] = mean / normalised.scale[normalised.active, None]
+        current = normalised.coefficients(mean, n_features)
         args = (current[:, 0] if single_target else current,)
     return monitor.update(*args, relative_change=change, n_active=mean.shape[0])
 
