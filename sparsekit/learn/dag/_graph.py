@@ -3,15 +3,14 @@
 import numpy as np
 from scipy.sparse.csgraph import connected_components
 
-from ..._core.validation import check_square
-from .._checks import check_real_array
+from ..._core.validation import check_array, check_square
 
 __all__ = ["is_dag", "topological_order", "remove_cycles"]
 
 
 def check_adjacency(adjacency, name, *, n_nodes=None):
     """Validate a square, finite (weighted or binary) adjacency matrix; return it as float64."""
-    adjacency = check_real_array(adjacency, name, ndim=2)
+    adjacency = check_array(adjacency, name, ndim=2, dtype=np.float64)
     d = check_square(adjacency, name)
     if n_nodes is not None and d != n_nodes:
         raise ValueError(f"{name} must be {n_nodes} x {n_nodes}; got shape {adjacency.shape}.")

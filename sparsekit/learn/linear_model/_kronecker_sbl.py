@@ -28,7 +28,6 @@ from ..._core.validation import (
     check_vector,
     validate_params,
 )
-from .._checks import check_real_array
 from .._result_attributes import store_result
 from ._sbl_posterior import _POSTERIOR_ATTRIBUTES, _predictive_std, _wants_full
 from ._sbl_run import (
@@ -403,10 +402,10 @@ def kronecker_sbl(factors, y, *, update="svd", max_iter=500, tol=1e-4, prune_thr
     name = "kronecker_sbl"
     if isinstance(factors, np.ndarray) or not hasattr(factors, "__len__") or len(factors) == 0:
         raise ValueError("factors must be a non-empty sequence of 2-D arrays (A_1, ..., A_m).")
-    factors = [check_real_array(A, f"factors[{i}]", ndim=2) for i, A in enumerate(factors)]
+    factors = [check_array(A, f"factors[{i}]", ndim=2, dtype=np.float64) for i, A in enumerate(factors)]
     rows = [A.shape[0] for A in factors]
     columns = [A.shape[1] for A in factors]
-    y = check_real_array(y, "y", ndim=1)
+    y = check_array(y, "y", ndim=1, dtype=np.float64)
     if y.size != math.prod(rows):
         raise ValueError(
             f"y must have prod(rows) = {math.prod(rows)} entries for factors with rows {rows}; got {y.size}."
@@ -633,7 +632,7 @@ class KroneckerSBL(ParamsValidationMixin, RegressorMixin, BaseEstimator):
 
     def _factors_of(self, X, y):
         if _is_factor_list(X):
-            factors = [check_real_array(A, f"X[{i}]", ndim=2, dtype=None) for i, A in enumerate(X)]
+            factors = [check_array(A, f"X[{i}]", ndim=2, dtype="float") for i, A in enumerate(X)]
             shapes = [A.shape for A in factors]
             if self.factor_shapes is not None and _check_factor_shapes(self.factor_shapes) != shapes:
                 raise ValueError(
@@ -641,7 +640,7 @@ class KroneckerSBL(ParamsValidationMixin, RegressorMixin, BaseEstimator):
                     "of the factors given as X."
                 )
             rows = math.prod(s[0] for s in shapes)
-            y = check_real_array(y, "y", ndim=1)
+            y = check_array(y, "y", ndim=1, dtype=np.float64)
             if y.size != rows:
                 raise ValueError(f"y must have prod(rows) = {rows} entries for factors of shapes {shapes}; got {y.size}.")
             self.n_features_in_ = math.prod(s[1] for s in shapes)
@@ -699,7 +698,7 @@ class KroneckerSBL(ParamsValidationMixin, RegressorMixin, BaseEstimator):
         """
         check_is_fitted(self)
         if _is_factor_list(X):
-            factors = [check_real_array(B, f"X[{i}]", ndim=2, dtype=None) for i, B in enumerate(X)]
+            factors = [check_array(B, f"X[{i}]", ndim=2, dtype="float") for i, B in enumerate(X)]
             columns = [B.shape[1] for B in factors]
             fitted = [s[1] for s in self.factor_shapes_]
             if columns != fitted:

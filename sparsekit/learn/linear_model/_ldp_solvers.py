@@ -28,8 +28,7 @@ from scipy import linalg
 from ..._core.progress import IterationMonitor
 from ..._core.random import check_random_state
 from ..._core.result import STATUS_CONVERGED, STATUS_STOPPED, Result, end_run
-from ..._core.validation import Interval, Options, validate_params
-from .._checks import check_real_array
+from ..._core.validation import Interval, Options, check_array, validate_params
 from ._ldp_mechanisms import EPSILON_MAX, LDPAccountant, _draws_per_user, _Mechanism, _mechanism_delta
 
 __all__ = ["ldp_iht", "ldp_sparse_regression"]
@@ -149,12 +148,12 @@ _LDP_CONSTRAINTS = {
 
 
 def _check_private_data(X, y, public_X):
-    X = check_real_array(X, "X", ndim=2)
-    y = check_real_array(y, "y", ndim=1)
+    X = check_array(X, "X", ndim=2, dtype=np.float64)
+    y = check_array(y, "y", ndim=1, dtype=np.float64)
     if y.size != X.shape[0]:
         raise ValueError(f"y must have one entry per row of X ({X.shape[0]}); got {y.size}.")
     if public_X is not None:
-        public_X = check_real_array(public_X, "public_X", ndim=2)
+        public_X = check_array(public_X, "public_X", ndim=2, dtype=np.float64)
         if public_X.shape[1] != X.shape[1]:
             raise ValueError(f"public_X must have {X.shape[1]} columns like X; got {public_X.shape[1]}.")
         if public_X.shape[0] < X.shape[1]:

@@ -12,8 +12,7 @@ import numpy as np
 from scipy import linalg, sparse
 
 from ..._core.progress import IterationMonitor
-from ..._core.validation import Interval, Options, validate_params
-from .._checks import check_real_array
+from ..._core.validation import Interval, Options, check_array, validate_params
 from ._sbl_run import (
     SBL_CONSTRAINTS,
     _check_design_and_targets,
@@ -75,7 +74,7 @@ def gamp_damping(A):
     >>> round(gamp_damping(A), 2)
     0.98
     """
-    return _gamp_damping(check_real_array(A, "A", ndim=2, accept_sparse=("csc", "csr")))
+    return _gamp_damping(check_array(A, "A", ndim=2, accept_sparse=("csc", "csr"), dtype=np.float64))
 
 
 def _gamp_damping(A):

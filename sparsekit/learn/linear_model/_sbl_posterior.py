@@ -12,8 +12,7 @@ from numbers import Real
 import numpy as np
 from scipy import linalg, sparse
 
-from ..._core.validation import Interval, validate_params
-from .._checks import check_real_array
+from ..._core.validation import Interval, check_array, validate_params
 
 __all__ = ["FULL_COVARIANCE_LIMIT", "posterior"]
 
@@ -103,18 +102,18 @@ def posterior(A, Y, gamma, noise_variance, *, gram=None, full_covariance=False):
     >>> bool(np.allclose(variance, np.diag(np.linalg.inv(A.T @ A / 0.5 + np.eye(2)))))
     True
     """
-    A = check_real_array(A, "A", ndim=2, accept_sparse=("csc",))
+    A = check_array(A, "A", ndim=2, accept_sparse=("csc",), dtype=np.float64)
     n_samples, n_active = A.shape
-    Y = check_real_array(Y, "Y", ndim=(1, 2))
+    Y = check_array(Y, "Y", ndim=(1, 2), dtype=np.float64)
     if Y.shape[0] != n_samples:
         raise ValueError(f"Y must have {n_samples} rows, one per row of A; got {Y.shape[0]}.")
-    gamma = check_real_array(gamma, "gamma", ndim=1)
+    gamma = check_array(gamma, "gamma", ndim=1, dtype=np.float64)
     if gamma.size != n_active:
         raise ValueError(f"gamma must have {n_active} entries, one per column of A; got {gamma.size}.")
     if np.any(gamma < 0):
         raise ValueError("gamma must be non-negative (prior variances).")
     if gram is not None:
-        gram = check_real_array(gram, "gram", ndim=2)
+        gram = check_array(gram, "gram", ndim=2, dtype=np.float64)
         if gram.shape != (n_active, n_active):
             raise ValueError(f"gram must have shape ({n_active}, {n_active}) like A.T @ A; got {gram.shape}.")
     mean, variance, well_determined, covariance = _posterior(A, Y if Y.ndim == 2 else Y[:, None], gamma,

@@ -17,8 +17,7 @@ import numpy as np
 from scipy import sparse
 
 from ..._core.result import STATUS_CONVERGED, STATUS_MAX_ITER, STATUS_STOPPED, Result, end_run
-from ..._core.validation import Interval, Options
-from .._checks import check_real_array
+from ..._core.validation import Interval, Options, check_array
 from ._sbl_posterior import _posterior, _wants_full, dense_gram, scale_columns
 
 #: Constraints of the options every SBL solver takes.
@@ -53,8 +52,8 @@ def _check_design_and_targets(A, Y, name_A="A", name_Y="y"):
     single_target : bool
         Whether ``Y`` was one-dimensional.
     """
-    A = check_real_array(A, name_A, ndim=2, accept_sparse=("csc",))
-    Y = check_real_array(Y, name_Y, ndim=(1, 2))
+    A = check_array(A, name_A, ndim=2, accept_sparse=("csc",), dtype=np.float64)
+    Y = check_array(Y, name_Y, ndim=(1, 2), dtype=np.float64)
     if Y.shape[0] != A.shape[0]:
         raise ValueError(f"{name_Y} must have {A.shape[0]} rows, one per row of {name_A}; got {Y.shape[0]}.")
     single_target = Y.ndim == 1
