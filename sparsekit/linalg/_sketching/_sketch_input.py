@@ -5,6 +5,7 @@ the solvers built on sketches, so every one of them refuses bad input with the
 same messages.
 """
 
+import math
 import sys
 
 import numpy as np
@@ -19,6 +20,7 @@ __all__ = [
     "check_weights",
     "is_dask_array",
     "namespace_label",
+    "power_of_two_scale",
     "row_norms_squared",
 ]
 
@@ -39,22 +41,19 @@ def namespace_label(xp):
 def check_sketch_input(A, name="A", *, ndim=(1, 2)):
     """Validate a matrix (or vector) to be sketched; return ``(A, kind, xp)``.
 
-    ``kind`` is ``"dense"``, ``"csr"`` or ``"csc"``. Sparse input must be CSR
-    or CSC (other formats raise a ``TypeError`` that says how to convert);
-    integer data is converted to float64, complex data is refused, NaN and
-    infinity are refused.
+    ``kind`` is ``"dense"``, ``"csr"`` or ``"csc"``. Sparse input may be in
+    any SciPy format, array or matrix: CSR and CSC are kept, every other format
+    (COO, BSR, LIL, DOK, DIA) is converted once, here, to CSR, the layout the
+    kernels read. Integer data is converted to float64; complex and
+    non-numeric data are refused with a ``TypeError``; NaN, infinity, empty
+    input and the wrong number of dimensions with a ``ValueError``.
     """
     if type(A).__module__.startswith("cupyx.scipy.sparse"):
         raise TypeError(
-            f"{name} is a CuPy sparse matrix; sketches take dense CuPy arrays or SciPy CSR/CSC input."
+            f"{name} is a CuPy sparse matrix; sketches take dense CuPy arrays or SciPy sparse input."
         )
     if sparse.issparse(A):
-        if A.format not in ("csr", "csc"):
-            raise TypeError(
-                f"{name} must be a CSR or CSC sparse array; got format {A.format!r}. "
-                f"Convert it with {name}.tocsr()."
-            )
-        A = check_array(A, name, ndim=2, accept_sparse=True)
+        A = check_array(A, name, ndim=2, accept_sparse=("csr", "csc"))
         return A, A.format, np
     A = check_array(A, name, ndim=ndim)
     return A, "dense", get_namespace(A)
@@ -69,6 +68,27 @@ def check_host_input(A, name="A", *, caller, ndim=2):
     if xp is not np:
         raise TypeError(f"{caller} takes NumPy or SciPy sparse input; got a {xp.__name__} array.")
     return A, kind
+
+
+def power_of_two_scale(X):
+    """The power of two ``s`` that brings ``max|X|`` near 1 when squares of ``X`` would leave the normal range.
+
+    Sums of squares (row norms, ``||A||_F²``, ``||b||²``) underflow to 0 for
+    entries below about ``1e-154`` in float64 (``1e-19`` in float32) and
+    overflow above the inverse. Scale-invariant computations multiply by ``s``
+    first and divide the answer back: a power of two is exact, so the result
+    does not depend on the scaling. ``s`` is 1 when ``max|X|`` lies within
+    ``2**±(maxexp/4)`` of 1 (``2**±256`` in float64, ``2**±32`` in float32),
+    and for the zero array, so ordinary input is never copied.
+    """
+    values = X.data if sparse.issparse(X) else X
+    largest = float(np.max(np.abs(values), initial=0.0))
+    if largest == 0.0:
+        return 1.0
+    exponent = math.frexp(largest)[1]
+    if abs(exponent) <= np.finfo(values.dtype).maxexp // 4:
+        return 1.0
+    return math.ldexp(1.0, -exponent)
 
 
 def row_norms_squared(A):
