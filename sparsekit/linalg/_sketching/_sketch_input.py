@@ -20,8 +20,9 @@ __all__ = [
     "check_weights",
     "is_dask_array",
     "namespace_label",
-    "power_of_two_scale",
+    "power_of_two_exponent",
     "row_norms_squared",
+    "times_power_of_two",
 ]
 
 
@@ -70,25 +71,37 @@ def check_host_input(A, name="A", *, caller, ndim=2):
     return A, kind
 
 
-def power_of_two_scale(X):
-    """The power of two ``s`` that brings ``max|X|`` near 1 when squares of ``X`` would leave the normal range.
+def power_of_two_exponent(X):
+    """The ``e`` with ``max|X| 2**e`` in [1/2, 1) when squares of ``X`` would leave the normal range, else 0.
 
     Sums of squares (row norms, ``||A||_F²``, ``||b||²``) underflow to 0 for
     entries below about ``1e-154`` in float64 (``1e-19`` in float32) and
-    overflow above the inverse. Scale-invariant computations multiply by ``s``
-    first and divide the answer back: a power of two is exact, so the result
-    does not depend on the scaling. ``s`` is 1 when ``max|X|`` lies within
-    ``2**±(maxexp/4)`` of 1 (``2**±256`` in float64, ``2**±32`` in float32),
-    and for the zero array, so ordinary input is never copied.
+    overflow above the inverse. Scale-invariant computations run on
+    :func:`times_power_of_two` ``(X, e)`` and scale the answer back: a power
+    of two is exact, so the result does not depend on the scaling. ``e`` is
+    0 when ``max|X|`` lies within ``2**±(maxexp/4)`` of 1 (``2**±256`` in
+    float64, ``2**±32`` in float32), and for the zero array, so ordinary input
+    is never copied.
     """
     values = X.data if sparse.issparse(X) else X
     largest = float(np.max(np.abs(values), initial=0.0))
     if largest == 0.0:
-        return 1.0
+        return 0
     exponent = math.frexp(largest)[1]
-    if abs(exponent) <= np.finfo(values.dtype).maxexp // 4:
-        return 1.0
-    return math.ldexp(1.0, -exponent)
+    return 0 if abs(exponent) <= np.finfo(values.dtype).maxexp // 4 else -exponent
+
+
+def times_power_of_two(X, e):
+    """``X * 2**e`` in float64 (exact; a copy), for a dense array or SciPy sparse matrix ``X``.
+
+    float64 even for float32 ``X``: the power float32 input needs may lie beyond float32's range.
+    Where ``2**e`` itself would not be representable, ``np.ldexp`` still scales exactly.
+    """
+    if sparse.issparse(X):
+        X = X.astype(np.float64)  # a copy, whatever the dtype
+        X.data = np.ldexp(X.data, e)
+        return X
+    return np.ldexp(np.asarray(X, dtype=np.float64), e)
 
 
 def row_norms_squared(A):

@@ -12,7 +12,7 @@ from ..._core.result import Result, end_run
 from ..._core.validation import Interval, Options, check_callable, check_params, check_vector
 from ._lstsq_sizing import check_shape_for_lstsq, default_oversampling, default_sketch_size
 from ._sketch_dask import prepare_dask_lstsq
-from ._sketch_input import check_host_input, is_dask_array, power_of_two_scale
+from ._sketch_input import check_host_input, is_dask_array, power_of_two_exponent, times_power_of_two
 from ._sketch_methods import SKETCH_METHODS
 from ._sketch_lstsq_kernels import csr_fused_normal
 
@@ -176,12 +176,12 @@ def make_operator(A, kind):
 
 
 def _bidiagonalization_solve(op, precond, x0, initial, norm_b, alpha, solver, rtol, atol, maxiter, monitor,
-                             x_unit):
+                             x_shift):
     """LSQR or LSMR on ``[A; sqrt(alpha) I] P`` started from ``x0``; see :func:`sketch_lstsq`.
 
     ``initial`` is ``op.fused(x0, b, 1)``, i.e. ``(A x0 - b, A.T (A x0 - b),
     ||A x0 - b||²)``. The problem may be a rescaled one: the callback sees
-    ``x_unit * x``, the iterate of the user's problem. Returns the correction
+    ``x * 2**x_shift``, the iterate of the user's problem. Returns the correction
     ``x - x0`` in preconditioned coordinates plus the iteration's bookkeeping.
     """
     n = op.shape[1]
@@ -275,7 +275,8 @@ def _bidiagonalization_solve(op, precond, x0, initial, norm_b, alpha, solver, rt
         normal, backward = record(normal_scale, phibar, along_v=solver == "lsqr")
         state["n_iter"] = iteration
         x = x0 + precond.apply(y)
-        stop = monitor.update(x * x_unit if x_unit != 1.0 else x, backward=backward)
+        with np.errstate(over="ignore"):  # the callback sees x beyond float64's range as inf
+            stop = monitor.update(np.ldexp(x, x_shift) if x_shift else x, backward=backward)
         # a callback's stop yields to a tolerance met at the same iteration: that run converged
         if backward <= rtol:
             state.update(status=0, reason=f"backward error estimate {backward:.2e} <= rtol")
@@ -398,8 +399,7 @@ def sketch_lstsq(
         Shapes that do not match, ``m < n`` with ``alpha = 0``, empty input,
         NaN or infinity, invalid options (:class:`InvalidParameterError`
         for NaN, infinite or negative ``rtol``, ``atol``, ``alpha``, ...),
-        ``A`` and ``b`` so far apart in scale that the solution cannot be
-        represented, or ``alpha`` (``x0``) too large for the scale of ``A``.
+        or ``alpha`` (``x0``) too large for the scale of ``A`` (and ``b``).
     TypeError
         Complex, object or string data, CuPy arrays.
 
@@ -431,7 +431,8 @@ def sketch_lstsq(
     float32 at the end. The run is reported converged only if the backward
     error (or the residual test) recomputed from that rounded ``x``, in one
     more pass over ``A``, meets ``rtol`` (or ``atol``); otherwise it ends
-    with status 1. Least squares is scale invariant: when squares of the
+    with status 1 (status 3 if ``x`` is beyond float64's range, as for
+    ``A`` of order 1e-300 and ``b`` of order 1e300). Least squares is scale invariant: when squares of the
     entries of ``A`` or ``b`` would underflow or overflow (entries beyond
     ``2**±256`` in float64, ``2**±32`` in float32) the problem is solved for
     ``A`` and ``b`` multiplied by powers of two, exactly, and scaled back.
@@ -476,7 +477,7 @@ def sketch_lstsq(
         # with d >= 4n rows, 4 nonzeros per column condition A R⁻¹ as well as 8 (measured) at half the cost
         sketch_options.setdefault("nnz_per_col", 4)
     prepare = prepare_dask_lstsq if is_dask_array(A) else _prepare_in_memory
-    op, b, norm_b, SA, Sb, (A_scale, b_scale), dtype = prepare(
+    op, b, norm_b, SA, Sb, (A_exponent, b_exponent), dtype = prepare(
         A, b, sketch=sketch, oversampling=oversampling, alpha=alpha,
         random_state=check_random_state(random_state), sketch_options=sketch_options,
     )
@@ -484,18 +485,16 @@ def sketch_lstsq(
         rtol = DEFAULT_RTOL[dtype]
     elif dtype == np.float32:
         rtol = max(rtol, FLOAT32_RTOL_FLOOR)
-    # The problem solved is the rescaled one, A' = A_scale A and b' = b_scale b (powers of two, so exact):
-    # its solution is x' = x / x_unit, its penalty alpha A_scale², and A'ᵀr' = A_scale b_scale Aᵀr.
-    x_unit = A_scale / b_scale
-    if not np.finfo(np.float64).tiny <= x_unit <= np.finfo(np.float64).max:
-        raise ValueError(
-            "A and b differ in scale beyond float64's range: the solution, of the order of max|b| / max|A|, "
-            "cannot be represented."
-        )
-    scaled_alpha = alpha * A_scale * A_scale  # left to right: 0 stays 0, never 0 * inf
+    # The problem solved is the rescaled one, A' = A 2**A_exponent, b' = b 2**b_exponent (exact): its
+    # solution is x' = x 2**-x_shift, its penalty alpha 2**(2 A_exponent), and A'ᵀr' = Aᵀr 2**(A_exponent +
+    # b_exponent). np.ldexp scales exactly even where the power of two alone would not be representable.
+    x_shift = A_exponent - b_exponent
+    with np.errstate(over="ignore"):
+        scaled_alpha = float(np.ldexp(alpha, 2 * A_exponent))
+        atol = float(np.ldexp(atol, A_exponent + b_exponent))
     if not math.isfinite(scaled_alpha):
         raise ValueError(f"alpha={float(alpha):g} is too large for the scale of A: alpha / max|A|² overflows.")
-    alpha, atol = scaled_alpha, atol * A_scale * b_scale
+    alpha = scaled_alpha
     n = op.shape[1]
     M, rhs = SA, Sb
     if alpha > 0:
@@ -514,7 +513,8 @@ def sketch_lstsq(
             x0 = np.zeros(n)
             initial = (op.scale(op.copy(b), -1.0), -transpose_b, norm_b**2)
     else:
-        x0 = np.asarray(check_vector(x0, "x0", size=n), dtype=np.float64) / x_unit
+        with np.errstate(over="ignore"):
+            x0 = np.ldexp(np.asarray(check_vector(x0, "x0", size=n), dtype=np.float64), -x_shift)
         if not np.all(np.isfinite(x0)):
             raise ValueError("x0 is too large for the scale of A and b: x0 * max|b| / max|A| overflows.")
         initial = op.fused(x0, b, 1.0)
@@ -523,35 +523,34 @@ def sketch_lstsq(
     monitor = IterationMonitor("linalg.sketch_lstsq", total=maxiter, verbose=verbose, callback=callback)
     with monitor:
         y, history, state = _bidiagonalization_solve(
-            op, precond, x0, initial, norm_b, alpha, solver, rtol, atol, maxiter, monitor, x_unit
+            op, precond, x0, initial, norm_b, alpha, solver, rtol, atol, maxiter, monitor, x_shift
         )
     # The answer in the working precision; every figure reported, and the success itself, is recomputed
     # from that very vector (one more pass over A), never taken from the iteration's estimates.
-    x_out = ((x0 + precond.apply(y)) * x_unit).astype(dtype, copy=False)
-    x = np.asarray(x_out, dtype=np.float64) / x_unit
-    t, z, t_squared = op.fused(x, b, 1.0)
-    normal = float(np.linalg.norm(z + alpha * x))
-    norm_A = math.sqrt(op.frobenius_squared + n * alpha)
-    residual = math.sqrt(t_squared + alpha * float(x @ x))
-    backward = normal / (norm_A * residual) if norm_A * residual > 0 else 0.0
+    with np.errstate(over="ignore"):
+        x_out = np.ldexp(x0 + precond.apply(y), x_shift).astype(dtype, copy=False)
     status, reason = state["status"], state["reason"]
-    if status == 0 and not (
-        backward <= max(rtol, _EXACT_FLOOR * float(np.finfo(dtype).eps))
-        or normal <= atol
-        or residual <= rtol * (norm_A * float(np.linalg.norm(x)) + norm_b)
-    ):
-        status, reason = 1, (
-            f"the iteration's estimate met the tolerance, but the backward error recomputed from x is "
-            f"{backward:.2e} > rtol={rtol:g}"
+    if np.all(np.isfinite(x_out)):
+        backward, residual_norm, verified = _recomputed_figures(
+            op, b, np.ldexp(np.asarray(x_out, dtype=np.float64), -x_shift), alpha, norm_b, rtol, atol, dtype
         )
+        if status == 0 and not verified:
+            status, reason = 1, (
+                f"the iteration's estimate met the tolerance, but the backward error recomputed from x is "
+                f"{backward:.2e} > rtol={rtol:g}"
+            )
+    else:
+        # x ~ max|b| / max|A| beyond float64's range (A of order 1e-300, b of 1e300): end_run gives status 3
+        backward = residual_norm = math.nan
+        status, reason = 1, "the solution is beyond float64's range"
     outcome = "converged" if status == 0 else "not converged"
     result = Result(
         x=x_out,
         n_iter=state["n_iter"],
         backward_error=backward,
         backward_error_history=np.array(history["backward"]),
-        residual_history=np.array(history["residual"]) / b_scale,
-        residual_norm=math.sqrt(t_squared) / b_scale,
+        residual_history=np.ldexp(history["residual"], -b_exponent),
+        residual_norm=float(np.ldexp(residual_norm, -b_exponent)),
         sketch_size=SA.shape[0],
         rank=precond.rank,
         warm_start=warm_start,
@@ -560,26 +559,48 @@ def sketch_lstsq(
                    message=f"{outcome}: {reason} after {state['n_iter']} iterations")
 
 
+def _recomputed_figures(op, b, x, alpha, norm_b, rtol, atol, dtype):
+    """Backward error, ``||b - A x||`` and whether a stopping test holds, recomputed exactly from ``x``.
+
+    ``x`` is the returned answer (rounded to ``dtype``) in the units of the
+    rescaled problem. With ``rtol = 0`` a run still ends at exact termination of
+    the bidiagonalization, so the backward-error test allows ``_EXACT_FLOOR``
+    machine epsilons of ``dtype``.
+    """
+    n = op.shape[1]
+    t, z, t_squared = op.fused(x, b, 1.0)
+    normal = float(np.linalg.norm(z + alpha * x))
+    norm_A = math.sqrt(op.frobenius_squared + n * alpha)
+    residual = math.sqrt(t_squared + alpha * float(x @ x))
+    backward = normal / (norm_A * residual) if norm_A * residual > 0 else 0.0
+    verified = (
+        backward <= max(rtol, _EXACT_FLOOR * float(np.finfo(dtype).eps))
+        or normal <= atol
+        or residual <= rtol * (norm_A * float(np.linalg.norm(x)) + norm_b)
+    )
+    return backward, math.sqrt(t_squared), verified
+
+
 def _prepare_in_memory(A, b, *, sketch, oversampling, alpha, random_state, sketch_options):
     """Validate NumPy / SciPy input, sketch ``A`` and ``b`` with one operator; see :func:`sketch_lstsq`.
 
-    Returns the operator, ``b``, ``||b||``, ``S A``, ``S b``, the powers of two
-    ``(A_scale, b_scale)`` by which ``A`` and ``b`` were multiplied (1 unless
-    their squares would underflow or overflow) and the dtype of the answer.
+    Returns the operator, ``b``, ``||b||``, ``S A``, ``S b``, the exponents
+    ``(A_exponent, b_exponent)`` of the powers of two by which ``A`` and ``b``
+    were multiplied (0 unless their squares would underflow or overflow) and
+    the dtype of the answer.
     """
     A, kind = check_host_input(A, "A", caller="sketch_lstsq")
     m, n = A.shape
     check_shape_for_lstsq(m, n, alpha)
     b = check_vector(b, "b", size=m)
     dtype = np.result_type(A.dtype, b.dtype)
-    A_scale, b_scale = power_of_two_scale(A), power_of_two_scale(b)
-    if A_scale != 1.0:
-        # in float64: a float32 A far from 1 may need a scale float32 cannot hold
-        A = A.astype(np.float64) * A_scale
-    b = np.asarray(b, dtype=np.float64) * b_scale if b_scale != 1.0 else np.asarray(b, dtype=np.float64)
+    A_exponent, b_exponent = power_of_two_exponent(A), power_of_two_exponent(b)
+    if A_exponent:
+        A = times_power_of_two(A, A_exponent)
+    b = times_power_of_two(b, b_exponent) if b_exponent else np.asarray(b, dtype=np.float64)
     nnz = A.nnz if kind != "dense" else m * n
     d = default_sketch_size(m, n, default_oversampling(m, n, nnz) if oversampling is None else oversampling)
     S = SKETCH_METHODS.dispatch(sketch, A, d, backend="numpy", random_state=random_state, **sketch_options)
     SA = S.apply_validated(A, kind, np, dense_output=True)
     return (make_operator(A, kind), b, float(np.linalg.norm(b)), SA, S.apply_validated(b, "dense", np),
-            (A_scale, b_scale), dtype)
+            (A_exponent, b_exponent), dtype)
