@@ -13,7 +13,7 @@ import numpy as np
 from scipy import sparse
 
 from ..._core.validation import Interval, Options, check_params
-from ._sketch_input import check_host_input
+from ._sketch_input import check_host_input, power_of_two_exponent, times_power_of_two
 
 __all__ = ["CoordinatedSketch", "coordinated_sketch", "sketched_product"]
 
@@ -78,9 +78,10 @@ class CoordinatedSketch:
         Their contents: ``(len(indices), d)`` dense or CSR for a matrix, a 1-D
         array of values for a vector.
     weights : ndarray
-        Squared norms of the kept rows.
+        Squared norms of the kept rows (of ``A`` times a power of two when
+        those of ``A`` would underflow or overflow, e.g. entries of 1e-300).
     scale : float
-        Row ``i`` is kept with probability ``min(1, scale * ||a_i||²)``.
+        Row ``i`` is kept with probability ``min(1, scale * weights_i)``.
     seed_key : int
         The 64-bit key of the shared hash.
 
@@ -142,7 +143,7 @@ def coordinated_sketch(A, k, *, method="priority", random_state):
 
     Parameters
     ----------
-    A : ndarray or sparse array (CSR or CSC), shape (n, d) or (n,)
+    A : ndarray or sparse array or matrix (any SciPy format), shape (n, d) or (n,)
         The matrix (rows are sampled) or vector (entries are sampled).
     k : int
         Sample size: exactly ``k`` rows for ``"priority"``, ``k`` in
@@ -165,9 +166,11 @@ def coordinated_sketch(A, k, *, method="priority", random_state):
     Raises
     ------
     ValueError
-        NaN or infinity, invalid ``k`` or ``method``.
+        NaN, infinity, empty or wrong-dimensional ``A``; invalid ``k`` or
+        ``method`` (:class:`InvalidParameterError`).
     TypeError
-        ``random_state`` not a shared seed; unsupported input.
+        ``random_state`` not a shared seed; complex, object or string data;
+        CuPy arrays.
 
     Notes
     -----
@@ -212,12 +215,17 @@ def coordinated_sketch(A, k, *, method="priority", random_state):
     A, kind = check_host_input(A, "A", caller="coordinated_sketch", ndim=(1, 2))
     if kind != "dense":
         A = A.tocsr()
+    # Only the products scale * weight matter (ranks and probabilities): weights of A times a power of two
+    # keep squares of 1e-300 or 1e300 entries in range, so such rows are neither dropped nor infinite.
+    exponent = power_of_two_exponent(A)
+    scaled = times_power_of_two(A, exponent) if exponent else A
+    if kind != "dense":
         row_of_entry = np.repeat(np.arange(A.shape[0]), np.diff(A.indptr))
-        weights = np.bincount(row_of_entry, weights=A.data * A.data, minlength=A.shape[0])
+        weights = np.bincount(row_of_entry, weights=scaled.data * scaled.data, minlength=A.shape[0])
     elif A.ndim == 1:
-        weights = A * A
+        weights = scaled * scaled
     else:
-        weights = np.einsum("ij,ij->i", A, A)
+        weights = np.einsum("ij,ij->i", scaled, scaled)
     candidates = np.flatnonzero(weights > 0)
     hashes = _uniform_hash(candidates, key)
     w = weights[candidates]
