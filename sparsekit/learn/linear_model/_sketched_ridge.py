@@ -7,6 +7,7 @@ import scipy.linalg
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ..._core.exceptions import InvalidParameterError
 from ..._core.random import check_random_state
 from ..._core.result import Result
 from ..._core.validation import (
@@ -55,12 +56,13 @@ def _resolve_sketch_sizes(sketch_sizes, p):
         elif isinstance(value, (Real, np.floating)) and 0 < value <= 1:
             size = max(1, int(round(float(value) * p)))
         else:
-            raise ValueError(
-                f"sketch_sizes must hold fractions of n_features in (0, 1] or sizes >= 1; got {value!r}."
+            shown = f"{value:g}" if isinstance(value, (Real, np.floating)) else repr(value)
+            raise InvalidParameterError(
+                f"sketch_sizes must hold fractions of n_features in (0, 1] or sizes >= 1; got {shown}."
             )
         sizes.append(min(size, p))
     if not sizes:
-        raise ValueError("sketch_sizes must not be empty.")
+        raise InvalidParameterError("sketch_sizes must not be empty.")
     return sorted(set(sizes))
 
 
@@ -190,9 +192,12 @@ def sketched_ridge_gcv(
     n, p = X.shape
     y = np.asarray(check_vector(y, "y", size=n), dtype=np.float64)
     if alphas is not None:
-        alphas = np.asarray(check_array(alphas, "alphas", ndim=1), dtype=np.float64)
+        try:
+            alphas = np.asarray(check_array(alphas, "alphas", ndim=1), dtype=np.float64)
+        except (ValueError, TypeError) as exc:
+            raise InvalidParameterError(str(exc)) from exc
         if alphas.min() <= 0:
-            raise ValueError(f"alphas must be positive; got min {alphas.min():g}.")
+            raise InvalidParameterError(f"alphas must be positive; got min {alphas.min():g}.")
     # Ridge is scale equivariant: with X' = X 2**X_exponent and y' = y 2**y_exponent (exact; exponents 0
     # unless squares would underflow or overflow), the fit on the penalties alpha 4**X_exponent has
     # coefficients coef 2**(y_exponent - X_exponent) and GCV values gcv 4**y_exponent.

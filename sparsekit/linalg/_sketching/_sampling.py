@@ -12,7 +12,7 @@ from ..._core.result import STATUS_CONVERGED, STATUS_MAX_ITER, Result, end_run
 from ..._core.validation import Interval, Options, check_params
 from ._sketch_input import check_host_input, power_of_two_exponent, row_norms_squared, times_power_of_two
 from ._sketch_methods import SKETCH_METHODS
-from ._sketch_operators import RowSamplingSketch, SparseSignSketch
+from ._sketch_operators import MAX_COUNT, RowSamplingSketch, SparseSignSketch
 
 __all__ = ["leverage_scores", "lewis_weights"]
 
@@ -125,8 +125,8 @@ def _leverage_function(A, method, sketch_size, jl_dim, rng):
 
 _LEVERAGE_CONSTRAINTS = {
     "method": [_LEVERAGE_OPTIONS],
-    "sketch_size": [None, Interval(Integral, 1, None, closed="left")],
-    "jl_dim": [None, Interval(Integral, 1, None, closed="left")],
+    "sketch_size": [None, Interval(Integral, 1, MAX_COUNT, closed="both")],
+    "jl_dim": [None, Interval(Integral, 1, MAX_COUNT, closed="both")],
     "random_state": ["random_state"],
 }
 
@@ -379,7 +379,9 @@ def _root_leverage_sampling(A, k, *, p=1.0, leverage="approx", random_state=None
     """Row sampling for lp with probabilities proportional to leverage scores to the power p/2."""
     rng = check_random_state(random_state)
     scores = leverage_scores(A, method=leverage, random_state=rng)
-    return RowSamplingSketch(k, A.shape[0], weights=scores ** (p / 2.0), p=p, random_state=rng)
+    # relative to the largest score, the weights cannot all underflow to 0 however large p is
+    relative = scores / max(float(scores.max()), np.finfo(np.float64).tiny)
+    return RowSamplingSketch(k, A.shape[0], weights=relative ** (p / 2.0), p=p, random_state=rng)
 
 
 @SKETCH_METHODS.register(

@@ -12,6 +12,7 @@ import numpy as np
 from scipy import sparse
 
 from ..._core.backend import get_namespace, is_cupy_namespace, is_numpy_namespace
+from ..._core.exceptions import InvalidParameterError
 from ..._core.validation import check_array, check_probability_vector
 
 __all__ = [
@@ -112,6 +113,17 @@ def row_norms_squared(A):
 
 
 def check_weights(weights, m):
-    """Sampling probabilities from non-negative ``weights`` of length ``m``."""
-    weights = np.asarray(check_probability_vector(weights, "weights", size=m), dtype=np.float64)
-    return weights / weights.sum()
+    """Sampling probabilities from non-negative ``weights`` of length ``m``.
+
+    Raises :class:`InvalidParameterError` (a ``ValueError`` and a ``TypeError``) naming ``weights``:
+    it is a parameter of the sketch, like ``k``.
+    """
+    try:
+        weights = np.asarray(check_probability_vector(weights, "weights", size=m), dtype=np.float64)
+    except (ValueError, TypeError) as exc:
+        raise InvalidParameterError(str(exc)) from exc
+    total = weights.sum()
+    if not np.isfinite(total):  # weights near float64's maximum: their sum overflows, their ratios do not
+        weights = weights / weights.max()
+        total = weights.sum()
+    return weights / total
