@@ -121,7 +121,9 @@ def sketched_ridge_gcv(
     -------
     Result
         ``coef`` (n_features,; float32 for float32 ``X``), ``intercept``, ``alpha``, ``sketch_size``
-        (the chosen pair), ``gcv`` (array (len(sizes), len(alphas))),
+        (the chosen pair), ``gcv`` (array (len(sizes), len(alphas)); mean
+        squared errors, so inf where they exceed float64's range, for ``y``
+        of order 1e154 and beyond, the choice being made before),
         ``alphas``, ``sketch_sizes`` (the resolved grids) and ``df``
         (the ensemble's degrees of freedom on the grid).
 
@@ -281,16 +283,17 @@ def sketched_ridge_gcv(
             "X and y differ in scale beyond float64's range: coefficients of the order of max|y| / max|X| "
             "cannot be represented."
         )
-    return Result(
-        coef=coef,
-        intercept=intercept,
-        alpha=float(np.ldexp(alphas[best_alpha], -2 * X_exponent)),
-        sketch_size=int(sizes[best_size]),
-        gcv=np.ldexp(gcv, -2 * y_exponent),
-        alphas=np.ldexp(alphas, -2 * X_exponent),
-        sketch_sizes=np.array(sizes),
-        df=df_grid,
-    )
+    with np.errstate(over="ignore", under="ignore"):  # mean squared errors of y ~ 1e300 are inf: documented
+        return Result(
+            coef=coef,
+            intercept=intercept,
+            alpha=float(np.ldexp(alphas[best_alpha], -2 * X_exponent)),
+            sketch_size=int(sizes[best_size]),
+            gcv=np.ldexp(gcv, -2 * y_exponent),
+            alphas=np.ldexp(alphas, -2 * X_exponent),
+            sketch_sizes=np.array(sizes),
+            df=df_grid,
+        )
 
 
 class SketchedRidgeEnsemble(ParamsValidationMixin, RegressorMixin, BaseEstimator):

@@ -261,7 +261,8 @@ def sketched_product(SA, SB):
     ------
     ValueError
         If the sketches differ in seed, method or number of rows, or one is of
-        a vector and the other of a matrix.
+        a vector and the other of a matrix, or the estimate is beyond
+        float64's range (rows of order 1e300 in both).
     TypeError
         If either is not a :class:`CoordinatedSketch`.
 
@@ -292,16 +293,32 @@ def sketched_product(SA, SB):
         raise ValueError(f"SA and SB sketch incompatible shapes {SA.shape} and {SB.shape}.")
     _, in_a, in_b = np.intersect1d(SA.indices, SB.indices, assume_unique=True, return_indices=True)
     joint = np.minimum(SA.inclusion_probabilities[in_a], SB.inclusion_probabilities[in_b])
+    # Rows of order 1e300 (or 1e-300) are multiplied by powers of two first, so that a representable
+    # product is computed without overflow (or underflow) on the way; 2**-exponent scales it back.
+    rows_a, rows_b = SA.rows[in_a], SB.rows[in_b]
+    exponent_a, exponent_b = power_of_two_exponent(rows_a), power_of_two_exponent(rows_b)
+    rows_a = times_power_of_two(rows_a, exponent_a) if exponent_a else rows_a
+    rows_b = times_power_of_two(rows_b, exponent_b) if exponent_b else rows_b
     if len(SA.shape) == 1:
-        return float(np.sum(SA.rows[in_a] * SB.rows[in_b] / joint))
-    rows_a = SA.rows[in_a]
-    rows_b = SB.rows[in_b]
-    if sparse.issparse(rows_a):
+        product = np.sum(rows_a * rows_b / joint)
+    elif sparse.issparse(rows_a):
         weighted = sparse.csr_array(rows_a, copy=True)
         weighted.data /= np.repeat(joint, np.diff(weighted.indptr))
         product = weighted.T @ rows_b
     else:
         product = (rows_a / joint[:, None]).T @ rows_b
+    with np.errstate(over="ignore"):
+        if sparse.issparse(product):
+            product = sparse.csr_array(product)
+            product.data = np.ldexp(product.data, -(exponent_a + exponent_b))
+            finite = np.all(np.isfinite(product.data))
+        else:
+            product = np.ldexp(product, -(exponent_a + exponent_b))
+            finite = np.all(np.isfinite(product))
+    if not finite:
+        raise ValueError("The estimate of AᵀB is beyond float64's range: the rows of SA and SB are too large.")
+    if len(SA.shape) == 1:
+        return float(product)
     if sparse.issparse(product) and not (sparse.issparse(rows_a) and sparse.issparse(rows_b)):
         return product.toarray()
-    return sparse.csr_array(product) if sparse.issparse(product) else np.asarray(product)
+    return product if sparse.issparse(product) else np.asarray(product)

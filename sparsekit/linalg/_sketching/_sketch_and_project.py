@@ -126,7 +126,9 @@ def _block_kaczmarz(A, b, x, *, block_size=None, rtol, atol, maxiter, check_ever
     # fancy-indexing A inside the loop would rebuild the block on every projection
     block_rows, block_rhs, gram_pinv = [], [], []
     for rows in blocks:
-        block = A[rows]
+        # float64 blocks (copies in any case): a float32 Gram pseudo-inverse would stall the projections
+        # of a float32 A with condition 1e3 at a residual near 1e-3 (measured)
+        block = A[rows].astype(np.float64, copy=False)
         gram = block @ block.T
         gram = gram.toarray() if sparse.issparse(gram) else gram
         block_rows.append(block)
@@ -254,8 +256,9 @@ def sketch_and_project(
     sequence drawn in NumPy, so a seed reproduces the run. For inconsistent
     least-squares problems use :func:`sketch_lstsq`.
 
-    The iterate is float64 whatever the input's precision (a float32 ``A``
-    is read as it is) and rounded to float32 at the end for float32 input;
+    The iterate, and the blocks and Gram pseudo-inverses of block Kaczmarz,
+    are float64 whatever the input's precision (single-row methods read a
+    float32 ``A`` as it is); ``x`` is rounded to float32 at the end for float32 input;
     the run is reported converged only if the residual of that rounded
     ``x`` meets the tolerance. The methods are scale invariant: when squared
     row norms would underflow or overflow (entries beyond ``2**±256`` in

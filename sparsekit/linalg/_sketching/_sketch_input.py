@@ -119,10 +119,12 @@ def check_weights(weights, m):
     it is a parameter of the sketch, like ``k``.
     """
     try:
-        weights = np.asarray(check_probability_vector(weights, "weights", size=m), dtype=np.float64)
+        with np.errstate(over="ignore"):  # the total of weights near float64's maximum: handled below
+            weights = np.asarray(check_probability_vector(weights, "weights", size=m), dtype=np.float64)
     except (ValueError, TypeError) as exc:
         raise InvalidParameterError(str(exc)) from exc
-    total = weights.sum()
+    with np.errstate(over="ignore"):
+        total = weights.sum()
     if not np.isfinite(total):  # weights near float64's maximum: their sum overflows, their ratios do not
         weights = weights / weights.max()
         total = weights.sum()
