@@ -271,3 +271,8 @@ def test_products_beyond_float64_are_refused():
                    naming="beyond float64's range")
     # a representable product of a huge and a tiny vector is computed without overflow on the way
     assert sketched_product(sa, coordinated_sketch(a * 1e-300, 50, random_state=1)) == pytest.approx(a @ a)
+
+
+@pytest.mark.parametrize("method", ["leverage", "root-leverage", "lewis"])
+def test_sampling_the_zero_matrix_is_refused_naming_a(method):
+    assert_rejects(sketch, np.zeros((10, 3)), 4, method=method, random_state=0, naming="A must have a nonzero row")

@@ -366,12 +366,19 @@ _SAMPLING_CONSTRAINTS = {
 }
 
 
+def _nonzero_scores(scores, method):
+    """``scores``, refused naming ``A`` (not the internal ``weights``) when every row of ``A`` is zero."""
+    if not float(scores.max()) > 0:
+        raise ValueError(f"A must have a nonzero row for sketch(method={method!r}); every row is zero.")
+    return scores
+
+
 @SKETCH_METHODS.register("leverage", constraints=_SAMPLING_CONSTRAINTS)
 def _leverage_sampling(A, k, *, leverage="approx", random_state=None):
     """Row sampling with probabilities proportional to (approximate) leverage scores."""
     rng = check_random_state(random_state)
     scores = leverage_scores(A, method=leverage, random_state=rng)
-    return RowSamplingSketch(k, A.shape[0], weights=scores, random_state=rng)
+    return RowSamplingSketch(k, A.shape[0], weights=_nonzero_scores(scores, "leverage"), random_state=rng)
 
 
 @SKETCH_METHODS.register("root-leverage", constraints=_SAMPLING_CONSTRAINTS)
@@ -380,7 +387,7 @@ def _root_leverage_sampling(A, k, *, p=1.0, leverage="approx", random_state=None
     rng = check_random_state(random_state)
     scores = leverage_scores(A, method=leverage, random_state=rng)
     # relative to the largest score, the weights cannot all underflow to 0 however large p is
-    relative = scores / max(float(scores.max()), np.finfo(np.float64).tiny)
+    relative = _nonzero_scores(scores, "root-leverage") / float(scores.max())
     return RowSamplingSketch(k, A.shape[0], weights=relative ** (p / 2.0), p=p, random_state=rng)
 
 
@@ -395,4 +402,4 @@ def _lewis_sampling(A, k, *, p=1.0, leverage="approx", random_state=None):
     # run is short on purpose, so its weights are taken as they are, with no ConvergenceWarning to hide.
     weights = _lewis_iteration(A, p, leverage=leverage, sketch_size=None, jl_dim=64, rtol=1e-3, maxiter=30,
                                rng=rng).weights
-    return RowSamplingSketch(k, A.shape[0], weights=weights, p=p, random_state=rng)
+    return RowSamplingSketch(k, A.shape[0], weights=_nonzero_scores(weights, "lewis"), p=p, random_state=rng)
