@@ -276,3 +276,16 @@ def test_products_beyond_float64_are_refused():
 @pytest.mark.parametrize("method", ["leverage", "root-leverage", "lewis"])
 def test_sampling_the_zero_matrix_is_refused_naming_a(method):
     assert_rejects(sketch, np.zeros((10, 3)), 4, method=method, random_state=0, naming="A must have a nonzero row")
+
+
+@pytest.mark.parametrize("solve", [
+    lambda A, b, callback: sketch_lstsq(A, b, random_state=0, callback=callback),
+    lambda A, b, callback: sketch_and_project(A, b, method="block-kaczmarz", block_size=M, random_state=0,
+                                              callback=callback),
+])
+def test_callbacks_see_the_iterate_of_the_users_problem_when_it_is_rescaled(solve):
+    A, b = _problem()
+    seen = []
+    res = solve(A * 1e-300, b, lambda xk: seen.append(xk.copy()))
+    assert res.converged and np.abs(res.x).max() > 1e299
+    np.testing.assert_allclose(seen[-1], res.x, rtol=1e-12)
