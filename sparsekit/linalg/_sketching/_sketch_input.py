@@ -85,7 +85,8 @@ def power_of_two_exponent(X):
     is never copied.
     """
     values = X.data if sparse.issparse(X) else X
-    largest = float(np.max(np.abs(values), initial=0.0))
+    # max and -min rather than max(abs): no temporary copy of a large A
+    largest = max(float(np.max(values, initial=0.0)), -float(np.min(values, initial=0.0)))
     if largest == 0.0:
         return 0
     exponent = math.frexp(largest)[1]
