@@ -36,7 +36,8 @@ def _problem(dtype=np.float64):
 
 
 def _coordinated(A, b):
-    return sketched_product(coordinated_sketch(A, 40, random_state=3), coordinated_sketch(b, 40, random_state=3))
+    sketch_a = coordinated_sketch(A, 40, random_state=3)
+    return sketched_product(sketch_a, coordinated_sketch(b, 40, random_state=3))
 
 
 # name -> (call(A, b) returning the answer, how the answer scales with A (a) and b (c): answer * factor(a, c)
@@ -52,8 +53,9 @@ CALLS = {
         lambda a, c: a / c,
     ),
     "leverage_scores": (lambda A, b: leverage_scores(A), lambda a, c: 1.0),
-    "leverage_scores(approx)": (lambda A, b: leverage_scores(A, method="approx", sketch_size=40, random_state=0),
-                                lambda a, c: 1.0),
+    "leverage_scores(approx)": (
+        lambda A, b: leverage_scores(A, method="approx", sketch_size=40, random_state=0), lambda a, c: 1.0
+    ),
     "lewis_weights": (lambda A, b: lewis_weights(A).weights, lambda a, c: 1.0),
     "coordinated_sketch": (lambda A, b: _coordinated(A, b[:, None]), lambda a, c: 1 / (a * c)),
     "sketched_ridge_gcv": (lambda A, b: sketched_ridge_gcv(A, b, random_state=0).coef, lambda a, c: a / c),
@@ -69,8 +71,11 @@ def _dense(x):
     return x.toarray() if sparse.issparse(x) else np.asarray(x)
 
 
+SCALES = [(1e-300, 1.0), (1e300, 1.0), (1e-300, 1e-300), (1e300, 1e300), (1.0, 1e-300)]
+
+
 @pytest.mark.parametrize("name", CALLS)
-@pytest.mark.parametrize("a, c", [(1e-300, 1.0), (1e300, 1.0), (1e-300, 1e-300), (1e300, 1e300), (1.0, 1e-300)])
+@pytest.mark.parametrize("a, c", SCALES)
 def test_scale_of_the_data_does_not_change_the_answer(name, a, c):
     """Entries whose squares underflow or overflow: the answer scales exactly, no error, no NaN."""
     call, factor = CALLS[name]
@@ -275,7 +280,8 @@ def test_products_beyond_float64_are_refused():
 
 @pytest.mark.parametrize("method", ["leverage", "root-leverage", "lewis"])
 def test_sampling_the_zero_matrix_is_refused_naming_a(method):
-    assert_rejects(sketch, np.zeros((10, 3)), 4, method=method, random_state=0, naming="A must have a nonzero row")
+    assert_rejects(sketch, np.zeros((10, 3)), 4, method=method, random_state=0,
+                   naming="A must have a nonzero row")
 
 
 @pytest.mark.parametrize("solve", [
@@ -289,3 +295,11 @@ def test_callbacks_see_the_iterate_of_the_users_problem_when_it_is_rescaled(solv
     res = solve(A * 1e-300, b, lambda xk: seen.append(xk.copy()))
     assert res.converged and np.abs(res.x).max() > 1e299
     np.testing.assert_allclose(seen[-1], res.x, rtol=1e-12)
+
+
+def test_parameters_beyond_range_once_rescaled_are_refused_naming_them():
+    A, b = _problem()
+    assert_rejects(sketch_lstsq, A * 1e-300, b, alpha=1e300, naming="alpha=1e+300 is too large for A")
+    assert_rejects(sketch_lstsq, A * 1e300, b * 1e-300, x0=np.full(N, 1e300), naming="x0 is too large")
+    assert_rejects(sketch_and_project, A * 1e300, b * 1e-300, x0=np.full(N, 1e300), naming="x0 is too large")
+    assert_rejects(sketched_ridge_gcv, A * 1e-300, b, alphas=[1e300], naming="alphas are beyond")

@@ -211,7 +211,7 @@ def sketched_ridge_gcv(
         with np.errstate(over="ignore", under="ignore"):
             alphas = np.ldexp(alphas, 2 * X_exponent)
         if not (np.all(np.isfinite(alphas)) and alphas.min() > 0):
-            raise ValueError("alphas are beyond float64's range once measured against the scale of X (max|X|²).")
+            raise ValueError("alphas are beyond float64's range once measured against max|X|^2.")
     sizes = _resolve_sketch_sizes(sketch_sizes, p)
     rng = check_random_state(random_state)
 

@@ -316,7 +316,7 @@ def sketched_product(SA, SB):
             product = np.ldexp(product, -(exponent_a + exponent_b))
             finite = np.all(np.isfinite(product))
     if not finite:
-        raise ValueError("The estimate of AᵀB is beyond float64's range: the rows of SA and SB are too large.")
+        raise ValueError("The estimate of AᵀB is beyond float64's range: rows of SA and SB are too large.")
     if len(SA.shape) == 1:
         return float(product)
     if sparse.issparse(product) and not (sparse.issparse(rows_a) and sparse.issparse(rows_b)):

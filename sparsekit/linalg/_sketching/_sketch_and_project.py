@@ -346,15 +346,16 @@ def sketch_and_project(
     )
     # The answer in its working precision (status 3 if beyond float64's range); success is checked once
     # more on that very vector.
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):  # an x beyond range: NaN residual, status 3
         result.x = np.ldexp(result.x, x_shift).astype(dtype, copy=False)
-    residual = float(np.linalg.norm(b - A @ np.ldexp(np.asarray(result.x, dtype=np.float64), -x_shift)))
+        residual = float(np.linalg.norm(b - A @ np.ldexp(np.asarray(result.x, dtype=np.float64), -x_shift)))
     tolerance = max(rtol * float(np.linalg.norm(b)), atol_scaled)
     if result.status == 0 and residual > tolerance:
         result.status = 1
         result.message = (
-            f"the residual recomputed from the returned {dtype.name} x, {np.ldexp(residual, -b_exponent):.2e}, "
-            f"exceeds max(rtol ||b||, atol) = {np.ldexp(tolerance, -b_exponent):.2e}"
+            f"the residual recomputed from the returned {dtype.name} x, "
+            f"{np.ldexp(residual, -b_exponent):.2e}, exceeds max(rtol ||b||, atol) = "
+            f"{np.ldexp(tolerance, -b_exponent):.2e}"
         )
     return end_run(result, caller=f"sketch_and_project ({entry.name})", status=result.status,
                    message=result.message)

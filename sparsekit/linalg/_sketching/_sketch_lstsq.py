@@ -359,7 +359,8 @@ def sketch_lstsq(
     rtol : float, optional
         Default 1e-10 when the answer is float64, 1e-4 when it is float32
         (``A`` and ``b`` both float32); a float32 ``rtol`` below
-        ``10 eps32`` (1.2e-6) is raised to it. Stop when the estimated normwise backward error
+        ``10 eps32`` (1.2e-6) is raised to it. Stop when the estimated
+        normwise backward error
         ``||Aᵀr - alpha x|| / (||[A; sqrt(alpha) I]||_F ||[r; sqrt(alpha) x]||)``
         is at most ``rtol`` (``r = b - A x``), or, for compatible systems,
         when ``||r|| <= rtol (||A||_F ||x|| + ||b||)``. Success is then
@@ -429,13 +430,14 @@ def sketch_lstsq(
     whatever the input's precision (the preconditioner of an ill-conditioned
     ``A`` needs it); float32 ``A`` is read as it is, and ``x`` is rounded to
     float32 at the end. The run is reported converged only if the backward
-    error (or the residual test) recomputed from that rounded ``x``, in one
-    more pass over ``A``, meets ``rtol`` (or ``atol``); otherwise it ends
-    with status 1 (status 3 if ``x`` is beyond float64's range, as for
-    ``A`` of order 1e-300 and ``b`` of order 1e300). Least squares is scale invariant: when squares of the
-    entries of ``A`` or ``b`` would underflow or overflow (entries beyond
-    ``2**±256`` in float64, ``2**±32`` in float32) the problem is solved for
-    ``A`` and ``b`` multiplied by powers of two, exactly, and scaled back.
+    error (or the residual test) recomputed from that rounded ``x``, in the
+    final pass over ``A``, meets ``rtol`` (or ``atol``); otherwise it ends
+    with status 1 (status 3 if ``x`` is beyond float64's range, as for ``A``
+    of order 1e-300 and ``b`` of order 1e300). Least squares is scale
+    invariant: when squares of the entries of ``A`` or ``b`` would underflow
+    or overflow (entries beyond ``2**±256`` in float64, ``2**±32`` in
+    float32) the problem is solved for ``A`` and ``b`` multiplied by powers
+    of two, exactly, and scaled back.
 
     References
     ----------
@@ -486,14 +488,14 @@ def sketch_lstsq(
     elif dtype == np.float32:
         rtol = max(rtol, FLOAT32_RTOL_FLOOR)
     # The problem solved is the rescaled one, A' = A 2**A_exponent, b' = b 2**b_exponent (exact): its
-    # solution is x' = x 2**-x_shift, its penalty alpha 2**(2 A_exponent), and A'ᵀr' = Aᵀr 2**(A_exponent +
-    # b_exponent). np.ldexp scales exactly even where the power of two alone would not be representable.
+    # solution is x' = x 2**-x_shift, its penalty alpha 2**(2 A_exponent), and A'ᵀr' = Aᵀr
+    # 2**(A_exponent + b_exponent). np.ldexp scales exactly even where 2**e alone is not representable.
     x_shift = A_exponent - b_exponent
     with np.errstate(over="ignore"):
         scaled_alpha = float(np.ldexp(alpha, 2 * A_exponent))
         atol = float(np.ldexp(atol, A_exponent + b_exponent))
     if not math.isfinite(scaled_alpha):
-        raise ValueError(f"alpha={float(alpha):g} is too large for the scale of A: alpha / max|A|² overflows.")
+        raise ValueError(f"alpha={float(alpha):g} is too large for A: alpha / max|A|^2 overflows.")
     alpha = scaled_alpha
     n = op.shape[1]
     M, rhs = SA, Sb
@@ -526,7 +528,7 @@ def sketch_lstsq(
             op, precond, x0, initial, norm_b, alpha, solver, rtol, atol, maxiter, monitor, x_shift
         )
     # The answer in the working precision; every figure reported, and the success itself, is recomputed
-    # from that very vector (one more pass over A), never taken from the iteration's estimates.
+    # from that very vector (the final pass over A), never taken from the iteration's estimates.
     with np.errstate(over="ignore"):
         x_out = np.ldexp(x0 + precond.apply(y), x_shift).astype(dtype, copy=False)
     status, reason = state["status"], state["reason"]
