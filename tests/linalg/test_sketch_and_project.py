@@ -133,7 +133,7 @@ def test_warning_at_the_callers_line_and_no_non_finite_convergence(method, rng):
     with pytest.warns(ConvergenceWarning, match=rf"^sketch_and_project \({method}\): maxiter") as caught:
         sketch_and_project(A, b, method=method, maxiter=2, rtol=1e-12, random_state=0)
     assert len(caught) == 1 and caught[0].filename == __file__
-    # ||b|| overflows, so the relative residuals are inf / inf: never a converged run
-    with np.errstate(all="ignore"), pytest.warns(ConvergenceWarning, match="non-finite") as caught:
-        res = sketch_and_project(np.eye(3), np.full(3, 1e308), method=method, maxiter=6, random_state=0)
-    assert not res.converged and res.status == 3 and caught[0].filename == __file__
+    # ||b|| would overflow: the run is rescaled by a power of two and converges to x = b, finite
+    res = sketch_and_project(np.eye(3), np.full(3, 1e308), method=method, random_state=0)
+    assert res.converged and res.status == 0
+    np.testing.assert_allclose(res.x, 1e308, rtol=1e-6)

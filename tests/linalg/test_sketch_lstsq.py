@@ -143,7 +143,6 @@ def test_bad_input(rng):
     bad = b.copy()
     bad[0] = np.nan
     assert_rejects(sketch_lstsq, A, bad, naming="NaN")
-    assert_rejects(sketch_lstsq, sparse.coo_array(A), b, error=TypeError, naming="CSR or CSC")
     assert_rejects(sketch_lstsq, A, b, alpha=-1.0, error=InvalidParameterError, naming="'alpha'")
     assert_rejects(sketch_lstsq, A, b, oversampling=1.0, error=InvalidParameterError, naming="'oversampling'")
     assert_rejects(sketch_lstsq, A, b, solver="cg", error=InvalidParameterError, naming="'solver'")

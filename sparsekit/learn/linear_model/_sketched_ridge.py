@@ -7,6 +7,7 @@ import scipy.linalg
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ..._core.exceptions import InvalidParameterError
 from ..._core.random import check_random_state
 from ..._core.result import Result
 from ..._core.validation import (
@@ -18,7 +19,7 @@ from ..._core.validation import (
     check_vector,
 )
 from ...linalg import SKETCH_METHODS
-from ...linalg._sketching._sketch_input import check_host_input
+from ...linalg._sketching._sketch_input import check_host_input, power_of_two_exponent, times_power_of_two
 
 __all__ = ["SketchedRidgeEnsemble", "sketched_ridge_gcv"]
 
@@ -55,12 +56,13 @@ def _resolve_sketch_sizes(sketch_sizes, p):
         elif isinstance(value, (Real, np.floating)) and 0 < value <= 1:
             size = max(1, int(round(float(value) * p)))
         else:
-            raise ValueError(
-                f"sketch_sizes must hold fractions of n_features in (0, 1] or sizes >= 1; got {value!r}."
+            shown = f"{value:g}" if isinstance(value, (Real, np.floating)) else repr(value)
+            raise InvalidParameterError(
+                f"sketch_sizes must hold fractions of n_features in (0, 1] or sizes >= 1; got {shown}."
             )
         sizes.append(min(size, p))
     if not sizes:
-        raise ValueError("sketch_sizes must not be empty.")
+        raise InvalidParameterError("sketch_sizes must not be empty.")
     return sorted(set(sizes))
 
 
@@ -85,7 +87,7 @@ def sketched_ridge_gcv(
 
     Parameters
     ----------
-    X : {ndarray, sparse array} of shape (n_samples, n_features)
+    X : {ndarray, sparse array or matrix (any SciPy format)} of shape (n_samples, n_features)
         Training data. Sparse input is never densified.
     y : array-like of shape (n_samples,)
         Target.
@@ -118,16 +120,23 @@ def sketched_ridge_gcv(
     Returns
     -------
     Result
-        ``coef`` (n_features,), ``intercept``, ``alpha``, ``sketch_size``
-        (the chosen pair), ``gcv`` (array (len(sizes), len(alphas))),
+        ``coef`` (n_features,; float32 for float32 ``X``), ``intercept``, ``alpha``, ``sketch_size``
+        (the chosen pair), ``gcv`` (array (len(sizes), len(alphas)); mean
+        squared errors, so inf where they exceed float64's range, for ``y``
+        of order 1e154 and beyond, the choice being made before),
         ``alphas``, ``sketch_sizes`` (the resolved grids) and ``df``
         (the ensemble's degrees of freedom on the grid).
 
     Raises
     ------
     ValueError
-        Non-positive or non-finite alphas, invalid sketch sizes, NaN in the
-        data, mismatched shapes.
+        Non-positive or non-finite alphas (or alphas beyond float64's range
+        relative to ``max|X|²``), ``X`` and ``y`` so far apart in scale that
+        the coefficients cannot be represented, invalid sketch sizes, NaN in the data,
+        empty or wrong-dimensional ``X``, mismatched shapes; invalid
+        ``n_sketches``, ``sketch`` ... (:class:`InvalidParameterError`).
+    TypeError
+        Complex, object or string ``X`` or ``y``; CuPy arrays.
 
     Notes
     -----
@@ -135,7 +144,12 @@ def sketched_ridge_gcv(
     the ``q x q`` Gram matrix, the member fit is
     ``β_k = V diag(1/(s² + alpha)) Vᵀ (X S_k)ᵀ y`` and its degrees of freedom
     ``Σ_i s_i²/(s_i² + alpha)``, so the whole alpha grid costs one
-    ``O(n q²)`` Gram product per member plus ``O(n q)`` per alpha. The
+    ``O(n q²)`` Gram product per member plus ``O(n q)`` per alpha. Sketches,
+    Gram matrices and eigendecompositions are float64 whatever the precision
+    of ``X`` (the eigendecomposition of an ill-conditioned Gram matrix needs
+    it); ``coef`` is rounded to float32 for float32 ``X``. When squares of
+    the entries of ``X`` or ``y`` would underflow or overflow, the fit runs
+    on them times powers of two (exact) and the results are scaled back. The
     ensemble's GCV is (Patil and LeJeune, 2024)
 
     ``GCV(alpha, q) = (1/n)||y − X β̄||² / (1 − df/n)²``, with
@@ -176,12 +190,28 @@ def sketched_ridge_gcv(
         caller="sketched_ridge_gcv",
     )
     X, kind = check_host_input(X, "X", caller="sketched_ridge_gcv")
+    dtype = X.dtype
     n, p = X.shape
     y = np.asarray(check_vector(y, "y", size=n), dtype=np.float64)
     if alphas is not None:
-        alphas = np.asarray(check_array(alphas, "alphas", ndim=1), dtype=np.float64)
+        try:
+            alphas = np.asarray(check_array(alphas, "alphas", ndim=1), dtype=np.float64)
+        except (ValueError, TypeError) as exc:
+            raise InvalidParameterError(str(exc)) from exc
         if alphas.min() <= 0:
-            raise ValueError(f"alphas must be positive; got min {alphas.min():g}.")
+            raise InvalidParameterError(f"alphas must be positive; got min {alphas.min():g}.")
+    # Ridge is scale equivariant: with X' = X 2**X_exponent and y' = y 2**y_exponent (exact; exponents 0
+    # unless squares would underflow or overflow), the fit on the penalties alpha 4**X_exponent has
+    # coefficients coef 2**(y_exponent - X_exponent) and GCV values gcv 4**y_exponent.
+    X_exponent, y_exponent = power_of_two_exponent(X), power_of_two_exponent(y)
+    if X_exponent:
+        X = times_power_of_two(X, X_exponent)
+    y = np.ldexp(y, y_exponent)
+    if alphas is not None:
+        with np.errstate(over="ignore", under="ignore"):
+            alphas = np.ldexp(alphas, 2 * X_exponent)
+        if not (np.all(np.isfinite(alphas)) and alphas.min() > 0):
+            raise ValueError("alphas are beyond float64's range once measured against max|X|^2.")
     sizes = _resolve_sketch_sizes(sketch_sizes, p)
     rng = check_random_state(random_state)
 
@@ -244,16 +274,26 @@ def sketched_ridge_gcv(
     for T, coefficients in members[best_size]:
         coef += coefficients[:, best_alpha] if T is None else T.apply_transpose(coefficients[:, best_alpha])
     coef /= len(members[best_size])
-    return Result(
-        coef=coef,
-        intercept=y_mean - float(x_mean @ coef),
-        alpha=float(alphas[best_alpha]),
-        sketch_size=int(sizes[best_size]),
-        gcv=gcv,
-        alphas=alphas,
-        sketch_sizes=np.array(sizes),
-        df=df_grid,
-    )
+    intercept = y_mean - float(x_mean @ coef)
+    with np.errstate(over="ignore"):  # back to the user's units
+        coef = np.ldexp(coef, X_exponent - y_exponent).astype(dtype, copy=False)
+        intercept = float(np.ldexp(intercept, -y_exponent))
+    if not (np.all(np.isfinite(coef)) and np.isfinite(intercept)):
+        raise ValueError(
+            "X and y differ in scale beyond float64's range: coefficients of the order of max|y| / max|X| "
+            "cannot be represented."
+        )
+    with np.errstate(over="ignore", under="ignore"):  # mean squared errors of y ~ 1e300 are inf: documented
+        return Result(
+            coef=coef,
+            intercept=intercept,
+            alpha=float(np.ldexp(alphas[best_alpha], -2 * X_exponent)),
+            sketch_size=int(sizes[best_size]),
+            gcv=np.ldexp(gcv, -2 * y_exponent),
+            alphas=np.ldexp(alphas, -2 * X_exponent),
+            sketch_sizes=np.array(sizes),
+            df=df_grid,
+        )
 
 
 class SketchedRidgeEnsemble(ParamsValidationMixin, RegressorMixin, BaseEstimator):

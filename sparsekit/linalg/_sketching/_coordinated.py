@@ -13,7 +13,7 @@ import numpy as np
 from scipy import sparse
 
 from ..._core.validation import Interval, Options, check_params
-from ._sketch_input import check_host_input
+from ._sketch_input import check_host_input, power_of_two_exponent, times_power_of_two
 
 __all__ = ["CoordinatedSketch", "coordinated_sketch", "sketched_product"]
 
@@ -78,9 +78,10 @@ class CoordinatedSketch:
         Their contents: ``(len(indices), d)`` dense or CSR for a matrix, a 1-D
         array of values for a vector.
     weights : ndarray
-        Squared norms of the kept rows.
+        Squared norms of the kept rows (of ``A`` times a power of two when
+        those of ``A`` would underflow or overflow, e.g. entries of 1e-300).
     scale : float
-        Row ``i`` is kept with probability ``min(1, scale * ||a_i||²)``.
+        Row ``i`` is kept with probability ``min(1, scale * weights_i)``.
     seed_key : int
         The 64-bit key of the shared hash.
 
@@ -142,7 +143,7 @@ def coordinated_sketch(A, k, *, method="priority", random_state):
 
     Parameters
     ----------
-    A : ndarray or sparse array (CSR or CSC), shape (n, d) or (n,)
+    A : ndarray or sparse array or matrix (any SciPy format), shape (n, d) or (n,)
         The matrix (rows are sampled) or vector (entries are sampled).
     k : int
         Sample size: exactly ``k`` rows for ``"priority"``, ``k`` in
@@ -165,9 +166,11 @@ def coordinated_sketch(A, k, *, method="priority", random_state):
     Raises
     ------
     ValueError
-        NaN or infinity, invalid ``k`` or ``method``.
+        NaN, infinity, empty or wrong-dimensional ``A``; invalid ``k`` or
+        ``method`` (:class:`InvalidParameterError`).
     TypeError
-        ``random_state`` not a shared seed; unsupported input.
+        ``random_state`` not a shared seed; complex, object or string data;
+        CuPy arrays.
 
     Notes
     -----
@@ -212,12 +215,17 @@ def coordinated_sketch(A, k, *, method="priority", random_state):
     A, kind = check_host_input(A, "A", caller="coordinated_sketch", ndim=(1, 2))
     if kind != "dense":
         A = A.tocsr()
+    # Only the products scale * weight matter (ranks and probabilities): weights of A times a power of two
+    # keep squares of 1e-300 or 1e300 entries in range, so such rows are neither dropped nor infinite.
+    exponent = power_of_two_exponent(A)
+    scaled = times_power_of_two(A, exponent) if exponent else A
+    if kind != "dense":
         row_of_entry = np.repeat(np.arange(A.shape[0]), np.diff(A.indptr))
-        weights = np.bincount(row_of_entry, weights=A.data * A.data, minlength=A.shape[0])
+        weights = np.bincount(row_of_entry, weights=scaled.data * scaled.data, minlength=A.shape[0])
     elif A.ndim == 1:
-        weights = A * A
+        weights = scaled * scaled
     else:
-        weights = np.einsum("ij,ij->i", A, A)
+        weights = np.einsum("ij,ij->i", scaled, scaled)
     candidates = np.flatnonzero(weights > 0)
     hashes = _uniform_hash(candidates, key)
     w = weights[candidates]
@@ -253,7 +261,8 @@ def sketched_product(SA, SB):
     ------
     ValueError
         If the sketches differ in seed, method or number of rows, or one is of
-        a vector and the other of a matrix.
+        a vector and the other of a matrix, or the estimate is beyond
+        float64's range (rows of order 1e300 in both).
     TypeError
         If either is not a :class:`CoordinatedSketch`.
 
@@ -284,16 +293,32 @@ def sketched_product(SA, SB):
         raise ValueError(f"SA and SB sketch incompatible shapes {SA.shape} and {SB.shape}.")
     _, in_a, in_b = np.intersect1d(SA.indices, SB.indices, assume_unique=True, return_indices=True)
     joint = np.minimum(SA.inclusion_probabilities[in_a], SB.inclusion_probabilities[in_b])
+    # Rows of order 1e300 (or 1e-300) are multiplied by powers of two first, so that a representable
+    # product is computed without overflow (or underflow) on the way; 2**-exponent scales it back.
+    rows_a, rows_b = SA.rows[in_a], SB.rows[in_b]
+    exponent_a, exponent_b = power_of_two_exponent(rows_a), power_of_two_exponent(rows_b)
+    rows_a = times_power_of_two(rows_a, exponent_a) if exponent_a else rows_a
+    rows_b = times_power_of_two(rows_b, exponent_b) if exponent_b else rows_b
     if len(SA.shape) == 1:
-        return float(np.sum(SA.rows[in_a] * SB.rows[in_b] / joint))
-    rows_a = SA.rows[in_a]
-    rows_b = SB.rows[in_b]
-    if sparse.issparse(rows_a):
+        product = np.sum(rows_a * rows_b / joint)
+    elif sparse.issparse(rows_a):
         weighted = sparse.csr_array(rows_a, copy=True)
         weighted.data /= np.repeat(joint, np.diff(weighted.indptr))
         product = weighted.T @ rows_b
     else:
         product = (rows_a / joint[:, None]).T @ rows_b
+    with np.errstate(over="ignore"):
+        if sparse.issparse(product):
+            product = sparse.csr_array(product)
+            product.data = np.ldexp(product.data, -(exponent_a + exponent_b))
+            finite = np.all(np.isfinite(product.data))
+        else:
+            product = np.ldexp(product, -(exponent_a + exponent_b))
+            finite = np.all(np.isfinite(product))
+    if not finite:
+        raise ValueError("The estimate of AᵀB is beyond float64's range: rows of SA and SB are too large.")
+    if len(SA.shape) == 1:
+        return float(product)
     if sparse.issparse(product) and not (sparse.issparse(rows_a) and sparse.issparse(rows_b)):
         return product.toarray()
-    return sparse.csr_array(product) if sparse.issparse(product) else np.asarray(product)
+    return product if sparse.issparse(product) else np.asarray(product)

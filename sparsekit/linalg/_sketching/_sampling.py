@@ -10,9 +10,9 @@ from scipy import sparse
 from ..._core.random import check_random_state
 from ..._core.result import STATUS_CONVERGED, STATUS_MAX_ITER, Result, end_run
 from ..._core.validation import Interval, Options, check_params
-from ._sketch_input import check_host_input, row_norms_squared
+from ._sketch_input import check_host_input, power_of_two_exponent, row_norms_squared, times_power_of_two
 from ._sketch_methods import SKETCH_METHODS
-from ._sketch_operators import RowSamplingSketch, SparseSignSketch
+from ._sketch_operators import MAX_COUNT, RowSamplingSketch, SparseSignSketch
 
 __all__ = ["leverage_scores", "lewis_weights"]
 
@@ -101,6 +101,18 @@ class _ApproximateLeverage:
         return scores * (rank / total) if total > 0 else scores
 
 
+def _float64_rescaled(A):
+    """``A`` in float64, times a power of two when its squares would underflow or overflow.
+
+    Leverage scores and Lewis weights do not change when ``A`` is scaled, but
+    the QR, SVD or Gram matrix behind them needs float64 (float32 rounding
+    would hide a rank deficiency below the float64 rank cutoff) and entries
+    whose squares stay in range (1e-300 rows would otherwise count as zero).
+    """
+    exponent = power_of_two_exponent(A)
+    return times_power_of_two(A, exponent) if exponent else A.astype(np.float64, copy=False)
+
+
 def _leverage_function(A, method, sketch_size, jl_dim, rng):
     """A callable computing (exact or approximate) leverage scores of matrices shaped like ``A``."""
     m, n = A.shape
@@ -113,8 +125,8 @@ def _leverage_function(A, method, sketch_size, jl_dim, rng):
 
 _LEVERAGE_CONSTRAINTS = {
     "method": [_LEVERAGE_OPTIONS],
-    "sketch_size": [None, Interval(Integral, 1, None, closed="left")],
-    "jl_dim": [None, Interval(Integral, 1, None, closed="left")],
+    "sketch_size": [None, Interval(Integral, 1, MAX_COUNT, closed="both")],
+    "jl_dim": [None, Interval(Integral, 1, MAX_COUNT, closed="both")],
     "random_state": ["random_state"],
 }
 
@@ -143,14 +155,16 @@ def leverage_scores(A, *, method="exact", sketch_size=None, jl_dim=64, random_st
     Returns
     -------
     ndarray of shape (m,)
-        The leverage scores; they lie in [0, 1] and sum to the rank of ``A``.
+        The leverage scores, float32 for float32 ``A`` (float64 otherwise);
+        they lie in [0, 1] and sum to the rank of ``A``.
 
     Raises
     ------
     ValueError
-        NaN or infinity in ``A``, or invalid options.
+        NaN, infinity, empty or non-2-D ``A``, or invalid options
+        (:class:`InvalidParameterError`).
     TypeError
-        Unsupported input type or sparse format.
+        Complex, object or string data, CuPy arrays.
 
     Notes
     -----
@@ -169,6 +183,10 @@ def leverage_scores(A, *, method="exact", sketch_size=None, jl_dim=64, random_st
     The exact scores of sparse ``A`` come from ``AᵀA``, which squares the
     condition number: directions with singular values below about
     ``sqrt(eps) ||A||`` are treated as null.
+
+    Scores are computed in float64 whatever the input's precision, on ``A``
+    multiplied by a power of two when its squares would underflow or
+    overflow (they do not depend on the scale of ``A``).
 
     References
     ----------
@@ -192,8 +210,10 @@ def leverage_scores(A, *, method="exact", sketch_size=None, jl_dim=64, random_st
         caller="leverage_scores",
     )
     A, _ = check_host_input(A, "A", caller="leverage_scores")
+    dtype = A.dtype
+    A = _float64_rescaled(A)
     compute = _leverage_function(A, method, sketch_size, jl_dim, check_random_state(random_state))
-    return np.clip(compute(A), 0.0, 1.0)
+    return np.clip(compute(A), 0.0, 1.0).astype(dtype, copy=False)
 
 
 def lewis_weights(
@@ -229,14 +249,18 @@ def lewis_weights(
     Returns
     -------
     Result
-        ``weights`` (shape (m,), summing to the rank of ``A``), ``converged``,
+        ``weights`` (shape (m,), summing to the rank of ``A``; float32 for
+        float32 ``A``, computed in float64 as in :func:`leverage_scores`), ``converged``,
         ``status`` (0 converged, 1 maxiter, 3 non-finite weights), ``message``, ``n_iter`` and
         ``change_history`` (the relative change of every iteration).
 
     Raises
     ------
     ValueError
-        ``p`` outside (0, 4), NaN or infinity in ``A``.
+        ``p`` outside (0, 4), ``rtol`` or ``maxiter`` not positive
+        (:class:`InvalidParameterError`), NaN, infinity, empty or non-2-D ``A``.
+    TypeError
+        Complex, object or string data, CuPy arrays.
 
     Warns
     -----
@@ -283,6 +307,7 @@ def lewis_weights(
     A, _ = check_host_input(A, "A", caller="lewis_weights")
     result = _lewis_iteration(A, p, leverage=leverage, sketch_size=sketch_size, jl_dim=jl_dim, rtol=rtol,
                               maxiter=maxiter, rng=check_random_state(random_state))
+    result.weights = result.weights.astype(A.dtype, copy=False)
     return end_run(result, caller="lewis_weights", status=result.status, message=result.message)
 
 
@@ -294,6 +319,7 @@ def _lewis_iteration(A, p, *, leverage, sketch_size, jl_dim, rtol, maxiter, rng)
     ends it (and warns), while the Lewis sampling sketch takes the weights of
     a run it deliberately keeps short.
     """
+    A = _float64_rescaled(A)
     if sparse.issparse(A):
         A = A.tocsr()  # every iteration rescales the rows: convert once here, not in each product
     active = row_norms_squared(A) > 0
@@ -340,12 +366,19 @@ _SAMPLING_CONSTRAINTS = {
 }
 
 
+def _nonzero_scores(scores, method):
+    """``scores``, refused naming ``A`` (not the internal ``weights``) when every row of ``A`` is zero."""
+    if not float(scores.max()) > 0:
+        raise ValueError(f"A must have a nonzero row for sketch(method={method!r}); every row is zero.")
+    return scores
+
+
 @SKETCH_METHODS.register("leverage", constraints=_SAMPLING_CONSTRAINTS)
 def _leverage_sampling(A, k, *, leverage="approx", random_state=None):
     """Row sampling with probabilities proportional to (approximate) leverage scores."""
     rng = check_random_state(random_state)
     scores = leverage_scores(A, method=leverage, random_state=rng)
-    return RowSamplingSketch(k, A.shape[0], weights=scores, random_state=rng)
+    return RowSamplingSketch(k, A.shape[0], weights=_nonzero_scores(scores, "leverage"), random_state=rng)
 
 
 @SKETCH_METHODS.register("root-leverage", constraints=_SAMPLING_CONSTRAINTS)
@@ -353,7 +386,9 @@ def _root_leverage_sampling(A, k, *, p=1.0, leverage="approx", random_state=None
     """Row sampling for lp with probabilities proportional to leverage scores to the power p/2."""
     rng = check_random_state(random_state)
     scores = leverage_scores(A, method=leverage, random_state=rng)
-    return RowSamplingSketch(k, A.shape[0], weights=scores ** (p / 2.0), p=p, random_state=rng)
+    # relative to the largest score, the weights cannot all underflow to 0 however large p is
+    relative = _nonzero_scores(scores, "root-leverage") / float(scores.max())
+    return RowSamplingSketch(k, A.shape[0], weights=relative ** (p / 2.0), p=p, random_state=rng)
 
 
 @SKETCH_METHODS.register(
@@ -367,4 +402,4 @@ def _lewis_sampling(A, k, *, p=1.0, leverage="approx", random_state=None):
     # run is short on purpose, so its weights are taken as they are, with no ConvergenceWarning to hide.
     weights = _lewis_iteration(A, p, leverage=leverage, sketch_size=None, jl_dim=64, rtol=1e-3, maxiter=30,
                                rng=rng).weights
-    return RowSamplingSketch(k, A.shape[0], weights=weights, p=p, random_state=rng)
+    return RowSamplingSketch(k, A.shape[0], weights=_nonzero_scores(weights, "lewis"), p=p, random_state=rng)

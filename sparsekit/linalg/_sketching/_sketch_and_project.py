@@ -24,19 +24,23 @@ from ..._core.registry import Registry
 from ..._core.result import Result, end_run
 from ..._core.validation import (
     Interval,
-    check_array,
     check_callable,
     check_nonzero_diagonal,
     check_params,
     check_square,
     check_vector,
 )
-from ._sketch_input import row_norms_squared
+from ._sketch_input import check_host_input, power_of_two_exponent, row_norms_squared, times_power_of_two
 from ._sketch_and_project_kernels import gauss_seidel_csr, gauss_seidel_dense, kaczmarz_csr, kaczmarz_dense
 
 __all__ = ["SKETCH_AND_PROJECT_METHODS", "sketch_and_project"]
 
 SKETCH_AND_PROJECT_METHODS = Registry("sketch_and_project")
+
+#: Default ``rtol`` per precision of the answer, and the floor a float32 ``rtol`` is raised to: rounding x
+#: to float32 alone moves the residual by about eps32 ||A|| ||x||.
+DEFAULT_RTOL = {np.dtype(np.float64): 1e-6, np.dtype(np.float32): 1e-4}
+FLOAT32_RTOL_FLOOR = 10 * float(np.finfo(np.float32).eps)
 
 
 def _run(name, A, b, x, step, sweep, *, rtol, atol, maxiter, check_every, callback, verbose):
@@ -122,7 +126,9 @@ def _block_kaczmarz(A, b, x, *, block_size=None, rtol, atol, maxiter, check_ever
     # fancy-indexing A inside the loop would rebuild the block on every projection
     block_rows, block_rhs, gram_pinv = [], [], []
     for rows in blocks:
-        block = A[rows]
+        # float64 blocks (copies in any case): a float32 Gram pseudo-inverse would stall the projections
+        # of a float32 A with condition 1e3 at a residual near 1e-3 (measured)
+        block = A[rows].astype(np.float64, copy=False)
         gram = block @ block.T
         gram = gram.toarray() if sparse.issparse(gram) else gram
         block_rows.append(block)
@@ -166,7 +172,7 @@ def sketch_and_project(
     x0=None,
     *,
     method="kaczmarz",
-    rtol=1e-6,
+    rtol=None,
     atol=0.0,
     maxiter=None,
     check_every=None,
@@ -179,7 +185,7 @@ def sketch_and_project(
 
     Parameters
     ----------
-    A : ndarray or sparse array, shape (m, n)
+    A : ndarray or sparse array or matrix (any SciPy format), shape (m, n)
         The matrix (CSC and other sparse formats are converted to CSR once).
         Kaczmarz methods need a consistent system; ``"gauss-seidel"`` needs a
         symmetric positive definite ``A``.
@@ -193,7 +199,10 @@ def sketch_and_project(
         ``min(m, n) // 2`` capped at 256) or ``"gauss-seidel"``.
     rtol, atol : float
         Stop when ``||b - A x|| <= max(rtol ||b||, atol)``, checked every
-        ``check_every`` projections.
+        ``check_every`` projections and once more on the returned ``x``.
+        ``rtol`` defaults to 1e-6 when the answer is float64 and to 1e-4
+        when it is float32 (``A`` and ``b`` both float32); a float32 ``rtol``
+        below ``10 eps32`` (1.2e-6) is raised to it.
     maxiter : int, optional
         Maximum number of projections; by default 1000 sweeps (1000 times
         the number of rows, blocks or unknowns).
@@ -215,15 +224,21 @@ def sketch_and_project(
     Returns
     -------
     Result
-        ``x``, ``converged``, ``status`` (0 converged, 1 maxiter, 2 stopped
+        ``x`` (float32 when ``A`` and ``b`` are float32, float64
+        otherwise), ``converged``, ``status`` (0 converged, 1 maxiter, 2 stopped
         by the callback, 3 non-finite result), ``message``, ``n_iter`` (projections) and
         ``residual_history`` (``||b - A x|| / ||b||`` at every check).
 
     Raises
     ------
     ValueError
-        Shapes that do not match, NaN or infinity, a zero matrix, an unknown
-        method, or a matrix that is not SPD for ``"gauss-seidel"``.
+        Shapes that do not match, empty input, NaN or infinity, a zero
+        matrix, an unknown method, a matrix that is not SPD for
+        ``"gauss-seidel"``, invalid options (:class:`InvalidParameterError`
+        for NaN, infinite or negative ``rtol``, ``atol``, ``maxiter``, ...), or
+        ``x0`` too large for the scale of ``A`` and ``b``.
+    TypeError
+        Complex, object or string data, CuPy arrays.
 
     Warns
     -----
@@ -240,6 +255,15 @@ def sketch_and_project(
     ``λ_min(A)/tr(A)``. Single-row steps run in numba kernels over a row
     sequence drawn in NumPy, so a seed reproduces the run. For inconsistent
     least-squares problems use :func:`sketch_lstsq`.
+
+    The iterate, and the blocks and Gram pseudo-inverses of block Kaczmarz,
+    are float64 whatever the input's precision (single-row methods read a
+    float32 ``A`` as it is); ``x`` is rounded to float32 at the end for float32 input;
+    the run is reported converged only if the residual of that rounded
+    ``x`` meets the tolerance. The methods are scale invariant: when squared
+    row norms would underflow or overflow (entries beyond ``2**±256`` in
+    float64, ``2**±32`` in float32) they run on ``A`` and ``b`` multiplied by
+    powers of two, exactly, and ``x`` is scaled back.
 
     References
     ----------
@@ -272,7 +296,7 @@ def sketch_and_project(
         {"rtol": rtol, "atol": atol, "maxiter": maxiter, "check_every": check_every,
          "random_state": random_state, "verbose": verbose},
         {
-            "rtol": [Interval(Real, 0, None, closed="left")],
+            "rtol": [None, Interval(Real, 0, None, closed="left")],
             "atol": [Interval(Real, 0, None, closed="left")],
             "maxiter": [None, Interval(Integral, 1, None, closed="left")],
             "check_every": [None, Interval(Integral, 1, None, closed="left")],
@@ -282,18 +306,56 @@ def sketch_and_project(
         caller="sketch_and_project",
     )
     check_callable(callback, "callback")
-    A = check_array(A, "A", ndim=2, accept_sparse=("csr",))
-    if not sparse.issparse(A):
-        A = np.ascontiguousarray(A)
-    if (A.count_nonzero() if sparse.issparse(A) else np.count_nonzero(A)) == 0:
+    A, kind = check_host_input(A, "A", caller="sketch_and_project")
+    if (A.count_nonzero() if kind != "dense" else np.count_nonzero(A)) == 0:
         # Every projection divides by a row (or block, or diagonal) of A: none exists to draw.
         raise ValueError("A must have a nonzero entry; got the zero matrix.")
     m, n = A.shape
-    b = np.asarray(check_vector(b, "b", size=m), dtype=np.float64)
-    x = np.zeros(n) if x0 is None else np.array(check_vector(x0, "x0", size=n), dtype=np.float64)
+    b = check_vector(b, "b", size=m)
+    dtype = np.result_type(A.dtype, b.dtype)
+    if rtol is None:
+        rtol = DEFAULT_RTOL[dtype]
+    elif dtype == np.float32:
+        rtol = max(rtol, FLOAT32_RTOL_FLOOR)
+    # A x = b is scale invariant: the projections run on A' = A 2**A_exponent and b' = b 2**b_exponent (exact;
+    # exponents 0 unless squared row norms would underflow or overflow), whose solution is x' = x 2**-x_shift.
+    A_exponent, b_exponent = power_of_two_exponent(A), power_of_two_exponent(b)
+    x_shift = A_exponent - b_exponent
+    if A_exponent:
+        A = times_power_of_two(A, A_exponent)
+    if sparse.issparse(A) and A.format != "csr":
+        A = A.tocsr()  # the projections read rows
+    elif not sparse.issparse(A):
+        A = np.ascontiguousarray(A)
+    b = times_power_of_two(b, b_exponent) if b_exponent else np.asarray(b, dtype=np.float64)
+    with np.errstate(over="ignore"):
+        atol_scaled = float(np.ldexp(atol, b_exponent))
+        x = np.zeros(n) if x0 is None else np.ldexp(
+            np.asarray(check_vector(x0, "x0", size=n), dtype=np.float64), -x_shift)
+    if not np.all(np.isfinite(x)):
+        raise ValueError("x0 is too large for the scale of A and b: x0 * max|b| / max|A| overflows.")
+    if callback is not None and x_shift:
+        user_callback = callback
+
+        def callback(xk):
+            return user_callback(np.ldexp(xk, x_shift))
+
     result = SKETCH_AND_PROJECT_METHODS.dispatch(
-        entry.name, A, b, x, rtol=rtol, atol=atol, maxiter=maxiter, check_every=check_every,
+        entry.name, A, b, x, rtol=rtol, atol=atol_scaled, maxiter=maxiter, check_every=check_every,
         random_state=random_state, callback=callback, verbose=verbose, **options,
     )
+    # The answer in its working precision (status 3 if beyond float64's range); success is checked once
+    # more on that very vector.
+    with np.errstate(over="ignore", invalid="ignore"):  # an x beyond range: NaN residual, status 3
+        result.x = np.ldexp(result.x, x_shift).astype(dtype, copy=False)
+        residual = float(np.linalg.norm(b - A @ np.ldexp(np.asarray(result.x, dtype=np.float64), -x_shift)))
+    tolerance = max(rtol * float(np.linalg.norm(b)), atol_scaled)
+    if result.status == 0 and residual > tolerance:
+        result.status = 1
+        result.message = (
+            f"the residual recomputed from the returned {dtype.name} x, "
+            f"{np.ldexp(residual, -b_exponent):.2e}, exceeds max(rtol ||b||, atol) = "
+            f"{np.ldexp(tolerance, -b_exponent):.2e}"
+        )
     return end_run(result, caller=f"sketch_and_project ({entry.name})", status=result.status,
                    message=result.message)

@@ -185,7 +185,10 @@ class DaskOperator:
 
 
 def prepare_dask_lstsq(A, b, *, sketch, oversampling, alpha, random_state, sketch_options):
-    """Sketch a row-chunked ``A`` and ``b`` with the same chunk operators and persist them."""
+    """Sketch a row-chunked ``A`` and ``b`` with the same chunk operators and persist them.
+
+    Returns what :func:`._sketch_lstsq._prepare_in_memory` returns, with exponents ``(0, 0)``.
+    """
     import dask
     import dask.array as da
 
@@ -209,4 +212,6 @@ def prepare_dask_lstsq(A, b, *, sketch, oversampling, alpha, random_state, sketc
     if not (np.isfinite(frobenius_squared) and np.isfinite(b_squared)):
         raise ValueError("A and b must not contain NaN or infinity.")
     operator = DaskOperator(A, float(frobenius_squared))
-    return operator, b, float(np.sqrt(b_squared)), np.asarray(SA), np.asarray(Sb)
+    # no rescaling on a cluster (exponents (0, 0)): squares that overflow are refused just above
+    return (operator, b, float(np.sqrt(b_squared)), np.asarray(SA), np.asarray(Sb), (0, 0),
+            np.result_type(A.dtype, b.dtype))

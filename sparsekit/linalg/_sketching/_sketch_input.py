@@ -5,12 +5,14 @@ the solvers built on sketches, so every one of them refuses bad input with the
 same messages.
 """
 
+import math
 import sys
 
 import numpy as np
 from scipy import sparse
 
 from ..._core.backend import get_namespace, is_cupy_namespace, is_numpy_namespace
+from ..._core.exceptions import InvalidParameterError
 from ..._core.validation import check_array, check_probability_vector
 
 __all__ = [
@@ -19,7 +21,9 @@ __all__ = [
     "check_weights",
     "is_dask_array",
     "namespace_label",
+    "power_of_two_exponent",
     "row_norms_squared",
+    "times_power_of_two",
 ]
 
 
@@ -39,22 +43,19 @@ def namespace_label(xp):
 def check_sketch_input(A, name="A", *, ndim=(1, 2)):
     """Validate a matrix (or vector) to be sketched; return ``(A, kind, xp)``.
 
-    ``kind`` is ``"dense"``, ``"csr"`` or ``"csc"``. Sparse input must be CSR
-    or CSC (other formats raise a ``TypeError`` that says how to convert);
-    integer data is converted to float64, complex data is refused, NaN and
-    infinity are refused.
+    ``kind`` is ``"dense"``, ``"csr"`` or ``"csc"``. Sparse input may be in
+    any SciPy format, array or matrix: CSR and CSC are kept, every other format
+    (COO, BSR, LIL, DOK, DIA) is converted once, here, to CSR, the layout the
+    kernels read. Integer data is converted to float64; complex and
+    non-numeric data are refused with a ``TypeError``; NaN, infinity, empty
+    input and the wrong number of dimensions with a ``ValueError``.
     """
     if type(A).__module__.startswith("cupyx.scipy.sparse"):
         raise TypeError(
-            f"{name} is a CuPy sparse matrix; sketches take dense CuPy arrays or SciPy CSR/CSC input."
+            f"{name} is a CuPy sparse matrix; sketches take dense CuPy arrays or SciPy sparse input."
         )
     if sparse.issparse(A):
-        if A.format not in ("csr", "csc"):
-            raise TypeError(
-                f"{name} must be a CSR or CSC sparse array; got format {A.format!r}. "
-                f"Convert it with {name}.tocsr()."
-            )
-        A = check_array(A, name, ndim=2, accept_sparse=True)
+        A = check_array(A, name, ndim=2, accept_sparse=("csr", "csc"))
         return A, A.format, np
     A = check_array(A, name, ndim=ndim)
     return A, "dense", get_namespace(A)
@@ -71,6 +72,40 @@ def check_host_input(A, name="A", *, caller, ndim=2):
     return A, kind
 
 
+def power_of_two_exponent(X):
+    """The ``e`` with ``max|X| 2**e`` in [1/2, 1) when squares of ``X`` would leave the normal range, else 0.
+
+    Sums of squares (row norms, ``||A||_F²``, ``||b||²``) underflow to 0 for
+    entries below about ``1e-154`` in float64 (``1e-19`` in float32) and
+    overflow above the inverse. Scale-invariant computations run on
+    :func:`times_power_of_two` ``(X, e)`` and scale the answer back: a power
+    of two is exact, so the result does not depend on the scaling. ``e`` is
+    0 when ``max|X|`` lies within ``2**±(maxexp/4)`` of 1 (``2**±256`` in
+    float64, ``2**±32`` in float32), and for the zero array, so ordinary input
+    is never copied.
+    """
+    values = X.data if sparse.issparse(X) else X
+    # max and -min rather than max(abs): no temporary copy of a large A
+    largest = max(float(np.max(values, initial=0.0)), -float(np.min(values, initial=0.0)))
+    if largest == 0.0:
+        return 0
+    exponent = math.frexp(largest)[1]
+    return 0 if abs(exponent) <= np.finfo(values.dtype).maxexp // 4 else -exponent
+
+
+def times_power_of_two(X, e):
+    """``X * 2**e`` in float64 (exact; a copy), for a dense array or SciPy sparse matrix ``X``.
+
+    float64 even for float32 ``X``: the power float32 input needs may lie beyond float32's range.
+    Where ``2**e`` itself would not be representable, ``np.ldexp`` still scales exactly.
+    """
+    if sparse.issparse(X):
+        X = X.astype(np.float64)  # a copy, whatever the dtype
+        X.data = np.ldexp(X.data, e)
+        return X
+    return np.ldexp(np.asarray(X, dtype=np.float64), e)
+
+
 def row_norms_squared(A):
     """Squared Euclidean norms of the rows of a dense 2-D array or SciPy sparse matrix."""
     if sparse.issparse(A):
@@ -79,6 +114,19 @@ def row_norms_squared(A):
 
 
 def check_weights(weights, m):
-    """Sampling probabilities from non-negative ``weights`` of length ``m``."""
-    weights = np.asarray(check_probability_vector(weights, "weights", size=m), dtype=np.float64)
-    return weights / weights.sum()
+    """Sampling probabilities from non-negative ``weights`` of length ``m``.
+
+    Raises :class:`InvalidParameterError` (a ``ValueError`` and a ``TypeError``) naming ``weights``:
+    it is a parameter of the sketch, like ``k``.
+    """
+    try:
+        with np.errstate(over="ignore"):  # the total of weights near float64's maximum: handled below
+            weights = np.asarray(check_probability_vector(weights, "weights", size=m), dtype=np.float64)
+    except (ValueError, TypeError) as exc:
+        raise InvalidParameterError(str(exc)) from exc
+    with np.errstate(over="ignore"):
+        total = weights.sum()
+    if not np.isfinite(total):  # weights near float64's maximum: their sum overflows, their ratios do not
+        weights = weights / weights.max()
+        total = weights.sum()
+    return weights / total

@@ -12,7 +12,7 @@ from ..._core.result import Result, end_run
 from ..._core.validation import Interval, Options, check_callable, check_params, check_vector
 from ._lstsq_sizing import check_shape_for_lstsq, default_oversampling, default_sketch_size
 from ._sketch_dask import prepare_dask_lstsq
-from ._sketch_input import check_host_input, is_dask_array
+from ._sketch_input import check_host_input, is_dask_array, power_of_two_exponent, times_power_of_two
 from ._sketch_methods import SKETCH_METHODS
 from ._sketch_lstsq_kernels import csr_fused_normal
 
@@ -21,6 +21,15 @@ __all__ = ["sketch_lstsq"]
 # Rows per block of the fused dense product: a block of A stays in cache
 # between its two uses (A_b @ w, then t_b @ A_b).
 _FUSED_BLOCK_ENTRIES = 1 << 18
+
+#: Default ``rtol`` per precision of the answer, and the floor a float32 ``rtol`` is raised to. Rounding x
+#: to float32 alone leaves a backward error of 5e-6 to 1e-5 on 4000 x 40 problems with a moderate residual
+#: (measured), hence 1e-4: a float32 run then meets its default whatever the conditioning.
+DEFAULT_RTOL = {np.dtype(np.float64): 1e-10, np.dtype(np.float32): 1e-4}
+FLOAT32_RTOL_FLOOR = 10 * float(np.finfo(np.float32).eps)
+#: With ``rtol = 0`` a run still ends, at exact termination of the bidiagonalization; its success is then
+#: checked against this many machine epsilons of the working precision.
+_EXACT_FLOOR = 16
 
 
 class _HostOperator:
@@ -166,12 +175,14 @@ def make_operator(A, kind):
     return DenseRowsOperator(A)
 
 
-def _bidiagonalization_solve(op, precond, x0, initial, norm_b, alpha, solver, rtol, atol, maxiter, monitor):
+def _bidiagonalization_solve(op, precond, x0, initial, norm_b, alpha, solver, rtol, atol, maxiter, monitor,
+                             x_shift):
     """LSQR or LSMR on ``[A; sqrt(alpha) I] P`` started from ``x0``; see :func:`sketch_lstsq`.
 
     ``initial`` is ``op.fused(x0, b, 1)``, i.e. ``(A x0 - b, A.T (A x0 - b),
-    ||A x0 - b||²)``. Returns the correction ``x - x0`` in preconditioned
-    coordinates plus the iteration's bookkeeping.
+    ||A x0 - b||²)``. The problem may be a rescaled one: the callback sees
+    ``x * 2**x_shift``, the iterate of the user's problem. Returns the correction
+    ``x - x0`` in preconditioned coordinates plus the iteration's bookkeeping.
     """
     n = op.shape[1]
     sqrt_alpha = math.sqrt(alpha)
@@ -204,7 +215,7 @@ def _bidiagonalization_solve(op, precond, x0, initial, norm_b, alpha, solver, rt
             normal = abs(normal_scale) * float(np.linalg.norm(precond.inverse_transpose(v)))
         else:
             normal = abs(normal_scale) * inverse_bound
-        backward = normal / (norm_A * residual_norm) if residual_norm > 0 else 0.0
+        backward = normal / (norm_A * residual_norm) if norm_A * residual_norm > 0 else 0.0
         history["backward"].append(backward)
         history["residual"].append(residual_norm)
         return normal, backward
@@ -264,7 +275,8 @@ def _bidiagonalization_solve(op, precond, x0, initial, norm_b, alpha, solver, rt
         normal, backward = record(normal_scale, phibar, along_v=solver == "lsqr")
         state["n_iter"] = iteration
         x = x0 + precond.apply(y)
-        stop = monitor.update(x, backward=backward)
+        with np.errstate(over="ignore"):  # the callback sees x beyond float64's range as inf
+            stop = monitor.update(np.ldexp(x, x_shift) if x_shift else x, backward=backward)
         # a callback's stop yields to a tolerance met at the same iteration: that run converged
         if backward <= rtol:
             state.update(status=0, reason=f"backward error estimate {backward:.2e} <= rtol")
@@ -286,7 +298,7 @@ _LSTSQ_CONSTRAINTS = {
     "oversampling": [None, Interval(Real, 1, None, closed="neither")],
     "alpha": [Interval(Real, 0, None, closed="left")],
     "solver": [Options({"lsqr", "lsmr"})],
-    "rtol": [Interval(Real, 0, None, closed="left")],
+    "rtol": [None, Interval(Real, 0, None, closed="left")],
     "atol": [Interval(Real, 0, None, closed="left")],
     "maxiter": [None, Interval(Integral, 1, None, closed="left")],
     "random_state": ["random_state"],
@@ -304,7 +316,7 @@ def sketch_lstsq(
     oversampling=None,
     alpha=0.0,
     solver="lsqr",
-    rtol=1e-10,
+    rtol=None,
     atol=0.0,
     maxiter=None,
     random_state=None,
@@ -321,8 +333,9 @@ def sketch_lstsq(
 
     Parameters
     ----------
-    A : ndarray, sparse array (CSR or CSC) or dask array, shape (m, n)
-        The matrix, ``m >= n`` unless ``alpha > 0``. A dask array must be
+    A : ndarray, sparse array or matrix (any SciPy format) or dask array, shape (m, n)
+        The matrix, ``m >= n`` unless ``alpha > 0``. Sparse formats other
+        than CSR and CSC are converted once to CSR. A dask array must be
         chunked by rows (see :func:`sketch`); it is persisted on the cluster
         for the iterations.
     b : array-like or dask array, shape (m,)
@@ -343,11 +356,15 @@ def sketch_lstsq(
         Ridge penalty (>= 0). The sketch then factors ``[S A; sqrt(alpha) I]``.
     solver : {"lsqr", "lsmr"}, default="lsqr"
         Krylov method on the preconditioned problem.
-    rtol : float, default=1e-10
-        Stop when the estimated normwise backward error
+    rtol : float, optional
+        Default 1e-10 when the answer is float64, 1e-4 when it is float32
+        (``A`` and ``b`` both float32); a float32 ``rtol`` below
+        ``10 eps32`` (1.2e-6) is raised to it. Stop when the estimated
+        normwise backward error
         ``||Aᵀr - alpha x|| / (||[A; sqrt(alpha) I]||_F ||[r; sqrt(alpha) x]||)``
         is at most ``rtol`` (``r = b - A x``), or, for compatible systems,
-        when ``||r|| <= rtol (||A||_F ||x|| + ||b||)``.
+        when ``||r|| <= rtol (||A||_F ||x|| + ||b||)``. Success is then
+        checked on the returned ``x`` itself (see Notes).
     atol : float, default=0.0
         Also stop when the estimated ``||Aᵀr - alpha x||`` is at most ``atol``.
     maxiter : int, optional
@@ -368,7 +385,8 @@ def sketch_lstsq(
     Returns
     -------
     Result
-        ``x``; ``converged``; ``status`` (0 converged, 1 maxiter, 2 stopped by
+        ``x`` (float32 when ``A`` and ``b`` are float32, float64
+        otherwise); ``converged``; ``status`` (0 converged, 1 maxiter, 2 stopped by
         the callback, 3 non-finite result); ``message``; ``n_iter``; ``backward_error`` (computed
         exactly from the final ``x``); ``backward_error_history`` and
         ``residual_history`` (the iteration's estimates, starting at ``x0``);
@@ -379,10 +397,12 @@ def sketch_lstsq(
     Raises
     ------
     ValueError
-        Shapes that do not match, ``m < n`` with ``alpha = 0``, NaN or
-        infinity, invalid options.
+        Shapes that do not match, ``m < n`` with ``alpha = 0``, empty input,
+        NaN or infinity, invalid options (:class:`InvalidParameterError`
+        for NaN, infinite or negative ``rtol``, ``atol``, ``alpha``, ...),
+        or ``alpha`` (``x0``) too large for the scale of ``A`` (and ``b``).
     TypeError
-        Unsupported input types or sparse formats.
+        Complex, object or string data, CuPy arrays.
 
     Warns
     -----
@@ -405,6 +425,19 @@ def sketch_lstsq(
     taken from the SVD of the sketch instead (LSRN), giving the minimum-norm
     solution. The initial guess, the sketch-and-solve solution, comes for free
     from the QR factorisation of ``[S A, S b]``.
+
+    The factorisation of the sketch and the iteration's vectors are float64
+    whatever the input's precision (the preconditioner of an ill-conditioned
+    ``A`` needs it); float32 ``A`` is read as it is, and ``x`` is rounded to
+    float32 at the end. The run is reported converged only if the backward
+    error (or the residual test) recomputed from that rounded ``x``, in the
+    final pass over ``A``, meets ``rtol`` (or ``atol``); otherwise it ends
+    with status 1 (status 3 if ``x`` is beyond float64's range, as for ``A``
+    of order 1e-300 and ``b`` of order 1e300). Least squares is scale
+    invariant: when squares of the entries of ``A`` or ``b`` would underflow
+    or overflow (entries beyond ``2**±256`` in float64, ``2**±32`` in
+    float32) the problem is solved for ``A`` and ``b`` multiplied by powers
+    of two, exactly, and scaled back.
 
     References
     ----------
@@ -446,10 +479,24 @@ def sketch_lstsq(
         # with d >= 4n rows, 4 nonzeros per column condition A R⁻¹ as well as 8 (measured) at half the cost
         sketch_options.setdefault("nnz_per_col", 4)
     prepare = prepare_dask_lstsq if is_dask_array(A) else _prepare_in_memory
-    op, b, norm_b, SA, Sb = prepare(
+    op, b, norm_b, SA, Sb, (A_exponent, b_exponent), dtype = prepare(
         A, b, sketch=sketch, oversampling=oversampling, alpha=alpha,
         random_state=check_random_state(random_state), sketch_options=sketch_options,
     )
+    if rtol is None:
+        rtol = DEFAULT_RTOL[dtype]
+    elif dtype == np.float32:
+        rtol = max(rtol, FLOAT32_RTOL_FLOOR)
+    # The problem solved is the rescaled one, A' = A 2**A_exponent, b' = b 2**b_exponent (exact): its
+    # solution is x' = x 2**-x_shift, its penalty alpha 2**(2 A_exponent), and A'ᵀr' = Aᵀr
+    # 2**(A_exponent + b_exponent). np.ldexp scales exactly even where 2**e alone is not representable.
+    x_shift = A_exponent - b_exponent
+    with np.errstate(over="ignore"):
+        scaled_alpha = float(np.ldexp(alpha, 2 * A_exponent))
+        atol = float(np.ldexp(atol, A_exponent + b_exponent))
+    if not math.isfinite(scaled_alpha):
+        raise ValueError(f"alpha={float(alpha):g} is too large for A: alpha / max|A|^2 overflows.")
+    alpha = scaled_alpha
     n = op.shape[1]
     M, rhs = SA, Sb
     if alpha > 0:
@@ -468,43 +515,94 @@ def sketch_lstsq(
             x0 = np.zeros(n)
             initial = (op.scale(op.copy(b), -1.0), -transpose_b, norm_b**2)
     else:
-        x0 = np.asarray(check_vector(x0, "x0", size=n), dtype=np.float64)
+        with np.errstate(over="ignore"):
+            x0 = np.ldexp(np.asarray(check_vector(x0, "x0", size=n), dtype=np.float64), -x_shift)
+        if not np.all(np.isfinite(x0)):
+            raise ValueError("x0 is too large for the scale of A and b: x0 * max|b| / max|A| overflows.")
         initial = op.fused(x0, b, 1.0)
 
     maxiter = max(100, 2 * n) if maxiter is None else maxiter
     monitor = IterationMonitor("linalg.sketch_lstsq", total=maxiter, verbose=verbose, callback=callback)
     with monitor:
         y, history, state = _bidiagonalization_solve(
-            op, precond, x0, initial, norm_b, alpha, solver, rtol, atol, maxiter, monitor
+            op, precond, x0, initial, norm_b, alpha, solver, rtol, atol, maxiter, monitor, x_shift
         )
-    x = x0 + precond.apply(y)
-    t, z, t_squared = op.fused(x, b, 1.0)
-    normal = float(np.linalg.norm(z + alpha * x))
-    denominator = math.sqrt(op.frobenius_squared + n * alpha) * math.sqrt(t_squared + alpha * float(x @ x))
-    outcome = "converged" if state["status"] == 0 else "not converged"
+    # The answer in the working precision; every figure reported, and the success itself, is recomputed
+    # from that very vector (the final pass over A), never taken from the iteration's estimates.
+    with np.errstate(over="ignore"):
+        x_out = np.ldexp(x0 + precond.apply(y), x_shift).astype(dtype, copy=False)
+    status, reason = state["status"], state["reason"]
+    if np.all(np.isfinite(x_out)):
+        backward, residual_norm, verified = _recomputed_figures(
+            op, b, np.ldexp(np.asarray(x_out, dtype=np.float64), -x_shift), alpha, norm_b, rtol, atol, dtype
+        )
+        if status == 0 and not verified:
+            status, reason = 1, (
+                f"the iteration's estimate met the tolerance, but the backward error recomputed from x is "
+                f"{backward:.2e} > rtol={rtol:g}"
+            )
+    else:
+        # x ~ max|b| / max|A| beyond float64's range (A of order 1e-300, b of 1e300): end_run gives status 3
+        backward = residual_norm = math.nan
+        status, reason = 1, "the solution is beyond float64's range"
+    outcome = "converged" if status == 0 else "not converged"
     result = Result(
-        x=x,
+        x=x_out,
         n_iter=state["n_iter"],
-        backward_error=normal / denominator if denominator > 0 else 0.0,
+        backward_error=backward,
         backward_error_history=np.array(history["backward"]),
-        residual_history=np.array(history["residual"]),
-        residual_norm=math.sqrt(t_squared),
+        residual_history=np.ldexp(history["residual"], -b_exponent),
+        residual_norm=float(np.ldexp(residual_norm, -b_exponent)),
         sketch_size=SA.shape[0],
         rank=precond.rank,
         warm_start=warm_start,
     )
-    return end_run(result, caller="sketch_lstsq", status=state["status"],
-                   message=f"{outcome}: {state['reason']} after {state['n_iter']} iterations")
+    return end_run(result, caller="sketch_lstsq", status=status,
+                   message=f"{outcome}: {reason} after {state['n_iter']} iterations")
+
+
+def _recomputed_figures(op, b, x, alpha, norm_b, rtol, atol, dtype):
+    """Backward error, ``||b - A x||`` and whether a stopping test holds, recomputed exactly from ``x``.
+
+    ``x`` is the returned answer (rounded to ``dtype``) in the units of the
+    rescaled problem. With ``rtol = 0`` a run still ends at exact termination of
+    the bidiagonalization, so the backward-error test allows ``_EXACT_FLOOR``
+    machine epsilons of ``dtype``.
+    """
+    n = op.shape[1]
+    t, z, t_squared = op.fused(x, b, 1.0)
+    normal = float(np.linalg.norm(z + alpha * x))
+    norm_A = math.sqrt(op.frobenius_squared + n * alpha)
+    residual = math.sqrt(t_squared + alpha * float(x @ x))
+    backward = normal / (norm_A * residual) if norm_A * residual > 0 else 0.0
+    verified = (
+        backward <= max(rtol, _EXACT_FLOOR * float(np.finfo(dtype).eps))
+        or normal <= atol
+        or residual <= rtol * (norm_A * float(np.linalg.norm(x)) + norm_b)
+    )
+    return backward, math.sqrt(t_squared), verified
 
 
 def _prepare_in_memory(A, b, *, sketch, oversampling, alpha, random_state, sketch_options):
-    """Validate NumPy / SciPy input, sketch ``A`` and ``b`` with one operator; see :func:`sketch_lstsq`."""
+    """Validate NumPy / SciPy input, sketch ``A`` and ``b`` with one operator; see :func:`sketch_lstsq`.
+
+    Returns the operator, ``b``, ``||b||``, ``S A``, ``S b``, the exponents
+    ``(A_exponent, b_exponent)`` of the powers of two by which ``A`` and ``b``
+    were multiplied (0 unless their squares would underflow or overflow) and
+    the dtype of the answer.
+    """
     A, kind = check_host_input(A, "A", caller="sketch_lstsq")
     m, n = A.shape
     check_shape_for_lstsq(m, n, alpha)
-    b = np.asarray(check_vector(b, "b", size=m), dtype=np.float64)
+    b = check_vector(b, "b", size=m)
+    dtype = np.result_type(A.dtype, b.dtype)
+    A_exponent, b_exponent = power_of_two_exponent(A), power_of_two_exponent(b)
+    if A_exponent:
+        A = times_power_of_two(A, A_exponent)
+    b = times_power_of_two(b, b_exponent) if b_exponent else np.asarray(b, dtype=np.float64)
     nnz = A.nnz if kind != "dense" else m * n
     d = default_sketch_size(m, n, default_oversampling(m, n, nnz) if oversampling is None else oversampling)
     S = SKETCH_METHODS.dispatch(sketch, A, d, backend="numpy", random_state=random_state, **sketch_options)
     SA = S.apply_validated(A, kind, np, dense_output=True)
-    return make_operator(A, kind), b, float(np.linalg.norm(b)), SA, S.apply_validated(b, "dense", np)
+    return (make_operator(A, kind), b, float(np.linalg.norm(b)), SA, S.apply_validated(b, "dense", np),
+            (A_exponent, b_exponent), dtype)

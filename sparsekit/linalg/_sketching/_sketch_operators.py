@@ -41,11 +41,14 @@ __all__ = [
 # this many entries, so memory stays bounded whatever the size of A.
 WORKSPACE_ENTRIES = 1 << 22
 
-_POSITIVE_INT = Interval(Integral, 1, None, closed="left")
+# A sketch of more rows than this could not be stored (nor its row indices drawn as int64 sums): refusing it
+# up front names the argument instead of failing inside NumPy's allocator or random generator.
+MAX_COUNT = 2**31 - 1
+_POSITIVE_INT = Interval(Integral, 1, MAX_COUNT, closed="both")
 
 
 def check_count(value, name):
-    """``value`` as an int, refused unless it is a positive integer (a size of a sketch)."""
+    """``value`` as an int, refused unless it is an integer in [1, 2**31 - 1] (a size of a sketch)."""
     check_params({name: value}, {name: [_POSITIVE_INT]}, caller="sketch")
     return int(value)
 
