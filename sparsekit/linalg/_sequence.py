@@ -52,6 +52,9 @@ SYSTEM_FIELDS = ("x", "n_iter", "n_matvec", "system_converged", "system_status",
 
 
 # --------------------------------------------------------------------------- systems
+_SPARSE_KEPT = ("csr", "csc", "coo", "bsr", "dia")
+
+
 def _check_system(pair, i, n):
     """Validate ``systems[i]``; return ``(A, b)`` (``A`` converted only to drop a non-float dtype)."""
     if not isinstance(pair, (tuple, list)) or len(pair) != 2:
@@ -59,7 +62,9 @@ def _check_system(pair, i, n):
     A, b = pair
     name = f"systems[{i}][0] (A)"
     if sparse.issparse(A):
-        A = check_array(A, name, ndim=2, accept_sparse=True, dtype="float-or-complex")
+        # Formats with a data array are kept (the caller's object is what a recycle space is matched to);
+        # lil and dok, which have none to check or iterate on, are converted to CSR once, here.
+        A = check_array(A, name, ndim=2, accept_sparse=_SPARSE_KEPT, dtype="float-or-complex")
     elif not isinstance(A, LinearOperator):
         A = check_array(A, name, ndim=2, dtype="float-or-complex")
     order = check_square(A, name)

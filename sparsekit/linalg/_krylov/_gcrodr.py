@@ -4,11 +4,14 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.linalg
+from scipy import sparse
+from scipy.sparse.linalg import LinearOperator
 
 from ..._core.progress import IterationMonitor
 from ..._core.result import STATUS_CONVERGED, STATUS_STOPPED, Result, end_run
 from ..._core.threads import small_blocks
 from ..._core.validation import Interval, Options, check_callable, check_vector, validate_params
+from .._scaling import SystemScale, attainable_rtol, times_power_of_two
 from .._sequence import SEQUENCE_METHODS, run_systems
 from ._gcrodr_kernels import (
     CYCLE_BREAKDOWN,
@@ -25,6 +28,7 @@ from ._gcrodr_kernels import (
     start_cycle,
 )
 from ._operators import (
+    _apply,
     _check_operator,
     _check_preconditioner,
     _Operator,
@@ -319,6 +323,9 @@ def gcrodr(
         Initial guess (zero by default).
     rtol, atol : float, default=(1e-5, 0.0)
         Stop when ``norm(b - A @ x) <= max(rtol * norm(b), atol)``.
+        In single precision, ``rtol`` is raised to at least ``10 * eps``
+        (float32: 1.19e-6; float64: 2.2e-15) and success is confirmed on the
+        residual accumulated in double precision.
     maxiter : int, optional
         Maximum number of Arnoldi iterations over all cycles (the products
         with ``A`` that build Krylov vectors); default ``10 * n``.
@@ -397,6 +404,12 @@ def gcrodr(
 
     Notes
     -----
+    A matrix (dense or sparse) or right-hand side whose entries are far
+    from 1 (beyond ``2^±341`` in float64, ``2^±42`` in float32) is solved
+    scaled by powers of two, which is exact: GCRO-DR is scale-invariant, and
+    ``x``, the residuals and the recycle space are returned in the caller's
+    units. A LinearOperator's scale is not known; only ``b`` is rescaled.
+
     The algorithm is that of Parks et al. [1]_ with the recycle space kept
     between systems as in SKR [2]_. It keeps ``U_k`` and ``C_k = op(U_k)``
     with ``C_k^H C_k = I`` (``op`` is ``A``, ``A M`` or ``M A``).
@@ -490,7 +503,7 @@ def gcrodr(
 
 def _solve(A, b, x0, *, rtol, atol, maxiter, M, callback, m, k, recycle, pc_side, target, verbose, progress):
     """:func:`gcrodr` after its options were validated (``solve_sequence`` validates them once)."""
-    A_given, M_given = A, M
+    A_given, M_given, recycle_given = A, M, recycle
     A, n = _check_operator(A, "A")
     b = check_vector(b, "b", size=n, dtype="float-or-complex")
     if x0 is not None:
@@ -510,15 +523,36 @@ def _solve(A, b, x0, *, rtol, atol, maxiter, M, callback, m, k, recycle, pc_side
     k = min(k, m - 1)
     maxiter = 10 * n if maxiter is None else maxiter
     left = M is not None and pc_side == "left"
-    op = _Operator(A, M, pc_side, dtype)
+    # Far from 1, the Givens rotations overflow and the rank thresholds (absolute) misjudge the Arnoldi
+    # basis: the system is solved scaled by powers of two (exact). A LinearOperator's entries are unknown,
+    # and a product to estimate its size would count in n_matvec: only its right-hand side is scaled.
+    entries = A.data if sparse.issparse(A) else None if isinstance(A, LinearOperator) else A
+    scale = SystemScale.of(entries, b, dtype)
+    op = _Operator(scale.matrix(A), M, pc_side, dtype)
     solver = _GCRODR(op, n, m, k, target, dtype)
 
-    b = np.asarray(b, dtype=dtype)
-    x = np.zeros(n, dtype=dtype) if x0 is None else np.array(x0, dtype=dtype)
-    tol = max(rtol * np.linalg.norm(b), atol)
+    b = np.asarray(scale.rhs(b), dtype=dtype)
+    x = np.zeros(n, dtype=dtype) if x0 is None else np.array(scale.to_scaled_solution(x0), dtype=dtype)
+    tol = max(attainable_rtol(rtol, dtype) * np.linalg.norm(b), scale.atol(atol))
+    # What the iteration aims at: below tol when a single-precision residual met tol but its float64 one did not.
+    target = tol
+    wide = np.result_type(dtype, np.float64)
+
+    def meets_tolerance(r_norm):
+        """``r_norm <= tol``, confirmed in single precision by the residual accumulated in float64."""
+        if r_norm > tol:
+            return False
+        if wide == dtype:
+            return True
+        return np.linalg.norm(b.astype(wide) - np.asarray(_apply(op.A, x.astype(wide)), dtype=wide)) <= tol
+    callback = scale.callback(callback)
     r, rhat = op.residual(x, b)
     r_norm = np.linalg.norm(r)
     if k and recycle is not None and r_norm > tol:
+        # A space is kept in the caller's units, where op(U) = C: U is 2^a times the scaled system's.
+        if scale.a:
+            recycle = RecycleSpace._from_rows(times_power_of_two(recycle._U_rows, -scale.a), recycle._C_rows,
+                                              recycle._origin)
         solver.adopt(recycle, _same_origin(recycle._origin, A_given, M_given, pc_side))
         x, rhat = solver.project(x, rhat)
     history = [float(np.linalg.norm(rhat))]
@@ -533,18 +567,20 @@ def _solve(A, b, x0, *, rtol, atol, maxiter, M, callback, m, k, recycle, pc_side
                 status = -2
                 break
             # Without left preconditioning rhat is the true residual up to rounding: confirm it when small.
-            if (r_norm if left else beta) <= tol:
+            if (r_norm if left else beta) <= target:
                 if not residual_fresh:
                     r, rhat = op.residual(x, b)
                     r_norm, beta = np.linalg.norm(r), np.linalg.norm(rhat)
                     residual_fresh = True
-                if r_norm <= tol:
+                if meets_tolerance(r_norm):
                     status = 0
                     break
+                if r_norm <= target:
+                    target *= 0.5
             if n_iter >= maxiter:
                 status = 1
                 break
-            inner_tol = tol * beta / max(r_norm, np.finfo(float).tiny) if left else tol
+            inner_tol = target * beta / max(r_norm, np.finfo(float).tiny) if left else target
             s_max = min(m - solver.k_eff, maxiter - n_iter)
             x, rhat, steps, code = solver.cycle(x, rhat, s_max, inner_tol, history)
             n_iter += steps
@@ -562,7 +598,7 @@ def _solve(A, b, x0, *, rtol, atol, maxiter, M, callback, m, k, recycle, pc_side
                 r, rhat = op.residual(x, b)
                 r_norm = np.linalg.norm(r)
                 residual_fresh = True
-            if code == CYCLE_BREAKDOWN and r_norm > tol:
+            if code == CYCLE_BREAKDOWN and not meets_tolerance(r_norm):
                 status = -1
                 break
             if monitor.update(x, residual=history[-1]):
@@ -571,23 +607,24 @@ def _solve(A, b, x0, *, rtol, atol, maxiter, M, callback, m, k, recycle, pc_side
         if not residual_fresh:
             r, _ = op.residual(x, b)
             r_norm = np.linalg.norm(r)
-        if status == STATUS_STOPPED and r_norm <= tol:
+        if status == STATUS_STOPPED and meets_tolerance(r_norm):
             status = STATUS_CONVERGED  # the callback stopped a solve whose last cycle met the tolerance
         message = _MESSAGES[status]
         if status not in (STATUS_CONVERGED, STATUS_STOPPED):
-            message += f" (residual {r_norm:.3g}, tolerance {tol:.3g})"
+            message += f" (residual {scale.residual(float(r_norm)):.3g}, tolerance {scale.residual(float(tol)):.3g})"
         monitor.close(message)
-    recycle_out = recycle if k else None
+    recycle_out = recycle_given if k else None
     if k and solver.k_eff:
-        recycle_out = RecycleSpace._from_rows(solver.U, solver.C, _origin(A_given, M_given, pc_side))
+        U_rows = times_power_of_two(solver.U, scale.a) if scale.a else solver.U
+        recycle_out = RecycleSpace._from_rows(U_rows, solver.C, _origin(A_given, M_given, pc_side))
     result = Result(
-        x=x,
+        x=scale.solution(x),
         n_iter=n_iter,
         n_matvec=op.n_matvec,
         n_precond=op.n_precond,
         n_cycles=n_cycles,
-        residuals=np.asarray(history, dtype=float),
-        residual_norm=float(r_norm),
+        residuals=scale.residual(np.asarray(history, dtype=float)),
+        residual_norm=scale.residual(float(r_norm)),
         recycle=recycle_out,
     )
     # A breakdown (-1, -2) already says what failed; the guard is for the solutions it would accept.
