@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from scipy import sparse
 
-from sparsekit._core.validation import InvalidParameterError
+from sparsekit import ConvergenceWarning, InvalidParameterError
 from sparsekit.datasets import poisson2d
 from sparsekit.linalg import (
     LaplacianStencil,
@@ -241,3 +241,58 @@ def test_stencil_input_is_scaled_too():
     result = sor(stencil, B0 * 1e-300, rtol=1e-8)
     assert result.status == 0
     assert np.linalg.norm(B0 - A0 @ (result.x / 1e-300)) <= 1.001e-8 * np.linalg.norm(B0)
+
+
+# --------------------------------------------------------------------------- SciPy conventions
+RESULT_OF = {
+    "sor": lambda A, b, **p: sor(A, b, **p),
+    "ssor_cg": lambda A, b, **p: ssor_cg(A, b, **p),
+    "gcrodr": lambda A, b, **p: gcrodr(A, b, **p),
+    "solve_sequence": lambda A, b, x0=None, **p: solve_sequence([(A, b)], x0=_sequence_x0(x0), **p),
+    "sor_sequence": lambda A, b, **p: sor_sequence([(A, b)], policy="fixed", **p),
+}
+
+
+def _only(value):
+    return int(np.ravel(value)[0])
+
+
+@pytest.mark.parametrize("entry", list(RESULT_OF))
+def test_zero_rhs_returns_zero_at_once(entry):
+    """b = 0 from x0 = 1: sor ran 1785 sweeps, ssor_cg all 10 000 (status 1), gcrodr broke down (status -1)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = RESULT_OF[entry](A0, np.zeros(N), x0=np.ones(N))
+    assert result.status == 0 and _only(result.n_iter) == 0
+    np.testing.assert_array_equal(np.ravel(result.x), 0.0)
+
+
+def test_zero_rhs_smoother_sweeps_still_run():
+    """rtol = atol = 0 asks for maxiter sweeps (SOR as a smoother of A e = 0): they are not skipped."""
+    result = sor(A0, np.zeros(N), np.ones(N), rtol=0, atol=0, maxiter=3)
+    assert result.n_iter == 3 and 0 < np.max(result.x) < 1
+
+
+@pytest.mark.parametrize("name", ["rtol", "atol"])
+@pytest.mark.parametrize("entry", list(RESULT_OF))
+def test_infinite_tolerance_is_met_at_once(entry, name):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = RESULT_OF[entry](A0, B0, **{name: np.inf})
+    assert result.status == 0 and _only(result.n_iter) == 0
+
+
+def test_gcrodr_starts_from_M_b():
+    jacobi = sparse.diags_array(1.0 / A0.diagonal())
+    with pytest.warns(ConvergenceWarning, match="maximum number of iterations"):
+        np.testing.assert_allclose(gcrodr(A0, B0, x0="Mb", M=jacobi, maxiter=0).x, jacobi @ B0)
+    with pytest.warns(ConvergenceWarning, match="maximum number of iterations"):
+        np.testing.assert_allclose(gcrodr(A0, B0, x0="Mb", maxiter=0).x, B0)
+    assert gcrodr(A0, B0, x0="Mb", M=jacobi, rtol=1e-8).converged
+
+
+def test_messages_print_values_not_numpy_reprs():
+    with pytest.raises(ValueError, match=r"got 2\.5\.$"):
+        solve_sequence(lambda i: (A0, B0), n_systems=np.float64(2.5))
+    with pytest.raises(ValueError, match=r"got \(0, 3\)\.$"):
+        LaplacianStencil((np.int64(0), np.int64(3)))

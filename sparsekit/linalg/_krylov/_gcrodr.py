@@ -273,8 +273,9 @@ _MESSAGES = {
 
 
 _CONSTRAINTS = {
-    "rtol": [Interval(Real, 0, None, closed="left")],
-    "atol": [Interval(Real, 0, None, closed="left")],
+    # An infinite tolerance is met at once (SciPy's rule).
+    "rtol": [Interval(Real, 0, np.inf, closed="both")],
+    "atol": [Interval(Real, 0, np.inf, closed="both")],
     "maxiter": [Interval(Integral, 0, None, closed="left"), None],
     "m": [Interval(Integral, 1, None, closed="left")],
     "k": [Interval(Integral, 0, None, closed="left")],
@@ -319,10 +320,13 @@ def gcrodr(
         The matrix, real or complex.
     b : array-like of shape (n,)
         Right-hand side.
-    x0 : array-like of shape (n,), optional
-        Initial guess (zero by default).
+    x0 : array-like of shape (n,) or "Mb", optional
+        Initial guess (zero by default); ``"Mb"`` starts from ``M @ b``
+        (``b`` without ``M``), as SciPy's solvers. With ``b = 0`` the answer
+        ``x = 0`` is returned at once, whatever ``x0``.
     rtol, atol : float, default=(1e-5, 0.0)
-        Stop when ``norm(b - A @ x) <= max(rtol * norm(b), atol)``.
+        Stop when ``norm(b - A @ x) <= max(rtol * norm(b), atol)``; an
+        infinite tolerance is met at once.
         In single precision, ``rtol`` is raised to at least ``10 * eps``
         (float32: 1.19e-6; float64: 2.2e-15) and success is confirmed on the
         residual accumulated in double precision.
@@ -506,9 +510,11 @@ def _solve(A, b, x0, *, rtol, atol, maxiter, M, callback, m, k, recycle, pc_side
     A_given, M_given, recycle_given = A, M, recycle
     A, n = _check_operator(A, "A")
     b = check_vector(b, "b", size=n, dtype="float-or-complex")
-    if x0 is not None:
-        x0 = check_vector(x0, "x0", size=n, dtype="float-or-complex")
     M = _check_preconditioner(M, n)
+    if isinstance(x0, str) and x0 == "Mb":
+        x0 = b if M is None else np.asarray(_apply(M, b))  # SciPy's "start from M b"
+    elif x0 is not None:
+        x0 = check_vector(x0, "x0", size=n, dtype="float-or-complex")
     check_callable(callback, "callback")
     _check_dimensions(m, k)
     if recycle is not None:
@@ -519,6 +525,11 @@ def _solve(A, b, x0, *, rtol, atol, maxiter, M, callback, m, k, recycle, pc_side
         if recycle.n != n:
             raise ValueError(f"recycle belongs to systems of order {recycle.n}, not {n}.")
     dtype = _working_dtype(A, b, x0, M, recycle)
+    if not np.any(b):
+        # x = 0 solves b = 0 exactly, whatever x0 (GCRO-DR from x0 would meet a singular least-squares problem).
+        result = Result(x=np.zeros(n, dtype=dtype), n_iter=0, n_matvec=0, n_precond=0, n_cycles=0,
+                        residuals=np.zeros(1), residual_norm=0.0, recycle=recycle if k else None)
+        return end_run(result, caller="gcrodr", status=STATUS_CONVERGED, message="converged: b = 0, x = 0")
     m = min(m, n)
     k = min(k, m - 1)
     maxiter = 10 * n if maxiter is None else maxiter

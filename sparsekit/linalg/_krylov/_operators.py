@@ -12,7 +12,7 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse.linalg import LinearOperator, aslinearoperator, spilu
 
-from ..._core.validation import check_array, check_nonzero_diagonal, check_square
+from ..._core.validation import check_array, check_nonzero_diagonal, check_square, format_value
 from ._gcrodr_kernels import PC_LEFT, PC_NONE, PC_RIGHT, apply_operator_rows
 
 __all__ = ["preconditioners"]
@@ -200,7 +200,9 @@ def preconditioners(M):
         matrix-free ``A``, or an unknown name.
     """
     if isinstance(M, str) and M not in ("jacobi", "ilu"):
-        raise ValueError(f"M must be None, 'jacobi', 'ilu', a matrix, a LinearOperator or a factory; got {M!r}.")
+        raise ValueError(
+            f"M must be None, 'jacobi', 'ilu', a matrix, a LinearOperator or a factory; got {format_value(M)}."
+        )
     if M is None or isinstance(M, LinearOperator) or not (isinstance(M, str) or callable(M)):
         return lambda A, index: M
     last = {}
@@ -217,7 +219,7 @@ def _build_preconditioner(M, A, index):
     if callable(M):
         return M(A)
     if isinstance(A, LinearOperator):
-        raise ValueError(f"M={M!r} needs the values of systems[{index}][0]; it is a LinearOperator.")
+        raise ValueError(f"M={format_value(M)} needs the values of systems[{index}][0]; it is a LinearOperator.")
     if M == "jacobi":
         diagonal = check_nonzero_diagonal(A, f"systems[{index}][0] (A)")
         return sparse.diags_array(1.0 / diagonal, format="csr")

@@ -32,11 +32,12 @@ CONVERGED, MAXITER, STOPPED_BY_CALLBACK = 0, 1, 2
 DIVERGED, BREAKDOWN = kernels.DIVERGED, kernels.BREAKDOWN
 
 _OMEGA = Interval(Real, 0, 2, closed="neither")
-_NONNEGATIVE = Interval(Real, 0, None, closed="left")
+# An infinite tolerance is met at once (SciPy's rule).
+_TOLERANCE = Interval(Real, 0, math.inf, closed="both")
 SOLVER_CONSTRAINTS = {
     "omega": [_OMEGA],
-    "rtol": [_NONNEGATIVE],
-    "atol": [_NONNEGATIVE],
+    "rtol": [_TOLERANCE],
+    "atol": [_TOLERANCE],
     "maxiter": [Interval(Integral, 0, None, closed="left"), None],
     "sweep": [Options(SWEEPS)],
     "callback": ["callable", None],
@@ -149,7 +150,8 @@ def _tolerance(b, rtol, atol):
     """
     if rtol == 0 and atol == 0:
         return None
-    return max(attainable_rtol(rtol, b.dtype) * math.sqrt(kernels.dot(b, b)), atol)
+    b_norm = math.sqrt(kernels.dot(b, b))
+    return max(attainable_rtol(rtol, b.dtype) * b_norm if b_norm else 0.0, atol)
 
 
 def run_sor(op, b, x, omega, tol, maxiter, monitor=None, sweep="forward"):
@@ -221,6 +223,10 @@ def run_solver(solver, op, b, x, omega, tol, maxiter, monitor=None, **options):
     the kernels' tolerance halved, within ``maxiter`` iterations in all.
     Returns ``(n_iter, status, residuals)``.
     """
+    if tol is not None and not np.any(b):
+        # x = 0 solves b = 0 exactly, whatever x0 (sweeps asked for by rtol = atol = 0 still run).
+        x[:] = 0
+        return 0, CONVERGED, np.zeros(1)
     run = RUNNERS[solver]
     n_iter, status, residuals = run(op, b, x, omega, tol, maxiter, monitor, **options)
     if tol is None or b.dtype != np.float32:
@@ -310,7 +316,8 @@ def sor(A, b, x0=None, *, omega=1.0, rtol=1e-8, atol=0.0, maxiter=None, sweep="f
         Stopping rule: ``||b - A x_k|| <= max(rtol * ||b||, atol)`` (2-norm).
         ``rtol = atol = 0`` asks for exactly ``maxiter`` sweeps (SOR as a
         smoother): they then run in place, about a third faster, without the
-        per-iteration residual.
+        per-iteration residual. An infinite tolerance is met at once; with
+        ``b = 0`` (and a stopping test), ``x = 0`` is returned at once.
         In float32, ``rtol`` is raised to at least ``10 * eps`` = 1.19e-6 (what
         its residual can resolve; float64: 2.2e-15), and success is confirmed
         on the residual accumulated in float64.
