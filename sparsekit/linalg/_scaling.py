@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 import numpy as np
 from scipy import sparse
+from scipy.sparse.linalg import LinearOperator
 
 __all__ = ["SystemScale", "attainable_rtol", "times_power_of_two"]
 
@@ -65,6 +66,16 @@ def times_power_of_two(values, exponent):
         return np.ldexp(values, exponent).astype(values.dtype, copy=False)
 
 
+def _matrix_times_power_of_two(A, exponent):
+    if not exponent:
+        return A
+    if sparse.issparse(A):
+        A = A.copy()
+        A.data = times_power_of_two(A.data, exponent)
+        return A
+    return times_power_of_two(A, exponent)
+
+
 class SystemScale(NamedTuple):
     """``A' = 2^a A`` and ``b' = 2^c b``; ``x = 2^(a-c) x'`` and residual norms ``2^-c`` times the scaled ones."""
 
@@ -77,18 +88,23 @@ class SystemScale(NamedTuple):
         a = 0 if A_values is None else _exponent_to_unit(A_values, dtype)
         return cls(a, _exponent_to_unit(b, dtype))
 
+    @classmethod
+    def of_system(cls, A, b, dtype):
+        """:meth:`of` for a dense or sparse ``A``; a LinearOperator, whose entries are unknown (a product
+        to estimate its size would count as one of the solver's), is left alone."""
+        entries = A.data if sparse.issparse(A) else None if isinstance(A, LinearOperator) else A
+        return cls.of(entries, b, dtype)
+
     def __bool__(self):
         return bool(self.a or self.c)
 
     def matrix(self, A):
         """``2^a A`` for a dense or sparse matrix (a copy; the caller's matrix is not modified)."""
-        if not self.a:
-            return A
-        if sparse.issparse(A):
-            A = A.copy()
-            A.data = times_power_of_two(A.data, self.a)
-            return A
-        return times_power_of_two(A, self.a)
+        return _matrix_times_power_of_two(A, self.a)
+
+    def inverse(self, M):
+        """``2^-a M`` for a dense or sparse ``M`` approximating ``A^-1``: it approximates ``(2^a A)^-1``."""
+        return _matrix_times_power_of_two(M, -self.a)
 
     def rhs(self, b):
         return times_power_of_two(b, self.c) if self.c else b

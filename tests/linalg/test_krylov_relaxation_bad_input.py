@@ -148,11 +148,17 @@ def test_every_sparse_format_gives_the_csr_answer(entry, fmt, container):
 
 SCALES = [1e-300, 1e-200, 1e200, 1e300]
 SCALED_SOLVERS = ["sor", "ssor_cg", "gcrodr", "solve_sequence", "sor_sequence"]
+for _method in ("gmres", "gcrotmk"):
+    ENTRIES[f"solve_sequence[{_method}]"] = (
+        lambda A, b, x0=None, _method=_method, **p: solve_sequence(
+            [(A, b)], method=_method, x0=_sequence_x0(x0), **p).x[0],
+        True,
+    )
 
 
 @pytest.mark.parametrize("where", ["A", "b", "both"])
 @pytest.mark.parametrize("factor", SCALES)
-@pytest.mark.parametrize("entry", SCALED_SOLVERS)
+@pytest.mark.parametrize("entry", SCALED_SOLVERS + ["solve_sequence[gmres]", "solve_sequence[gcrotmk]"])
 def test_scaled_system_is_solved_as_the_unscaled_one(entry, factor, where):
     """b scaled by 1e-200 "converged" at x = 0 (squared norms underflow), by 1e200 diverged; gcrodr on A
     scaled by 1e-200 failed with "unexpected array size". The iteration is scale-invariant."""
@@ -197,6 +203,34 @@ def test_scaled_gcrodr_recycle_space_is_in_the_callers_units():
     assert second.converged
     assert np.linalg.norm(B0[::-1] - A0 @ (second.x * 1e-300)) <= 1e-10 * np.linalg.norm(B0)
     assert second.residual_norm == pytest.approx(np.linalg.norm(B0[::-1] - A @ second.x), rel=1e-3)
+
+
+@pytest.mark.parametrize("pc_side", ["right", "left"])
+@pytest.mark.parametrize("kind", ["diagonal", "sparse"])
+@pytest.mark.parametrize("factor", [1e-300, 1e300])
+def test_scaled_gcrodr_with_a_preconditioner(factor, kind, pc_side):
+    """M (about A^-1) is scaled by the inverse power: with M = diag(A)^-1 on A scaled by 1e-300 the Arnoldi
+    basis underflowed ("unexpected array size")."""
+    A = A0 * factor
+    M = sparse.diags_array(1.0 / A.diagonal())
+    if kind == "sparse":
+        M = (M + sparse.eye_array(N) * (1e-3 / factor)).tocsr()
+    first = gcrodr(A, B0, M=M, pc_side=pc_side, rtol=1e-8, m=10, k=4)
+    second = gcrodr(A, B0[::-1].copy(), M=M, pc_side=pc_side, rtol=1e-8, m=10, k=4, recycle=first.recycle)
+    for result, b in ((first, B0), (second, B0[::-1])):
+        assert result.converged
+        assert np.linalg.norm(b - A0 @ (result.x * factor)) <= 1.001e-8 * np.linalg.norm(b)
+    assert second.n_iter < first.n_iter
+
+
+def test_gcrodr_on_an_operator_out_of_range_fails_cleanly():
+    """A LinearOperator's size is unknown, so it is not rescaled: it ends with a reported breakdown and a
+    warning, never an internal error (a deflation whose directions all underflowed now keeps none)."""
+    from scipy.sparse.linalg import aslinearoperator
+
+    with pytest.warns(ConvergenceWarning, match="breakdown"):
+        result = gcrodr(aslinearoperator(A0 * 1e-300), B0, rtol=1e-8, m=10, k=4)
+    assert result.status < 0 and not result.converged
 
 
 # --------------------------------------------------------------------------- float32: the tolerance is met

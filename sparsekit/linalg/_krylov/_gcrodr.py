@@ -4,7 +4,6 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.linalg
-from scipy import sparse
 from scipy.sparse.linalg import LinearOperator
 
 from ..._core.progress import IterationMonitor
@@ -31,6 +30,7 @@ from ._operators import (
     _apply,
     _check_operator,
     _check_preconditioner,
+    _Diagonal,
     _Operator,
     _origin,
     _same_origin,
@@ -240,6 +240,9 @@ class _GCRODR:
             RP = RG @ P
             T = _svqb(RP.conj().T @ RP, self.rank_tol)
             Q, PT = RP @ T, P @ T
+        if not PT.shape[1]:  # every direction dropped (e.g. R_G P underflowed): keep nothing
+            self._set_space(U[:0], self.C[:0])
+            return
         C_coefficients, CU = deflation_coefficients(Q, PT, M, self.cs, self.sn, s, k_eff)
         # In the Fortran view of the row buffers: U_new^T = U^T (D P T)_top + V^T (P T)_bottom into the
         # free buffer, then C_new^T = [C V_+]^T (Q_G Q) into the buffer U leaves.
@@ -535,10 +538,17 @@ def _solve(A, b, x0, *, rtol, atol, maxiter, M, callback, m, k, recycle, pc_side
     maxiter = 10 * n if maxiter is None else maxiter
     left = M is not None and pc_side == "left"
     # Far from 1, the Givens rotations overflow and the rank thresholds (absolute) misjudge the Arnoldi
-    # basis: the system is solved scaled by powers of two (exact). A LinearOperator's entries are unknown,
-    # and a product to estimate its size would count in n_matvec: only its right-hand side is scaled.
-    entries = A.data if sparse.issparse(A) else None if isinstance(A, LinearOperator) else A
-    scale = SystemScale.of(entries, b, dtype)
+    # basis: the system is solved scaled by powers of two (exact), M (about A^-1) by the inverse power.
+    scale = SystemScale.of_system(A, b, dtype)
+    if scale.a and isinstance(M, LinearOperator):
+        scale = scale._replace(a=0)  # M's size is unknown: A keeps its own, matched to M
+    elif scale.a and isinstance(M, _Diagonal):
+        M = _Diagonal(times_power_of_two(M.values, -scale.a))
+    elif scale.a and M is not None:
+        M = scale.inverse(M)
+    # The operator iterated with, A, A M or M A, is scaled by 2^a without M and not at all with it; a recycle
+    # space is kept in the caller's units, where op(U) = C: U is 2^u_exponent times the scaled system's.
+    u_exponent = scale.a if M is None else 0
     op = _Operator(scale.matrix(A), M, pc_side, dtype)
     solver = _GCRODR(op, n, m, k, target, dtype)
 
@@ -560,9 +570,8 @@ def _solve(A, b, x0, *, rtol, atol, maxiter, M, callback, m, k, recycle, pc_side
     r, rhat = op.residual(x, b)
     r_norm = np.linalg.norm(r)
     if k and recycle is not None and r_norm > tol:
-        # A space is kept in the caller's units, where op(U) = C: U is 2^a times the scaled system's.
-        if scale.a:
-            recycle = RecycleSpace._from_rows(times_power_of_two(recycle._U_rows, -scale.a), recycle._C_rows,
+        if u_exponent:
+            recycle = RecycleSpace._from_rows(times_power_of_two(recycle._U_rows, -u_exponent), recycle._C_rows,
                                               recycle._origin)
         solver.adopt(recycle, _same_origin(recycle._origin, A_given, M_given, pc_side))
         x, rhat = solver.project(x, rhat)
@@ -626,7 +635,7 @@ def _solve(A, b, x0, *, rtol, atol, maxiter, M, callback, m, k, recycle, pc_side
         monitor.close(message)
     recycle_out = recycle_given if k else None
     if k and solver.k_eff:
-        U_rows = times_power_of_two(solver.U, scale.a) if scale.a else solver.U
+        U_rows = times_power_of_two(solver.U, u_exponent) if u_exponent else solver.U
         recycle_out = RecycleSpace._from_rows(U_rows, solver.C, _origin(A_given, M_given, pc_side))
     result = Result(
         x=scale.solution(x),
