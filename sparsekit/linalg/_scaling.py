@@ -1,9 +1,9 @@
 """Range and precision of a linear system: power-of-two rescaling, attainable tolerances.
 
 The iterative solvers square norms (SOR's residual test, CG's ``r.z``, the
-Givens rotations of GMRES) and compare against absolute rank thresholds, so
-a system scaled by 1e-200 underflows to a "converged" zero solution and one
-scaled by 1e200 overflows. Their iterations are scale-invariant, so solving
+Givens rotations and the deflation's Gram matrices of GCRO-DR), so a system
+scaled by 1e-200 underflows to a "converged" zero solution and one scaled by
+1e200 overflows. Their iterations are scale-invariant, so solving
 ``(2^a A) x' = 2^c b`` and returning ``x = 2^(a-c) x'`` changes nothing but
 the range: multiplying by a power of two is exact in binary floating point,
 which keeps the iterates bitwise those of the unscaled system (away from

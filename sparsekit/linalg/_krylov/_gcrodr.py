@@ -4,13 +4,12 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.linalg
-from scipy.sparse.linalg import LinearOperator
 
 from ..._core.progress import IterationMonitor
 from ..._core.result import STATUS_CONVERGED, STATUS_STOPPED, Result, end_run
 from ..._core.threads import small_blocks
 from ..._core.validation import Interval, Options, check_callable, check_vector, validate_params
-from .._scaling import SystemScale, attainable_rtol, times_power_of_two
+from .._scaling import attainable_rtol, times_power_of_two
 from .._sequence import SEQUENCE_METHODS, run_systems
 from ._gcrodr_kernels import (
     CYCLE_BREAKDOWN,
@@ -30,11 +29,11 @@ from ._operators import (
     _apply,
     _check_operator,
     _check_preconditioner,
-    _Diagonal,
     _Operator,
     _origin,
     _same_origin,
     preconditioners,
+    scaled_operators,
 )
 from ._recycle import RecycleSpace, _harmonic_ritz_basis, _most_important, _orthonormalize_rows, _svqb
 
@@ -537,19 +536,9 @@ def _solve(A, b, x0, *, rtol, atol, maxiter, M, callback, m, k, recycle, pc_side
     k = min(k, m - 1)
     maxiter = 10 * n if maxiter is None else maxiter
     left = M is not None and pc_side == "left"
-    # Far from 1, the Givens rotations overflow and the rank thresholds (absolute) misjudge the Arnoldi
-    # basis: the system is solved scaled by powers of two (exact), M (about A^-1) by the inverse power.
-    scale = SystemScale.of_system(A, b, dtype)
-    if scale.a and isinstance(M, LinearOperator):
-        scale = scale._replace(a=0)  # M's size is unknown: A keeps its own, matched to M
-    elif scale.a and isinstance(M, _Diagonal):
-        M = _Diagonal(times_power_of_two(M.values, -scale.a))
-    elif scale.a and M is not None:
-        M = scale.inverse(M)
-    # The operator iterated with, A, A M or M A, is scaled by 2^a without M and not at all with it; a recycle
-    # space is kept in the caller's units, where op(U) = C: U is 2^u_exponent times the scaled system's.
-    u_exponent = scale.a if M is None else 0
-    op = _Operator(scale.matrix(A), M, pc_side, dtype)
+    # Far from 1, the Givens rotations overflow and the Gram matrices of the deflation underflow.
+    scale, A_scaled, M, u_exponent = scaled_operators(A, b, M, dtype)
+    op = _Operator(A_scaled, M, pc_side, dtype)
     solver = _GCRODR(op, n, m, k, target, dtype)
 
     b = np.asarray(scale.rhs(b), dtype=dtype)
