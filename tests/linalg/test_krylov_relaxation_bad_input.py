@@ -248,7 +248,7 @@ def _relative_residual64(A, b, x):
 
 
 @pytest.mark.parametrize("seed", [66, 3, 11])
-@pytest.mark.parametrize("entry", SCALED_SOLVERS)
+@pytest.mark.parametrize("entry", SCALED_SOLVERS + ["solve_sequence[gmres]", "solve_sequence[gcrotmk]"])
 def test_float32_success_meets_the_tolerance_in_float64(entry, seed):
     A, b = _spd_float32(seed)
     with warnings.catch_warnings():

@@ -47,14 +47,22 @@ class _CountingOperator(LinearOperator):
         return self._inner.matmat(X)
 
 
-def _result(solver, A, b, x, info, n_iter, n_matvec, scale, dtype):
+def _result(solver, A, b, x, info, n_iter, n_matvec, scale, dtype, tol):
     """The per-system result of a SciPy solve (``info`` > 0: not converged, < 0: breakdown) of the system
-    ``A x = b`` rescaled by ``scale``, in the caller's units and precision ``dtype``."""
+    ``A x = b`` rescaled by ``scale``, in the caller's units and precision ``dtype``.
+
+    The residual is accumulated in double precision: a single-precision
+    ``info = 0`` whose residual misses ``tol`` there is not a success.
+    """
     status = 0 if info == 0 else (1 if info > 0 else -1)
-    residual_norm = scale.residual(float(np.linalg.norm(b - aslinearoperator(A).matvec(x))))
+    wide = np.result_type(x.dtype, np.float64)
+    residual = float(np.linalg.norm(b.astype(wide) - aslinearoperator(A).matvec(x.astype(wide))))
+    message = _MESSAGES[status]
+    if status == 0 and residual > tol:
+        status, message = 1, f"{_MESSAGES[1]} (met in {x.dtype}, not by the residual accumulated in float64)"
     x = scale.solution(x).astype(dtype, copy=False)
-    result = Result(x=x, n_iter=n_iter, n_matvec=n_matvec, residual_norm=residual_norm)
-    return end_run(result, caller=solver, status=status, message=_MESSAGES[status], check=_FINITE)
+    result = Result(x=x, n_iter=n_iter, n_matvec=n_matvec, residual_norm=scale.residual(residual))
+    return end_run(result, caller=solver, status=status, message=message, check=_FINITE)
 
 
 def _system_scale(A, b, M, dtype):
@@ -100,7 +108,8 @@ def _gmres_sequence(
         x, info = gmres(op, b, None if guess is None else scale.to_scaled_solution(guess), rtol=rtol,
                         atol=scale.atol(atol), restart=restart, maxiter=maxiter, M=M_j, callback=count,
                         callback_type="pr_norm")  # fmt: skip
-        return _result("gmres", A, b, x, info, inner[0], op.count, scale, x.dtype)
+        tol = max(rtol * np.linalg.norm(b), scale.atol(atol))
+        return _result("gmres", A, b, x, info, inner[0], op.count, scale, x.dtype, tol)
 
     return run_systems(systems, solve_one, x0=x0, callback=callback, verbose=verbose, progress=progress)
 
@@ -154,7 +163,8 @@ def _gcrotmk_sequence(
         start = None if guess is None else scale.to_scaled_solution(guess.astype(double))
         x, info = gcrotmk(op, b.astype(double), start, rtol=rtol, atol=scale.atol(atol), maxiter=maxiter, M=M_j,
                           callback=count, m=m, k=k, CU=state["CU"], discard_C=discard, truncate=truncate)  # fmt: skip
-        result = _result("gcrotmk", A, b, x.astype(dtype, copy=False), info, outer[0], op.count, scale, dtype)
+        tol = max(rtol * np.linalg.norm(b), scale.atol(atol))
+        result = _result("gcrotmk", A, b, x.astype(dtype, copy=False), info, outer[0], op.count, scale, dtype, tol)
         if result.status == STATUS_NON_FINITE:
             state["CU"].clear()  # pairs carrying NaN would break every later system
         return result
