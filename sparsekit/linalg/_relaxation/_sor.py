@@ -238,6 +238,9 @@ def run_solver(solver, op, b, x, omega, tol, maxiter, monitor=None, **options):
         history[-1] = np.append(history[-1][:-1], true_residual)
         if true_residual <= tol:
             break
+        if monitor is not None and monitor.stopped_by_callback:
+            status = STOPPED_BY_CALLBACK  # the callback's stop is not overridden to go on
+            break
         if n_iter >= maxiter:
             status = MAXITER
             break
