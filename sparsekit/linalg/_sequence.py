@@ -41,7 +41,7 @@ from .._core.progress import IterationMonitor
 from .._core.registry import Registry, restore_items
 from .._core.result import STATUS_CONVERGED, STATUS_MAX_ITER, STATUS_STOPPED, Result, end_run, inner_runs
 from .._core.threads import small_blocks
-from .._core.validation import check_array, check_square, check_vector
+from .._core.validation import check_array, check_square, check_vector, format_value
 
 __all__ = ["SEQUENCE_METHODS", "SYSTEM_FIELDS", "order_systems", "run_systems", "solve_sequence"]
 
@@ -52,6 +52,9 @@ SYSTEM_FIELDS = ("x", "n_iter", "n_matvec", "system_converged", "system_status",
 
 
 # --------------------------------------------------------------------------- systems
+_SPARSE_KEPT = ("csr", "csc", "coo", "bsr", "dia")
+
+
 def _check_system(pair, i, n):
     """Validate ``systems[i]``; return ``(A, b)`` (``A`` converted only to drop a non-float dtype)."""
     if not isinstance(pair, (tuple, list)) or len(pair) != 2:
@@ -59,7 +62,9 @@ def _check_system(pair, i, n):
     A, b = pair
     name = f"systems[{i}][0] (A)"
     if sparse.issparse(A):
-        A = check_array(A, name, ndim=2, accept_sparse=True, dtype="float-or-complex")
+        # Formats with a data array are kept (the caller's object is what a recycle space is matched to);
+        # lil and dok, which have none to check or iterate on, are converted to CSR once, here.
+        A = check_array(A, name, ndim=2, accept_sparse=_SPARSE_KEPT, dtype="float-or-complex")
     elif not isinstance(A, LinearOperator):
         A = check_array(A, name, ndim=2, dtype="float-or-complex")
     order = check_square(A, name)
@@ -84,7 +89,7 @@ class _Systems(Sequence):
             if n_systems is None:
                 raise TypeError("n_systems is required when systems is a callable i -> (A_i, b_i).")
             if not isinstance(n_systems, Integral) or n_systems < 1:
-                raise ValueError(f"n_systems must be a positive int; got {n_systems!r}.")
+                raise ValueError(f"n_systems must be a positive int; got {format_value(n_systems)}.")
             return cls(systems, int(n_systems))
         if n_systems is not None:
             raise TypeError("n_systems is only for a callable systems; a list gives its own length.")
@@ -193,7 +198,7 @@ def _solve_order(order, features, systems):
         if order == "given":
             return np.arange(count)
         if order != "greedy":
-            raise ValueError(f"order must be 'greedy', 'given' or a permutation; got {order!r}.")
+            raise ValueError(f"order must be 'greedy', 'given' or a permutation; got {format_value(order)}.")
         if features is not None:
             F = check_array(features, "features", ndim=(1, 2), dtype="float-or-complex")
             F = F.reshape(F.shape[0], -1)
@@ -208,7 +213,7 @@ def _solve_order(order, features, systems):
         return _greedy_order(_value_distances(systems), count)
     perm = check_array(order, "order", ndim=1, dtype=None)
     if perm.dtype.kind not in "iu" or perm.size != count or not np.array_equal(np.sort(perm), np.arange(count)):
-        raise ValueError(f"order must be a permutation of range({count}); got {order!r}.")
+        raise ValueError(f"order must be a permutation of range({count}); got {format_value(order)}.")
     return perm.astype(np.intp)
 
 

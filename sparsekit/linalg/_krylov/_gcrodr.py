@@ -9,6 +9,7 @@ from ..._core.progress import IterationMonitor
 from ..._core.result import STATUS_CONVERGED, STATUS_STOPPED, Result, end_run
 from ..._core.threads import small_blocks
 from ..._core.validation import Interval, Options, check_callable, check_vector, validate_params
+from .._scaling import attainable_rtol, times_power_of_two
 from .._sequence import SEQUENCE_METHODS, run_systems
 from ._gcrodr_kernels import (
     CYCLE_BREAKDOWN,
@@ -25,12 +26,14 @@ from ._gcrodr_kernels import (
     start_cycle,
 )
 from ._operators import (
+    _apply,
     _check_operator,
     _check_preconditioner,
     _Operator,
     _origin,
     _same_origin,
     preconditioners,
+    scaled_operators,
 )
 from ._recycle import RecycleSpace, _harmonic_ritz_basis, _most_important, _orthonormalize_rows, _svqb
 
@@ -236,6 +239,9 @@ class _GCRODR:
             RP = RG @ P
             T = _svqb(RP.conj().T @ RP, self.rank_tol)
             Q, PT = RP @ T, P @ T
+        if not PT.shape[1]:  # every direction dropped (e.g. R_G P underflowed): keep nothing
+            self._set_space(U[:0], self.C[:0])
+            return
         C_coefficients, CU = deflation_coefficients(Q, PT, M, self.cs, self.sn, s, k_eff)
         # In the Fortran view of the row buffers: U_new^T = U^T (D P T)_top + V^T (P T)_bottom into the
         # free buffer, then C_new^T = [C V_+]^T (Q_G Q) into the buffer U leaves.
@@ -269,8 +275,9 @@ _MESSAGES = {
 
 
 _CONSTRAINTS = {
-    "rtol": [Interval(Real, 0, None, closed="left")],
-    "atol": [Interval(Real, 0, None, closed="left")],
+    # An infinite tolerance is met at once (SciPy's rule).
+    "rtol": [Interval(Real, 0, np.inf, closed="both")],
+    "atol": [Interval(Real, 0, np.inf, closed="both")],
     "maxiter": [Interval(Integral, 0, None, closed="left"), None],
     "m": [Interval(Integral, 1, None, closed="left")],
     "k": [Interval(Integral, 0, None, closed="left")],
@@ -315,10 +322,16 @@ def gcrodr(
         The matrix, real or complex.
     b : array-like of shape (n,)
         Right-hand side.
-    x0 : array-like of shape (n,), optional
-        Initial guess (zero by default).
+    x0 : array-like of shape (n,) or "Mb", optional
+        Initial guess (zero by default); ``"Mb"`` starts from ``M @ b``
+        (``b`` without ``M``), as SciPy's solvers. With ``b = 0`` the answer
+        ``x = 0`` is returned at once, whatever ``x0``.
     rtol, atol : float, default=(1e-5, 0.0)
-        Stop when ``norm(b - A @ x) <= max(rtol * norm(b), atol)``.
+        Stop when ``norm(b - A @ x) <= max(rtol * norm(b), atol)``; an
+        infinite tolerance is met at once.
+        In single precision, ``rtol`` is raised to at least ``10 * eps``
+        (float32: 1.19e-6; float64: 2.2e-15) and success is confirmed on the
+        residual accumulated in double precision.
     maxiter : int, optional
         Maximum number of Arnoldi iterations over all cycles (the products
         with ``A`` that build Krylov vectors); default ``10 * n``.
@@ -397,6 +410,12 @@ def gcrodr(
 
     Notes
     -----
+    A matrix (dense or sparse) or right-hand side whose entries are far
+    from 1 (beyond ``2^±341`` in float64, ``2^±42`` in float32) is solved
+    scaled by powers of two, which is exact: GCRO-DR is scale-invariant, and
+    ``x``, the residuals and the recycle space are returned in the caller's
+    units. A LinearOperator's scale is not known; only ``b`` is rescaled.
+
     The algorithm is that of Parks et al. [1]_ with the recycle space kept
     between systems as in SKR [2]_. It keeps ``U_k`` and ``C_k = op(U_k)``
     with ``C_k^H C_k = I`` (``op`` is ``A``, ``A M`` or ``M A``).
@@ -490,12 +509,14 @@ def gcrodr(
 
 def _solve(A, b, x0, *, rtol, atol, maxiter, M, callback, m, k, recycle, pc_side, target, verbose, progress):
     """:func:`gcrodr` after its options were validated (``solve_sequence`` validates them once)."""
-    A_given, M_given = A, M
+    A_given, M_given, recycle_given = A, M, recycle
     A, n = _check_operator(A, "A")
     b = check_vector(b, "b", size=n, dtype="float-or-complex")
-    if x0 is not None:
-        x0 = check_vector(x0, "x0", size=n, dtype="float-or-complex")
     M = _check_preconditioner(M, n)
+    if isinstance(x0, str) and x0 == "Mb":
+        x0 = b if M is None else np.asarray(_apply(M, b))  # SciPy's "start from M b"
+    elif x0 is not None:
+        x0 = check_vector(x0, "x0", size=n, dtype="float-or-complex")
     check_callable(callback, "callback")
     _check_dimensions(m, k)
     if recycle is not None:
@@ -506,19 +527,41 @@ def _solve(A, b, x0, *, rtol, atol, maxiter, M, callback, m, k, recycle, pc_side
         if recycle.n != n:
             raise ValueError(f"recycle belongs to systems of order {recycle.n}, not {n}.")
     dtype = _working_dtype(A, b, x0, M, recycle)
+    if not np.any(b):
+        # x = 0 solves b = 0 exactly, whatever x0 (GCRO-DR from x0 would meet a singular least-squares problem).
+        result = Result(x=np.zeros(n, dtype=dtype), n_iter=0, n_matvec=0, n_precond=0, n_cycles=0,
+                        residuals=np.zeros(1), residual_norm=0.0, recycle=recycle if k else None)
+        return end_run(result, caller="gcrodr", status=STATUS_CONVERGED, message="converged: b = 0, x = 0")
     m = min(m, n)
     k = min(k, m - 1)
     maxiter = 10 * n if maxiter is None else maxiter
     left = M is not None and pc_side == "left"
-    op = _Operator(A, M, pc_side, dtype)
+    # Far from 1, the Givens rotations overflow and the Gram matrices of the deflation underflow.
+    scale, A_scaled, M, u_exponent = scaled_operators(A, b, M, dtype)
+    op = _Operator(A_scaled, M, pc_side, dtype)
     solver = _GCRODR(op, n, m, k, target, dtype)
 
-    b = np.asarray(b, dtype=dtype)
-    x = np.zeros(n, dtype=dtype) if x0 is None else np.array(x0, dtype=dtype)
-    tol = max(rtol * np.linalg.norm(b), atol)
+    b = np.asarray(scale.rhs(b), dtype=dtype)
+    x = np.zeros(n, dtype=dtype) if x0 is None else np.array(scale.to_scaled_solution(x0), dtype=dtype)
+    tol = max(attainable_rtol(rtol, dtype) * np.linalg.norm(b), scale.atol(atol))
+    # What the iteration aims at: below tol when a single-precision residual met tol but its float64 one did not.
+    target = tol
+    wide = np.result_type(dtype, np.float64)
+
+    def meets_tolerance(r_norm):
+        """``r_norm <= tol``, confirmed in single precision by the residual accumulated in float64."""
+        if r_norm > tol:
+            return False
+        if wide == dtype:
+            return True
+        return np.linalg.norm(b.astype(wide) - np.asarray(_apply(op.A, x.astype(wide)), dtype=wide)) <= tol
+    callback = scale.callback(callback)
     r, rhat = op.residual(x, b)
     r_norm = np.linalg.norm(r)
     if k and recycle is not None and r_norm > tol:
+        if u_exponent:
+            recycle = RecycleSpace._from_rows(times_power_of_two(recycle._U_rows, -u_exponent), recycle._C_rows,
+                                              recycle._origin)
         solver.adopt(recycle, _same_origin(recycle._origin, A_given, M_given, pc_side))
         x, rhat = solver.project(x, rhat)
     history = [float(np.linalg.norm(rhat))]
@@ -533,18 +576,20 @@ def _solve(A, b, x0, *, rtol, atol, maxiter, M, callback, m, k, recycle, pc_side
                 status = -2
                 break
             # Without left preconditioning rhat is the true residual up to rounding: confirm it when small.
-            if (r_norm if left else beta) <= tol:
+            if (r_norm if left else beta) <= target:
                 if not residual_fresh:
                     r, rhat = op.residual(x, b)
                     r_norm, beta = np.linalg.norm(r), np.linalg.norm(rhat)
                     residual_fresh = True
-                if r_norm <= tol:
+                if meets_tolerance(r_norm):
                     status = 0
                     break
+                if r_norm <= target:
+                    target *= 0.5
             if n_iter >= maxiter:
                 status = 1
                 break
-            inner_tol = tol * beta / max(r_norm, np.finfo(float).tiny) if left else tol
+            inner_tol = target * beta / max(r_norm, np.finfo(float).tiny) if left else target
             s_max = min(m - solver.k_eff, maxiter - n_iter)
             x, rhat, steps, code = solver.cycle(x, rhat, s_max, inner_tol, history)
             n_iter += steps
@@ -562,7 +607,7 @@ def _solve(A, b, x0, *, rtol, atol, maxiter, M, callback, m, k, recycle, pc_side
                 r, rhat = op.residual(x, b)
                 r_norm = np.linalg.norm(r)
                 residual_fresh = True
-            if code == CYCLE_BREAKDOWN and r_norm > tol:
+            if code == CYCLE_BREAKDOWN and not meets_tolerance(r_norm):
                 status = -1
                 break
             if monitor.update(x, residual=history[-1]):
@@ -571,23 +616,24 @@ def _solve(A, b, x0, *, rtol, atol, maxiter, M, callback, m, k, recycle, pc_side
         if not residual_fresh:
             r, _ = op.residual(x, b)
             r_norm = np.linalg.norm(r)
-        if status == STATUS_STOPPED and r_norm <= tol:
+        if status == STATUS_STOPPED and meets_tolerance(r_norm):
             status = STATUS_CONVERGED  # the callback stopped a solve whose last cycle met the tolerance
         message = _MESSAGES[status]
         if status not in (STATUS_CONVERGED, STATUS_STOPPED):
-            message += f" (residual {r_norm:.3g}, tolerance {tol:.3g})"
+            message += f" (residual {scale.residual(float(r_norm)):.3g}, tolerance {scale.residual(float(tol)):.3g})"
         monitor.close(message)
-    recycle_out = recycle if k else None
+    recycle_out = recycle_given if k else None
     if k and solver.k_eff:
-        recycle_out = RecycleSpace._from_rows(solver.U, solver.C, _origin(A_given, M_given, pc_side))
+        U_rows = times_power_of_two(solver.U, u_exponent) if u_exponent else solver.U
+        recycle_out = RecycleSpace._from_rows(U_rows, solver.C, _origin(A_given, M_given, pc_side))
     result = Result(
-        x=x,
+        x=scale.solution(x),
         n_iter=n_iter,
         n_matvec=op.n_matvec,
         n_precond=op.n_precond,
         n_cycles=n_cycles,
-        residuals=np.asarray(history, dtype=float),
-        residual_norm=float(r_norm),
+        residuals=scale.residual(np.asarray(history, dtype=float)),
+        residual_norm=scale.residual(float(r_norm)),
         recycle=recycle_out,
     )
     # A breakdown (-1, -2) already says what failed; the guard is for the solutions it would accept.

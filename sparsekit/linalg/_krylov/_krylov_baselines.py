@@ -7,6 +7,7 @@ from scipy.sparse.linalg import LinearOperator, aslinearoperator, gcrotmk, gmres
 
 from ..._core.result import STATUS_NON_FINITE, Result, end_run
 from ..._core.validation import Interval, Options
+from .._scaling import SystemScale
 from .._sequence import SEQUENCE_METHODS, run_systems
 from ._operators import preconditioners
 
@@ -46,12 +47,29 @@ class _CountingOperator(LinearOperator):
         return self._inner.matmat(X)
 
 
-def _result(solver, A, b, x, info, n_iter, n_matvec):
-    """The per-system result of a SciPy solve (``info`` > 0: not converged, < 0: breakdown)."""
+def _result(solver, A, b, x, info, n_iter, n_matvec, scale, dtype, tol):
+    """The per-system result of a SciPy solve (``info`` > 0: not converged, < 0: breakdown) of the system
+    ``A x = b`` rescaled by ``scale``, in the caller's units and precision ``dtype``.
+
+    The residual is accumulated in double precision: a single-precision
+    ``info = 0`` whose residual misses ``tol`` there is not a success.
+    """
     status = 0 if info == 0 else (1 if info > 0 else -1)
-    residual_norm = float(np.linalg.norm(b - aslinearoperator(A).matvec(x)))
-    result = Result(x=x, n_iter=n_iter, n_matvec=n_matvec, residual_norm=residual_norm)
-    return end_run(result, caller=solver, status=status, message=_MESSAGES[status], check=_FINITE)
+    wide = np.result_type(x.dtype, np.float64)
+    residual = float(np.linalg.norm(b.astype(wide) - aslinearoperator(A).matvec(x.astype(wide))))
+    message = _MESSAGES[status]
+    if status == 0 and residual > tol:
+        status, message = 1, f"{_MESSAGES[1]} (met in {x.dtype}, not by the residual accumulated in float64)"
+    x = scale.solution(x).astype(dtype, copy=False)
+    result = Result(x=x, n_iter=n_iter, n_matvec=n_matvec, residual_norm=scale.residual(residual))
+    return end_run(result, caller=solver, status=status, message=message, check=_FINITE)
+
+
+def _system_scale(A, b, M, dtype):
+    """The powers of two scaling the system; with a preconditioner, whose size relative to A is unknown
+    (a factory's ILU is a LinearOperator), only ``b`` is scaled."""
+    scale = SystemScale.of_system(A, b, dtype)
+    return scale if M is None else scale._replace(a=0)
 
 
 @SEQUENCE_METHODS.register(
@@ -77,15 +95,21 @@ def _gmres_sequence(
     preconditioner = preconditioners(M)
 
     def solve_one(j, A, b, guess):
-        op = _CountingOperator(A)
         inner = [0]
 
         def count(_residual):
             inner[0] += 1
 
-        x, info = gmres(op, b, guess, rtol=rtol, atol=atol, restart=restart, maxiter=maxiter,
-                        M=preconditioner(A, systems.original_index(j)), callback=count, callback_type="pr_norm")  # fmt: skip
-        return _result("gmres", A, b, x, info, inner[0], op.count)
+        M_j = preconditioner(A, systems.original_index(j))
+        # Far from 1, GMRES's norms overflow or its tolerance underflows: solved scaled by powers of two (exact).
+        scale = _system_scale(A, b, M_j, np.result_type(A.dtype, b.dtype, np.float32))
+        A, b = scale.matrix(A), scale.rhs(b)
+        op = _CountingOperator(A)
+        x, info = gmres(op, b, None if guess is None else scale.to_scaled_solution(guess), rtol=rtol,
+                        atol=scale.atol(atol), restart=restart, maxiter=maxiter, M=M_j, callback=count,
+                        callback_type="pr_norm")  # fmt: skip
+        tol = max(rtol * np.linalg.norm(b), scale.atol(atol))
+        return _result("gmres", A, b, x, info, inner[0], op.count, scale, x.dtype, tol)
 
     return run_systems(systems, solve_one, x0=x0, callback=callback, verbose=verbose, progress=progress)
 
@@ -121,7 +145,6 @@ def _gcrotmk_sequence(
     state = {"CU": [], "A": None, "M": None}
 
     def solve_one(j, A, b, guess):
-        op = _CountingOperator(A)
         outer = [0]
 
         def count(_x):
@@ -132,11 +155,16 @@ def _gcrotmk_sequence(
         state["A"], state["M"] = A, M_j
         # SciPy's GCROT breaks down in single precision (NaN from its QR of the carried vectors): work in double.
         double = np.result_type(b.dtype, np.float64)
-        x, info = gcrotmk(op, b.astype(double), None if guess is None else guess.astype(double), rtol=rtol,
-                          atol=atol, maxiter=maxiter, M=M_j, callback=count, m=m, k=k, CU=state["CU"],
-                          discard_C=discard, truncate=truncate)  # fmt: skip
-        x = x.astype(np.result_type(A.dtype, b.dtype), copy=False)
-        result = _result("gcrotmk", A, b, x, info, outer[0], op.count)
+        # The scale of A depends on A alone: pairs carried for the same A stay c = 2^a A u.
+        scale = _system_scale(A, b, M_j, double)
+        dtype = np.result_type(A.dtype, b.dtype)
+        A, b = scale.matrix(A), scale.rhs(b)
+        op = _CountingOperator(A)
+        start = None if guess is None else scale.to_scaled_solution(guess.astype(double))
+        x, info = gcrotmk(op, b.astype(double), start, rtol=rtol, atol=scale.atol(atol), maxiter=maxiter, M=M_j,
+                          callback=count, m=m, k=k, CU=state["CU"], discard_C=discard, truncate=truncate)  # fmt: skip
+        tol = max(rtol * np.linalg.norm(b), scale.atol(atol))
+        result = _result("gcrotmk", A, b, x.astype(dtype, copy=False), info, outer[0], op.count, scale, dtype, tol)
         if result.status == STATUS_NON_FINITE:
             state["CU"].clear()  # pairs carrying NaN would break every later system
         return result

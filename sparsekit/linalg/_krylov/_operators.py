@@ -12,10 +12,11 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse.linalg import LinearOperator, aslinearoperator, spilu
 
-from ..._core.validation import check_array, check_nonzero_diagonal, check_square
+from ..._core.validation import check_array, check_nonzero_diagonal, check_square, format_value
+from .._scaling import SystemScale, times_power_of_two
 from ._gcrodr_kernels import PC_LEFT, PC_NONE, PC_RIGHT, apply_operator_rows
 
-__all__ = ["preconditioners"]
+__all__ = ["preconditioners", "scaled_operators"]
 
 
 def _check_operator(A, name, n=None):
@@ -62,6 +63,25 @@ def _check_preconditioner(M, n):
     if _diagonal_only(M):
         return _Diagonal(check_nonzero_diagonal(M, "M"))
     return M
+
+
+def scaled_operators(A, b, M, dtype):
+    """``(scale, 2^a A, M', u_exponent)``: a system whose entries are far from 1, rescaled by powers of two.
+
+    A validated matrix ``M`` (about ``A^-1``) becomes ``2^-a M``, so that
+    ``A M`` and ``M A`` keep their size; beside a LinearOperator ``M``, whose
+    size is unknown, ``A`` is left alone (``a = 0``). The operator iterated
+    with is then scaled by ``2^u_exponent``: a recycle space ``op(U) = C`` in
+    the caller's units has ``U`` that power times the scaled system's.
+    """
+    scale = SystemScale.of_system(A, b, dtype)
+    if scale.a and isinstance(M, LinearOperator):
+        scale = scale._replace(a=0)
+    elif scale.a and isinstance(M, _Diagonal):
+        M = _Diagonal(times_power_of_two(M.values, -scale.a))
+    elif scale.a and M is not None:
+        M = scale.inverse(M)
+    return scale, scale.matrix(A), M, (scale.a if M is None else 0)
 
 
 class _Diagonal:
@@ -200,7 +220,9 @@ def preconditioners(M):
         matrix-free ``A``, or an unknown name.
     """
     if isinstance(M, str) and M not in ("jacobi", "ilu"):
-        raise ValueError(f"M must be None, 'jacobi', 'ilu', a matrix, a LinearOperator or a factory; got {M!r}.")
+        raise ValueError(
+            f"M must be None, 'jacobi', 'ilu', a matrix, a LinearOperator or a factory; got {format_value(M)}."
+        )
     if M is None or isinstance(M, LinearOperator) or not (isinstance(M, str) or callable(M)):
         return lambda A, index: M
     last = {}
@@ -217,7 +239,7 @@ def _build_preconditioner(M, A, index):
     if callable(M):
         return M(A)
     if isinstance(A, LinearOperator):
-        raise ValueError(f"M={M!r} needs the values of systems[{index}][0]; it is a LinearOperator.")
+        raise ValueError(f"M={format_value(M)} needs the values of systems[{index}][0]; it is a LinearOperator.")
     if M == "jacobi":
         diagonal = check_nonzero_diagonal(A, f"systems[{index}][0] (A)")
         return sparse.diags_array(1.0 / diagonal, format="csr")

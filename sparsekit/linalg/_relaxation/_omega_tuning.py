@@ -19,7 +19,8 @@ from ._sor import (
     _start,
     _tolerance,
     as_sor_operator,
-    RUNNERS,
+    run_solver,
+    scaled_system,
 )
 
 __all__ = ["OmegaTuner", "sor_sequence", "evaluate_omegas"]
@@ -258,10 +259,14 @@ def _prepared_systems(systems, x0, warm_start):
         raise ValueError("systems must contain at least one (A, b) pair.")
 
 
-def _solve(op, b, x, omega, solver, sweep, tol, maxiter):
-    """``(n_iter, status)`` of one solve; ``x`` becomes the solution."""
+def _solve(op, b, x, omega, solver, sweep, rtol, atol, maxiter):
+    """``(x, n_iter, status)`` of one solve, from the initial iterate ``x`` (overwritten, or replaced when
+    the system is solved rescaled)."""
     options = {"sweep": sweep} if solver == "sor" else {}
-    return RUNNERS[solver.replace("-", "_")](op, b, x, omega, tol, maxiter, **options)[:2]
+    scale, op, b, x = scaled_system(op, b, x)
+    tol = _tolerance(b, rtol, scale.atol(atol))
+    n_iter, status, _ = run_solver(solver.replace("-", "_"), op, b, x, omega, tol, maxiter, **options)
+    return scale.solution(x), n_iter, status
 
 
 @validate_params(_SEQUENCE_CONSTRAINTS)
@@ -305,6 +310,7 @@ def sor_sequence(systems, *, policy="tsallis-inf", omegas=None, omega=None, n_bi
         Start each system from the previous solution (the first from ``x0``).
     rtol, atol : float, default=1e-8, 0.0
         Stopping rule of every solve: ``||b - A x|| <= max(rtol ||b||, atol)``.
+        float32 systems raise ``rtol`` to at least 1.19e-6, as :func:`sor`.
     maxiter : int, optional
         Iteration cap per system (default 10 000); a system that fails to
         converge costs ``maxiter``.
@@ -393,7 +399,7 @@ def sor_sequence(systems, *, policy="tsallis-inf", omegas=None, omega=None, n_bi
             if context is not None and t >= context.shape[0]:
                 raise ValueError(f"context has {context.shape[0]} entries but systems has more.")
             omega_t = tuner.suggest(None if context is None else context[t], A)
-            n_iter, status = _solve(op, b, x, omega_t, solver, sweep, _tolerance(b, rtol, atol), maxiter)
+            x, n_iter, status = _solve(op, b, x, omega_t, solver, sweep, rtol, atol, maxiter)
             tuner.observe(n_iter if status == CONVERGED else maxiter)
             omegas_used.append(omega_t)
             iterations.append(n_iter)
@@ -498,11 +504,9 @@ def evaluate_omegas(systems, omegas=None, *, solver="sor", sweep="forward", x0=N
             t, A, op, b, x_start = stream.send(best_x)
         except StopIteration:
             break
-        tol = _tolerance(b, rtol, atol)
         costs, best_x = [], None
         for omega in grid:
-            x = x_start.copy()
-            n_iter, status = _solve(op, b, x, float(omega), solver, sweep, tol, maxiter)
+            x, n_iter, status = _solve(op, b, x_start.copy(), float(omega), solver, sweep, rtol, atol, maxiter)
             costs.append(n_iter if status == CONVERGED else maxiter)
             if best_x is None or costs[-1] < min(costs[:-1]):
                 best_x = x

@@ -19,6 +19,7 @@ from ..._core.validation import (
     check_vector,
     validate_params,
 )
+from .._scaling import SystemScale, attainable_rtol, times_power_of_two
 from . import _sor_kernels as kernels
 from ._stencil import LaplacianStencil
 
@@ -31,11 +32,12 @@ CONVERGED, MAXITER, STOPPED_BY_CALLBACK = 0, 1, 2
 DIVERGED, BREAKDOWN = kernels.DIVERGED, kernels.BREAKDOWN
 
 _OMEGA = Interval(Real, 0, 2, closed="neither")
-_NONNEGATIVE = Interval(Real, 0, None, closed="left")
+# An infinite tolerance is met at once (SciPy's rule).
+_TOLERANCE = Interval(Real, 0, math.inf, closed="both")
 SOLVER_CONSTRAINTS = {
     "omega": [_OMEGA],
-    "rtol": [_NONNEGATIVE],
-    "atol": [_NONNEGATIVE],
+    "rtol": [_TOLERANCE],
+    "atol": [_TOLERANCE],
     "maxiter": [Interval(Integral, 0, None, closed="left"), None],
     "sweep": [Options(SWEEPS)],
     "callback": ["callable", None],
@@ -126,11 +128,30 @@ def _start(op, b, x0, name_b="b", x0_validated=False):
     return b, x
 
 
+def scaled_system(op, b, x):
+    """``(scale, op, b, x)``: the system rescaled by powers of two when its magnitudes are out of range.
+
+    Far from 1, the squared residual norms of the kernels under- or overflow
+    (``b`` scaled by 1e-200 "converged" at ``x = 0``); the scaled system has
+    the same iterates (see ``_scaling``). ``x`` is a new array when rescaled;
+    ``scale.solution`` maps it back.
+    """
+    scale = SystemScale.of(np.concatenate([op.data, op.coefs]), b, b.dtype)
+    if scale:
+        op = op._replace(data=times_power_of_two(op.data, scale.a), coefs=times_power_of_two(op.coefs, scale.a))
+        b, x = scale.rhs(b), scale.to_scaled_solution(x)
+    return scale, op, b, x
+
+
 def _tolerance(b, rtol, atol):
-    """``max(rtol ||b||, atol)``, or None for ``rtol = atol = 0``: no stopping test, run ``maxiter`` iterations."""
+    """``max(rtol ||b||, atol)``, or None for ``rtol = atol = 0``: no stopping test, run ``maxiter`` iterations.
+
+    ``rtol`` is raised to what ``b``'s precision can reach (:func:`attainable_rtol`).
+    """
     if rtol == 0 and atol == 0:
         return None
-    return max(rtol * math.sqrt(kernels.dot(b, b)), atol)
+    b_norm = math.sqrt(kernels.dot(b, b))
+    return max(attainable_rtol(rtol, b.dtype) * b_norm if b_norm else 0.0, atol)
 
 
 def run_sor(op, b, x, omega, tol, maxiter, monitor=None, sweep="forward"):
@@ -192,19 +213,58 @@ def run_ssor_cg(op, b, x, omega, tol, maxiter, monitor=None):
 RUNNERS = {"sor": run_sor, "ssor_cg": run_ssor_cg}
 
 
+def run_solver(solver, op, b, x, omega, tol, maxiter, monitor=None, **options):
+    """``RUNNERS[solver]``, whose success in float32 is confirmed on the residual accumulated in float64.
+
+    The kernels' float32 residual holds ``A x`` rounded to float32, off by
+    about ``eps ||A|| ||x||``: a float32 run could report a tolerance its
+    iterate misses (1.0e-4 against rtol=1e-4 on a random SPD system). Until
+    the float64 residual meets ``tol``, the run goes on from its iterate with
+    the kernels' tolerance halved, within ``maxiter`` iterations in all.
+    Returns ``(n_iter, status, residuals)``.
+    """
+    if tol is not None and not np.any(b):
+        # x = 0 solves b = 0 exactly, whatever x0 (sweeps asked for by rtol = atol = 0 still run).
+        x[:] = 0
+        return 0, CONVERGED, np.zeros(1)
+    run = RUNNERS[solver]
+    n_iter, status, residuals = run(op, b, x, omega, tol, maxiter, monitor, **options)
+    if tol is None or b.dtype != np.float32:
+        return n_iter, status, residuals
+    history, inner_tol = [residuals], tol
+    while status == CONVERGED:
+        true_residual = math.sqrt(kernels.residual_norm2(*op.arrays, b.astype(np.float64), x.astype(np.float64),
+                                                         np.empty(op.n)))
+        history[-1] = np.append(history[-1][:-1], true_residual)
+        if true_residual <= tol:
+            break
+        if monitor is not None and monitor.stopped_by_callback:
+            status = STOPPED_BY_CALLBACK  # the callback's stop is not overridden to go on
+            break
+        if n_iter >= maxiter:
+            status = MAXITER
+            break
+        inner_tol *= 0.5
+        more, status, residuals = run(op, b, x, omega, inner_tol, maxiter - n_iter, monitor, **options)
+        n_iter += more
+        history.append(residuals[1:])
+    return n_iter, status, np.concatenate(history)
+
+
 def _solve_system(solver, A, b, x0, omega, rtol, atol, maxiter, callback, verbose, **options):
     """Validate one system, run ``RUNNERS[solver]`` on it (one kernel call, or one per iteration with a
     callback or ``verbose``) and wrap the outcome in a Result."""
     op = as_sor_operator(A)
-    b, x = _start(op, b, x0)
+    scale, op, b, x = scaled_system(op, *_start(op, b, x0))
+    callback = scale.callback(callback)
     maxiter = DEFAULT_MAXITER if maxiter is None else maxiter
-    tol = _tolerance(b, rtol, atol)
-    run = RUNNERS[solver]
+    tol = _tolerance(b, rtol, scale.atol(atol))
     if callback is None and not verbose:
-        n_iter, status, residuals = run(op, b, x, float(omega), tol, maxiter, **options)
+        n_iter, status, residuals = run_solver(solver, op, b, x, float(omega), tol, maxiter, **options)
     else:
         with IterationMonitor(f"linalg.{solver}", total=maxiter, verbose=verbose, callback=callback) as monitor:
-            n_iter, status, residuals = run(op, b, x, float(omega), tol, maxiter, monitor, **options)
+            n_iter, status, residuals = run_solver(solver, op, b, x, float(omega), tol, maxiter, monitor, **options)
+    x, residuals = scale.solution(x), scale.residual(residuals)
     return make_result(solver, x, n_iter, status, residuals, tol, omega=float(omega), **options)
 
 
@@ -259,7 +319,11 @@ def sor(A, b, x0=None, *, omega=1.0, rtol=1e-8, atol=0.0, maxiter=None, sweep="f
         Stopping rule: ``||b - A x_k|| <= max(rtol * ||b||, atol)`` (2-norm).
         ``rtol = atol = 0`` asks for exactly ``maxiter`` sweeps (SOR as a
         smoother): they then run in place, about a third faster, without the
-        per-iteration residual.
+        per-iteration residual. An infinite tolerance is met at once; with
+        ``b = 0`` (and a stopping test), ``x = 0`` is returned at once.
+        In float32, ``rtol`` is raised to at least ``10 * eps`` = 1.19e-6 (what
+        its residual can resolve; float64: 2.2e-15), and success is confirmed
+        on the residual accumulated in float64.
     maxiter : int, optional
         Maximum number of iterations (default 10 000, the cap of the
         reference code).
@@ -312,6 +376,12 @@ def sor(A, b, x0=None, *, omega=1.0, rtol=1e-8, atol=0.0, maxiter=None, sweep="f
 
     Notes
     -----
+    A system whose entries or right-hand side are far from 1 (beyond
+    ``2^±341`` in float64, ``2^±42`` in float32, where squared norms under-
+    or overflow) is solved scaled by powers of two, which is exact: the
+    iterates, the residuals and the callback's ``xk`` are those of the
+    caller's system.
+
     Each iteration is one pass over the matrix that both updates the iterate
     and accumulates the residual of the previous one, so checking the
     stopping rule costs no extra matrix-vector product; the iterate after the
@@ -368,6 +438,9 @@ def ssor_cg(A, b, x0=None, *, omega=1.0, rtol=1e-8, atol=0.0, maxiter=None, call
     rtol, atol : float, default=1e-8, 0.0
         Stopping rule: ``||b - A x_k|| <= max(rtol * ||b||, atol)``, checked on
         the CG recurrence residual and confirmed on the true residual.
+        In float32, ``rtol`` is raised to at least ``10 * eps`` = 1.19e-6 (what
+        its residual can resolve; float64: 2.2e-15), and success is confirmed
+        on the residual accumulated in float64.
     maxiter : int, optional
         Maximum number of CG iterations (default 10 000, as the reference code).
     callback : callable, optional

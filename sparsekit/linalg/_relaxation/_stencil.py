@@ -7,7 +7,7 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse.linalg import LinearOperator
 
-from ..._core.validation import Interval, check_params
+from ..._core.validation import Interval, check_params, format_value
 from . import _sor_kernels
 
 __all__ = ["LaplacianStencil"]
@@ -227,11 +227,12 @@ def _check_grid_shape(shape):
     try:
         shape = tuple(shape)
     except TypeError:
-        raise TypeError(f"shape must be a tuple of 1 to 3 positive ints; got {shape!r}.") from None
+        raise TypeError(f"shape must be a tuple of 1 to 3 positive ints; got {format_value(shape)}.") from None
     if not 1 <= len(shape) <= 3 or not all(
         isinstance(s, Integral) and not isinstance(s, bool) and s >= 1 for s in shape
     ):
-        raise ValueError(f"shape must be a tuple of 1 to 3 positive ints; got {shape!r}.")
+        got = ", ".join(format_value(s) for s in shape)
+        raise ValueError(f"shape must be a tuple of 1 to 3 positive ints; got ({got}).")
     return tuple(int(s) for s in shape)
 
 
