@@ -175,13 +175,6 @@ class HeatEquation2D:
     matrix_free : bool, default=False
         Yield :class:`sparsekit.linalg.LaplacianStencil` matrices instead of CSR.
 
-    Raises
-    ------
-    InvalidParameterError
-        If an argument is of the wrong type or outside its range.
-    ValueError
-        If the Laplacian and the contexts would take more than 32 GiB.
-
     Attributes
     ----------
     n : int
@@ -191,6 +184,13 @@ class HeatEquation2D:
     contexts : ndarray of shape (n_steps,)
         ``kappa(t_k)`` at the start of each step: the context of the
         reference experiment.
+
+    Raises
+    ------
+    InvalidParameterError
+        If an argument is of the wrong type or outside its range.
+    ValueError
+        If the Laplacian and the contexts would take more than 32 GiB.
 
     Examples
     --------

@@ -15,7 +15,8 @@ from sparsekit.learn.linear_model import (
     posterior,
     sbl_em,
 )
-from sparsekit.learn.linear_model._kronecker_sbl import _am_update, _KroneckerPosterior, _outer, _svd_update
+from sparsekit.learn.linear_model._kronecker_algebra import _outer
+from sparsekit.learn.linear_model._kronecker_sbl import _am_update, _KroneckerPosterior, _svd_update
 
 
 def nmse_db(estimate, truth):

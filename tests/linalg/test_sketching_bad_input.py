@@ -81,6 +81,8 @@ def test_scale_of_the_data_does_not_change_the_answer(name, a, c):
     call, factor = CALLS[name]
     if name == "coordinated_sketch" and a == c != 1.0:
         pytest.skip("AᵀB itself is 1e±600: see test_products_beyond_float64_are_refused")
+    if name in X_NAMED and a != 1.0:
+        pytest.skip("its alpha grid, in X's units squared, is 1e±600: see test_ridge_alpha_grid_beyond_float64")
     A, b = _problem()
     expected = _dense(call(A, b))
     with warnings.catch_warnings():
@@ -265,8 +267,17 @@ def test_solutions_beyond_float64_end_with_status_3_not_an_error():
     with pytest.warns(ConvergenceWarning, match="beyond float64's range"):
         res = sketch_lstsq(A * 1e-300, b * 1e300, random_state=0)
     assert res.status == 3 and not res.converged
-    with pytest.raises(ValueError, match="X and y differ in scale"):
+    with pytest.raises(ValueError, match="X is too far from unit scale"):
         sketched_ridge_gcv(A * 1e-300, b * 1e300, random_state=0)
+
+
+@pytest.mark.parametrize("a", [1e-300, 1e300])
+def test_ridge_alpha_grid_beyond_float64_is_refused_naming_x(a):
+    A, b = _problem()
+    with pytest.raises(ValueError, match="X is too far from unit scale for the default alpha grid"):
+        sketched_ridge_gcv(A * a, b, random_state=0)
+    with pytest.raises(ValueError, match="X is too far from unit scale"):
+        SketchedRidgeEnsemble(random_state=0).fit(A * a, b)
 
 
 def test_products_beyond_float64_are_refused():

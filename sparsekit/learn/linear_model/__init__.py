@@ -1,6 +1,7 @@
 """Linear models: sparse Bayesian learning, locally private sparse regression, sketched ridge ensembles."""
 
-from ._kronecker_sbl import KroneckerSBL, kronecker_matvec, kronecker_sbl, nearest_kronecker_factors
+from ._kronecker_algebra import kronecker_matvec, nearest_kronecker_factors
+from ._kronecker_sbl import KroneckerSBL, kronecker_sbl
 from ._ldp_estimator import LDPSparseRegression
 from ._ldp_mechanisms import LDPAccountant, gaussian_mechanism_scale
 from ._ldp_solvers import ldp_iht, ldp_sparse_regression

@@ -60,6 +60,25 @@ def _check_design_and_targets(A, Y, name_A="A", name_Y="y"):
     return A, (Y[:, None] if single_target else Y), single_target
 
 
+def target_unit(Y, name):
+    """The power of two that brings ``max|Y|`` into [0.5, 1): SBL's unit for targets (exact to divide by).
+
+    Raises
+    ------
+    ValueError
+        If a variance in the caller's units (``max|Y|**2``, the scale of the
+        noise variance and the prior variances) would overflow float64.
+    """
+    peak = float(np.max(np.abs(Y))) if Y.size else 0.0
+    exponent = int(np.frexp(peak)[1])
+    if 2 * exponent > np.finfo(np.float64).maxexp:
+        raise ValueError(
+            f"{name} is too large in magnitude (max |{name}| = {peak:g}): the noise and prior variances of SBL, "
+            f"in {name}'s units squared, would overflow float64; rescale {name}."
+        )
+    return math.ldexp(1.0, exponent)
+
+
 def column_norms(A):
     """Euclidean norms of the columns of ``A``, without overflow or underflow for entries near 1e+-150.
 
@@ -92,7 +111,7 @@ class _Normalised:
         self.scale = column_norms(A)
         self.active = np.flatnonzero(self.scale > 0)
         self.matrix = scale_columns(A[:, self.active], 1.0 / self.scale[self.active])
-        self.target_scale = math.ldexp(1.0, int(np.frexp(np.max(np.abs(Y)))[1]))
+        self.target_scale = target_unit(Y, "y")
         self.targets = Y / self.target_scale
 
     def keep(self, mask):

@@ -226,6 +226,13 @@ def sketched_ridge_gcv(
         if not mean_eigenvalue > 0:
             raise ValueError("X has no variance: every column is constant, so there is no alpha grid to build.")
         alphas = mean_eigenvalue * AUTO_ALPHA_SPAN
+        with np.errstate(over="ignore", under="ignore"):
+            in_user_units = np.ldexp(alphas, -2 * X_exponent)
+        if not (np.isfinite(in_user_units).all() and in_user_units.min() > 0):
+            raise ValueError(
+                "X is too far from unit scale for the default alpha grid: penalties in X's units squared would "
+                "leave float64's range; rescale X or pass alphas."
+            )
     y_centered = y - y_mean
     # X.T is CSC for CSR X and F-ordered for C-ordered X: both are sketched in one pass.
     X_t = X.T
