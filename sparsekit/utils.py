@@ -15,25 +15,27 @@ from ._core.backend import (
 )
 from ._core.exceptions import ConvergenceWarning, InvalidParameterError
 from ._core.jit import SAFE_FASTMATH, kernel
+from ._core.params import (
+    Interval,
+    Options,
+    ParamsValidationMixin,
+    check_params,
+    format_value,
+    validate_params,
+)
 from ._core.progress import IterationMonitor, get_logger
 from ._core.random import check_random_state, spawn_generators
 from ._core.registry import Method, Registry, restore_items, take_items
 from ._core.result import Result, end_run, inner_runs, warn_at_caller
 from ._core.threads import blas_threads_for_small_blocks, small_block_threads, small_blocks
 from ._core.validation import (
-    Interval,
-    Options,
-    ParamsValidationMixin,
     check_array,
     check_callable,
     check_nonzero_diagonal,
-    check_params,
     check_probability_vector,
     check_shape,
     check_square,
     check_vector,
-    format_value,
-    validate_params,
 )
 
 __all__ = [

@@ -10,8 +10,9 @@ Data: ER graphs with ``2 d`` edges, ``n = 1000`` samples, weights uniform on
 """
 
 import numpy as np
-
 from common import CompareCase, PinnedThreads, have, quiet
+
+from sparsekit._tour.learn_dag import dagma_peer_fit
 from sparsekit.datasets import make_linear_sem
 from sparsekit.learn.dag import (
     colide,
@@ -21,7 +22,6 @@ from sparsekit.learn.dag import (
     topo_swap,
     topological_order,
 )
-from sparsekit._tour.learn_dag import dagma_peer_fit
 
 N_SAMPLES = 1000
 

@@ -14,8 +14,8 @@ import numpy as np
 from common import CompareCase, PinnedThreads
 from sklearn.linear_model import LassoCV
 
-from sparsekit.learn.linear_model import LDPSparseRegression
 from sparsekit._tour.learn_ldp import sparse_ldp_problem
+from sparsekit.learn.linear_model import LDPSparseRegression
 
 D, K = 5, 2
 

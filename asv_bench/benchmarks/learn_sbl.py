@@ -13,9 +13,9 @@ import numpy as np
 from common import CompareCase, PinnedThreads, quiet
 from sklearn.linear_model import ARDRegression
 
+from sparsekit._tour.learn_sbl import nmse_db
 from sparsekit.datasets import make_kronecker_regression, make_sparse_regression
 from sparsekit.learn.linear_model import KroneckerSBL, SparseBayesianRegression
-from sparsekit._tour.learn_sbl import nmse_db
 
 KRONECKER_SHAPES = [(10, 22)] * 3
 KRONECKER_SUPPORT = [3, 3, 3]

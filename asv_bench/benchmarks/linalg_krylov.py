@@ -9,9 +9,9 @@ each, gcrodr(60, 30) and gcrotmk(30, 30) 91 each (the "same memory" case).
 
 import numpy as np
 import scipy.sparse.linalg as spla
+from common import CompareCase, PinnedThreads
 from scipy import sparse
 
-from common import CompareCase, PinnedThreads
 from sparsekit.datasets import darcy_sequence, helmholtz_sequence
 from sparsekit.linalg import gcrodr, order_systems, solve_sequence
 

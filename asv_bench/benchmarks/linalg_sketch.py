@@ -8,9 +8,10 @@ ridge GCV vs ``RidgeCV(gcv_mode="svd")``, approximate vs exact leverage scores.
 
 import numpy as np
 import scipy.linalg
+from common import CompareCase, PinnedThreads
 from scipy import sparse
 
-from common import CompareCase, PinnedThreads
+from sparsekit._tour.linalg_sketch import backward_error
 from sparsekit.datasets import (
     decaying_spectrum_regression,
     ill_conditioned_lstsq,
@@ -26,8 +27,6 @@ from sparsekit.linalg import (
     sketch_lstsq,
     sketched_product,
 )
-from sparsekit._tour.linalg_sketch import backward_error
-
 
 ALPHAS = np.logspace(-3, 3, 20)
 

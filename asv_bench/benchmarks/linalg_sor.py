@@ -3,11 +3,11 @@
 import time
 
 import numpy as np
-
 from common import CompareCase, PinnedThreads, have
+
+from sparsekit._tour.linalg_sor import scipy_cg_sequence
 from sparsekit.datasets import HeatEquation2D, poisson2d, shifted_laplacian_sequence
 from sparsekit.linalg import LaplacianStencil, evaluate_omegas, sor, sor_sequence, ssor_cg, young_omega
-from sparsekit._tour.linalg_sor import scipy_cg_sequence
 
 SWEEPS = 10
 

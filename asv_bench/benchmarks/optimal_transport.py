@@ -10,10 +10,10 @@ means both marginal errors (L2) at most 1e-9. Peers: POT (``ot.sinkhorn``,
 """
 
 import numpy as np
-
 from common import CompareCase, PinnedThreads, have, quiet
-from sparsekit.ot import sinkhorn, sinkhorn_newton_sparse, sparse_ot
+
 from sparsekit._tour.optimal_transport import _clouds
+from sparsekit.ot import sinkhorn, sinkhorn_newton_sparse, sparse_ot
 
 TOL = 1e-9
 # Sinkhorn iterations timed for the per-iteration figures (both sides run exactly this many).

@@ -21,8 +21,8 @@ more accurate one. The dashed horizontal line is the trivial estimate
 import matplotlib.pyplot as plt
 import numpy as np
 
-from sparsekit.learn.linear_model import gaussian_mechanism_scale
 from sparsekit._tour.learn_ldp import INFORMATIVE, ldp_error_curves, log_log_slope
+from sparsekit.learn.linear_model import gaussian_mechanism_scale
 
 ns = [10**4, 10**5, 10**6]
 epsilons = [0.5, 1.0, 2.0, 4.0, 8.0]

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .validation import check_params
+from .params import check_params
 
 __all__ = ["Method", "Registry", "restore_items", "take_items"]
 

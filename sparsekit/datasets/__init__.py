@@ -8,7 +8,12 @@ from ._grids import poisson2d, poisson3d
 from ._pde_sequences import darcy_sequence, helmholtz_sequence, poisson_sequence
 from ._relaxation import HeatEquation2D, shifted_laplacian_sequence
 from ._sem import make_linear_sem
-from ._sketch_problems import decaying_spectrum_regression, ill_conditioned_lstsq, sparse_matrix, sparse_rows_pair
+from ._sketch_problems import (
+    decaying_spectrum_regression,
+    ill_conditioned_lstsq,
+    sparse_matrix,
+    sparse_rows_pair,
+)
 from ._sparse_regression import make_kronecker_regression, make_sparse_regression
 
 __all__ = [

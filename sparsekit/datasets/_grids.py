@@ -4,7 +4,7 @@ from numbers import Real
 
 import numpy as np
 
-from .._core.validation import Interval, Options
+from .._core.params import Interval, Options
 from ..linalg._relaxation._stencil import kron_laplacian
 from ._validation import SCALE_MAX, SIZE, FloatDtype, generator_params
 

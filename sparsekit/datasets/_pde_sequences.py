@@ -16,8 +16,8 @@ from scipy import sparse
 from scipy.special import logsumexp
 from sklearn.utils import Bunch
 
+from .._core.params import Interval, Options
 from .._core.random import check_random_state
-from .._core.validation import Interval, Options
 from ._grids import laplacian_bytes, poisson2d
 from ._validation import INDEX_MAX, LOG_SCALE_MAX, SCALE_MAX, SIZE, Numbers, generator_params
 

@@ -9,12 +9,13 @@ import math
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.utils import Bunch
 from scipy import sparse
 from scipy.sparse.linalg import spsolve
+from sklearn.utils import Bunch
 
+from .._core.params import Interval, Options, check_params
 from .._core.random import check_random_state
-from .._core.validation import Interval, Options, check_array, check_params, check_vector
+from .._core.validation import check_array, check_vector
 from ._grids import laplacian_bytes, poisson2d
 from ._validation import INDEX_MAX, SIZE, check_allocation, checked_params, generator_params
 

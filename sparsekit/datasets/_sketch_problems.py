@@ -5,8 +5,8 @@ from numbers import Real
 import numpy as np
 from scipy import sparse
 
+from .._core.params import Interval, Options
 from .._core.random import check_random_state
-from .._core.validation import Interval, Options
 from ._sparse_regression import CONDITION_MAX, _ill_conditioned
 from ._validation import LOG_SCALE_MAX, SCALE_MAX, SIZE, generator_params
 

@@ -11,8 +11,9 @@ from numbers import Integral, Real
 
 import numpy as np
 
+from .._core.params import Interval, Options
 from .._core.random import check_random_state
-from .._core.validation import Interval, Options, check_vector
+from .._core.validation import check_vector
 from ._validation import INDEX_MAX, SCALE_MAX, SIZE, Numbers, generator_params
 
 __all__ = ["make_sparse_regression", "make_kronecker_regression"]

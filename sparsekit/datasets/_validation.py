@@ -20,7 +20,7 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from .._core.validation import Interval, check_params
+from .._core.params import Interval, check_params
 
 __all__ = [
     "ALLOCATION_LIMIT",

@@ -5,13 +5,18 @@ NumPy arrays, SciPy sparse arrays and (where it makes sense) LinearOperators,
 and returns a :class:`sparsekit.Result`.
 """
 
-from ._krylov import _krylov_baselines  # noqa: F401  (registers the "gmres" and "gcrotmk" sequence methods)
-from ._sketching._coordinated import CoordinatedSketch, coordinated_sketch, sketched_product
+from ._krylov import _krylov_baselines  # noqa: F401, I001  (registers "gmres" and "gcrotmk" first, then "gcrodr")
+from ._krylov import _gcrodr_sequence  # noqa: F401
 from ._krylov._gcrodr import RecycleSpace, gcrodr
 from ._relaxation._omega_tuning import OmegaTuner, evaluate_omegas, sor_sequence
-from ._sketching._sampling import leverage_scores, lewis_weights
+from ._relaxation._sor import sor, ssor_cg, ssor_preconditioner, young_omega
+from ._relaxation._stencil import LaplacianStencil
 from ._sequence import SEQUENCE_METHODS, order_systems, solve_sequence
+from ._sketching._coordinated import CoordinatedSketch, coordinated_sketch, sketched_product
+from ._sketching._sampling import leverage_scores, lewis_weights
 from ._sketching._sketch import sketch
+from ._sketching._sketch_and_project import SKETCH_AND_PROJECT_METHODS, sketch_and_project
+from ._sketching._sketch_lstsq import sketch_lstsq
 from ._sketching._sketch_methods import SKETCH_METHODS
 from ._sketching._sketch_operators import (
     CountSketch,
@@ -21,10 +26,6 @@ from ._sketching._sketch_operators import (
     SparseSignSketch,
 )
 from ._sketching._trig_sketches import SRDCTSketch, SRHTSketch
-from ._sketching._sketch_and_project import SKETCH_AND_PROJECT_METHODS, sketch_and_project
-from ._sketching._sketch_lstsq import sketch_lstsq
-from ._relaxation._sor import sor, ssor_cg, ssor_preconditioner, young_omega
-from ._relaxation._stencil import LaplacianStencil
 
 __all__ = [
     # Krylov recycling and sequences of systems

@@ -37,11 +37,12 @@ from scipy import sparse
 from scipy.sparse.linalg import LinearOperator
 from scipy.sparse.linalg import norm as sparse_norm
 
+from .._core.params import format_value
 from .._core.progress import IterationMonitor
 from .._core.registry import Registry, restore_items
 from .._core.result import STATUS_CONVERGED, STATUS_MAX_ITER, STATUS_STOPPED, Result, end_run, inner_runs
 from .._core.threads import small_blocks
-from .._core.validation import check_array, check_square, check_vector, format_value
+from .._core.validation import check_array, check_square, check_vector
 
 __all__ = ["SEQUENCE_METHODS", "SYSTEM_FIELDS", "order_systems", "run_systems", "solve_sequence"]
 

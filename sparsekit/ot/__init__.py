@@ -15,7 +15,7 @@ _HOMES = {
     "EntropicPlan": "._plan",
     "cost_matrix": "._cost",
     "emd": "._solve",
-    "quadratic_ot": "._sparse_ot",
+    "quadratic_ot": "._quadratic_ot",
     "sinkhorn": "._sinkhorn",
     "sinkhorn_newton_sparse": "._sns",
     "solve": "._solve",

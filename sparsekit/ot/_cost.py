@@ -4,7 +4,8 @@ from numbers import Real
 
 import numpy as np
 
-from .._core.validation import Interval, Options, check_array, check_params
+from .._core.params import Interval, Options, check_params
+from .._core.validation import check_array
 from ._problem import array_namespace
 
 _METRICS = ("sqeuclidean", "euclidean", "cityblock", "minkowski", "chebyshev", "cosine")

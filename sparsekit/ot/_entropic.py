@@ -19,9 +19,10 @@ from numbers import Integral, Real
 import numpy as np
 
 from .._core.backend import numpy_dtype, to_numpy
+from .._core.params import Interval, Options, check_params
 from .._core.progress import IterationMonitor
 from .._core.result import Result
-from .._core.validation import Interval, Options, check_callable, check_params
+from .._core.validation import check_callable
 from . import _sinkhorn_kernels as kernels
 from ._passes import passes_for
 from ._plan import EntropicPlan

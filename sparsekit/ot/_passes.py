@@ -18,8 +18,8 @@ entry is ``exp(F_i + G_j - M_ij / reg)``.
 import numpy as np
 
 from .._core.backend import device_of, to_numpy
-from . import _sinkhorn_kernels as kernels
 from . import _newton_kernels
+from . import _sinkhorn_kernels as kernels
 from ._problem import array_namespace, to_device
 
 # Rows per block of the array-API passes: about 4 Mi entries of temporary.

@@ -3,8 +3,8 @@
 import numpy as np
 
 from .._core.backend import to_numpy
+from .._core.params import Options, check_params
 from .._core.result import Result, end_run
-from .._core.validation import Options, check_params
 from ._entropic import (
     LOOP_TOL_FACTOR,
     History,

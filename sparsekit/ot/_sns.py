@@ -7,13 +7,12 @@ The public solver and its options; the iterations are the entropic driver's
 import functools
 from numbers import Integral, Real
 
+from .._core.params import Interval, Options, check_params
 from .._core.result import end_run
-from .._core.validation import Interval, Options, check_params
 from ._entropic import resolve_tol, validate_common
 from ._entropic_driver import solve_entropic
 from ._newton import newton_stage
 from ._problem import check_cost_scale, check_ot_problem
-
 
 NEWTON_CONSTRAINTS = {
     "switch_tol": [Interval(Real, 0, None, closed="neither")],

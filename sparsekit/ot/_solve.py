@@ -8,13 +8,15 @@ import numpy as np
 from scipy import optimize, sparse
 
 from .._core.backend import get_namespace, is_cupy_namespace, to_numpy
+from .._core.params import Interval, check_params, validate_params
 from .._core.registry import Registry
 from .._core.result import Result, end_run
-from .._core.validation import Interval, check_array, check_params, validate_params
+from .._core.validation import check_array
 from ._problem import check_ot_problem, power_of_two
+from ._quadratic_ot import quadratic_ot
 from ._sinkhorn import sinkhorn
 from ._sns import sinkhorn_newton_sparse
-from ._sparse_ot import quadratic_ot, sparse_ot
+from ._sparse_ot import sparse_ot
 
 OT_METHODS = Registry("ot.solve")
 

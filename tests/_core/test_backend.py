@@ -3,7 +3,14 @@ import pytest
 from scipy import sparse
 from scipy.sparse.linalg import aslinearoperator
 
-from sparsekit.utils import device_of, get_namespace, is_cupy_namespace, is_numpy_namespace, to_namespace, to_numpy
+from sparsekit.utils import (
+    device_of,
+    get_namespace,
+    is_cupy_namespace,
+    is_numpy_namespace,
+    to_namespace,
+    to_numpy,
+)
 
 
 def test_numpy_family_is_numpy():

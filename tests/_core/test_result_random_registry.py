@@ -5,7 +5,14 @@ import numpy as np
 import pytest
 
 from sparsekit import InvalidParameterError, Result
-from sparsekit.utils import Interval, Registry, check_random_state, restore_items, spawn_generators, take_items
+from sparsekit.utils import (
+    Interval,
+    Registry,
+    check_random_state,
+    restore_items,
+    spawn_generators,
+    take_items,
+)
 
 
 class TestResult:

@@ -94,12 +94,6 @@ _BY_CLASS = {
         'test_bad_input[sem_score-adjacency-scaled_1e300]',
         'test_bad_input[sketched_ridge_gcv-y-scaled_1e300]',
     ],
-    # module-length: 3
-    'module over 700 lines: to split where its concerns part': [
-        'test_module_length[sparsekit._core.validation]',
-        'test_module_length[sparsekit.linalg._krylov._gcrodr]',
-        'test_module_length[sparsekit.ot._sparse_ot]',
-    ],
 }
 
 KNOWN_FAILURES = {pattern: reason for reason, patterns in _BY_CLASS.items() for pattern in patterns}

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+
 def _sketch_matrix(rows, signs, scale, k):
     """Dense ``S`` (k x m) from the column-wise storage of a sparse sign sketch."""
     m, s = rows.shape

@@ -11,9 +11,9 @@ from sparsekit._core._testing import assert_rejects
 from sparsekit.datasets import helmholtz_sequence, poisson2d
 from sparsekit.linalg import RecycleSpace, gcrodr
 from sparsekit.linalg._krylov._gcrodr import _GCRODR
+from sparsekit.linalg._krylov._gcrodr_kernels import harmonic_pencil
 from sparsekit.linalg._krylov._operators import _Operator
 from sparsekit.linalg._krylov._recycle import _harmonic_ritz_basis, _most_important
-from sparsekit.linalg._krylov._gcrodr_kernels import harmonic_pencil
 
 
 def _residual(A, b, x):

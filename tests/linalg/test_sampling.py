@@ -19,7 +19,6 @@ from sparsekit.linalg import (
 from sparsekit.linalg._sketching._coordinated import _threshold_for_expected_size, _uniform_hash
 
 
-
 def _heavy_tailed(rng, m, n):
     A = rng.standard_normal((m, n)) * np.exp(rng.standard_normal((m, 1)))
     A[:3] *= 50.0  # a few rows of high leverage

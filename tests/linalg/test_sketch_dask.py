@@ -9,7 +9,6 @@ from scipy import sparse
 
 from sparsekit.linalg import SKETCH_METHODS, sketch, sketch_lstsq
 
-
 da = pytest.importorskip("dask.array")
 dask = pytest.importorskip("dask")
 distributed = pytest.importorskip("distributed")

@@ -10,7 +10,14 @@ import pytest
 import sparsekit
 from sparsekit._core._testing import assert_rejects
 from sparsekit.ot import (
-    cost_matrix, emd, quadratic_ot, sinkhorn, sinkhorn_newton_sparse, solve, sparse_ot, wasserstein,
+    cost_matrix,
+    emd,
+    quadratic_ot,
+    sinkhorn,
+    sinkhorn_newton_sparse,
+    solve,
+    sparse_ot,
+    wasserstein,
 )
 
 N = 6

@@ -11,6 +11,8 @@ import pytest
 import sparsekit
 from sparsekit.ot import (
     EntropicPlan,
+    _entropic,
+    _quadratic_ot,
     cost_matrix,
     emd,
     quadratic_ot,
@@ -20,7 +22,6 @@ from sparsekit.ot import (
     sparse_ot,
     wasserstein,
 )
-from sparsekit.ot import _entropic, _sparse_ot
 
 
 def clouds(n, m=None, seed=0):
@@ -108,7 +109,7 @@ def test_non_finite_plan_is_never_converged(monkeypatch):
 
 
 def test_non_finite_sparse_potentials_are_never_converged(monkeypatch):
-    monkeypatch.setattr(_sparse_ot, "expand", lambda values, kept, size, fill: np.full(size, np.inf))
+    monkeypatch.setattr(_quadratic_ot, "expand", lambda values, kept, size, fill: np.full(size, np.inf))
     result, caught = run_recording(lambda: sparse_ot(None, None, clouds(20), 2, 0.1))
     assert not result.converged and result.status == 3 and "alpha, beta" in result.message
     assert len(caught) == 1 and caught[0].filename == __file__

@@ -5,8 +5,8 @@ import pytest
 from scipy import sparse
 
 from sparsekit._core._testing import assert_kernel_matches_twin, readonly
-from sparsekit.ot import _sinkhorn_kernels as sk
 from sparsekit.ot import _newton_kernels as sns
+from sparsekit.ot import _sinkhorn_kernels as sk
 from sparsekit.ot import _sparse_ot_kernels as sparse_kernels
 
 from . import _reference as ref

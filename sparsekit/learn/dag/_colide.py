@@ -13,10 +13,10 @@ from numbers import Integral, Real
 
 import numpy as np
 
+from ..._core.params import Interval, Options, validate_params
 from ..._core.progress import IterationMonitor
 from ..._core.result import STATUS_CONVERGED, STATUS_MAX_ITER, STATUS_STOPPED, Result, end_run
 from ..._core.threads import small_blocks
-from ..._core.validation import Interval, Options, validate_params
 from . import _colide_kernels as kernels
 from ._graph import remove_cycles
 from ._linear_sem import closed_form_scale, prepare_data, profiled_score, residual_variances

@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ..._core.validation import Options, ParamsValidationMixin
+from ..._core.params import Options, ParamsValidationMixin
 from .._result_attributes import store_result
 from ._colide import _PATH_CONSTRAINTS, colide, dagma_linear
 from ._graph import check_adjacency, topological_order

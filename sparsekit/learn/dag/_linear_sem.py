@@ -10,7 +10,8 @@ from numbers import Real
 
 import numpy as np
 
-from ..._core.validation import Interval, Options, check_array, validate_params
+from ..._core.params import Interval, Options, validate_params
+from ..._core.validation import check_array
 from ._graph import check_adjacency
 
 __all__ = ["sem_score"]

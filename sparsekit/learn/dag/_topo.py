@@ -5,11 +5,11 @@ from numbers import Integral, Real
 
 import numpy as np
 
+from ..._core.params import Interval, validate_params
 from ..._core.progress import IterationMonitor
 from ..._core.random import check_random_state
 from ..._core.result import STATUS_CONVERGED, STATUS_MAX_ITER, STATUS_STOPPED, Result, end_run
 from ..._core.threads import small_blocks
-from ..._core.validation import Interval, validate_params
 from . import _topo_kernels as kernels
 from ._linear_sem import prepare_normalised_data
 

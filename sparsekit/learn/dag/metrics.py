@@ -18,7 +18,7 @@ utility, so figures are comparable with the literature:
 
 import numpy as np
 
-from ..._core.validation import validate_params
+from ..._core.params import validate_params
 from ._graph import _kahn_order, check_adjacency
 
 __all__ = [

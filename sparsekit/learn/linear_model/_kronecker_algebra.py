@@ -10,7 +10,8 @@ from numbers import Real
 import numpy as np
 from scipy import linalg
 
-from ..._core.validation import Interval, check_array, check_vector, validate_params
+from ..._core.params import Interval, validate_params
+from ..._core.validation import check_array, check_vector
 
 __all__ = ["KRONECKER_RTOL", "kronecker_matvec", "nearest_kronecker_factors"]
 

@@ -7,8 +7,8 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ..._core.params import Interval, Options, ParamsValidationMixin
 from ..._core.random import check_random_state
-from ..._core.validation import Interval, Options, ParamsValidationMixin
 from .._result_attributes import store_result
 from ._ldp_solvers import (
     _LDP_CONSTRAINTS,

@@ -13,7 +13,7 @@ from numbers import Integral, Real
 import numpy as np
 from scipy import optimize, special
 
-from ..._core.validation import Interval, check_params, format_value, validate_params
+from ..._core.params import Interval, check_params, format_value, validate_params
 
 __all__ = ["LDPAccountant", "PER_USER_DRAW_LIMIT", "gaussian_mechanism_scale"]
 

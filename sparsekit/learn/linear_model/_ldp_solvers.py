@@ -25,10 +25,11 @@ from numbers import Integral, Real
 import numpy as np
 from scipy import linalg
 
+from ..._core.params import Interval, Options, validate_params
 from ..._core.progress import IterationMonitor
 from ..._core.random import check_random_state
 from ..._core.result import STATUS_CONVERGED, STATUS_STOPPED, Result, end_run
-from ..._core.validation import Interval, Options, check_array, validate_params
+from ..._core.validation import check_array
 from ._ldp_mechanisms import EPSILON_MAX, LDPAccountant, _draws_per_user, _Mechanism, _mechanism_delta
 
 __all__ = ["ldp_iht", "ldp_sparse_regression"]

@@ -12,8 +12,8 @@ from scipy import sparse
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ..._core.params import Interval, Options, ParamsValidationMixin, validate_params
 from ..._core.registry import Registry
-from ..._core.validation import Interval, Options, ParamsValidationMixin, validate_params
 from .._result_attributes import store_result
 from ._sbl_evidence import sbl_em, sbl_mackay
 from ._sbl_gamp import GAMP_CONSTRAINTS, ggamp_sbl

@@ -8,8 +8,8 @@ likelihood; most ``gamma_i`` go to zero, which prunes those features.
 
 import numpy as np
 
+from ..._core.params import validate_params
 from ..._core.progress import IterationMonitor
-from ..._core.validation import validate_params
 from ._sbl_posterior import _GramCache, _posterior
 from ._sbl_run import (
     SBL_CONSTRAINTS,

@@ -11,8 +11,9 @@ from numbers import Integral, Real
 import numpy as np
 from scipy import linalg, sparse
 
+from ..._core.params import Interval, Options, validate_params
 from ..._core.progress import IterationMonitor
-from ..._core.validation import Interval, Options, check_array, validate_params
+from ..._core.validation import check_array
 from ._sbl_run import (
     SBL_CONSTRAINTS,
     _check_design_and_targets,

@@ -12,7 +12,8 @@ from numbers import Real
 import numpy as np
 from scipy import linalg, sparse
 
-from ..._core.validation import Interval, check_array, validate_params
+from ..._core.params import Interval, validate_params
+from ..._core.validation import check_array
 
 __all__ = ["FULL_COVARIANCE_LIMIT", "posterior"]
 

@@ -16,8 +16,9 @@ from numbers import Integral, Real
 import numpy as np
 from scipy import sparse
 
+from ..._core.params import Interval, Options
 from ..._core.result import STATUS_CONVERGED, STATUS_MAX_ITER, STATUS_STOPPED, Result, end_run
-from ..._core.validation import Interval, Options, check_array
+from ..._core.validation import check_array
 from ._sbl_posterior import _posterior, _wants_full, dense_gram, scale_columns
 
 #: Constraints of the options every SBL solver takes.

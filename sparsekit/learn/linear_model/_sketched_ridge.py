@@ -8,16 +8,10 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..._core.exceptions import InvalidParameterError
+from ..._core.params import Interval, Options, ParamsValidationMixin, check_params
 from ..._core.random import check_random_state
 from ..._core.result import Result
-from ..._core.validation import (
-    Interval,
-    Options,
-    ParamsValidationMixin,
-    check_array,
-    check_params,
-    check_vector,
-)
+from ..._core.validation import check_array, check_vector
 from ...linalg import SKETCH_METHODS
 from ...linalg._sketching._sketch_input import check_host_input, power_of_two_exponent, times_power_of_two
 

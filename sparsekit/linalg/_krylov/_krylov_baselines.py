@@ -5,8 +5,8 @@ from numbers import Integral, Real
 import numpy as np
 from scipy.sparse.linalg import LinearOperator, aslinearoperator, gcrotmk, gmres
 
+from ..._core.params import Interval, Options
 from ..._core.result import STATUS_NON_FINITE, Result, end_run
-from ..._core.validation import Interval, Options
 from .._scaling import SystemScale
 from .._sequence import SEQUENCE_METHODS, run_systems
 from ._operators import preconditioners

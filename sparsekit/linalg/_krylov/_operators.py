@@ -12,7 +12,8 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse.linalg import LinearOperator, aslinearoperator, spilu
 
-from ..._core.validation import check_array, check_nonzero_diagonal, check_square, format_value
+from ..._core.params import format_value
+from ..._core.validation import check_array, check_nonzero_diagonal, check_square
 from .._scaling import SystemScale, times_power_of_two
 from ._gcrodr_kernels import PC_LEFT, PC_NONE, PC_RIGHT, apply_operator_rows
 

@@ -12,15 +12,16 @@ from numbers import Integral, Real
 
 import numpy as np
 
+from ..._core.params import Interval
 from ..._core.registry import Registry
-from ..._core.validation import Interval, check_vector
-from ._sor import young_omega
+from ..._core.validation import check_vector
 from ._omega_kernels import (
     box_constrained_least_squares,
     givens_append,
     min_norm_solution,
     tsallis_inf_probabilities,
 )
+from ._sor import young_omega
 
 __all__ = ["OMEGA_POLICIES", "DEFAULT_OMEGAS"]
 

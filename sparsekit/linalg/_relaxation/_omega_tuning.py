@@ -6,12 +6,13 @@ from numbers import Integral, Real
 
 import numpy as np
 
+from ..._core.params import Interval, Options, check_params, validate_params
 from ..._core.progress import IterationMonitor
 from ..._core.random import check_random_state
 from ..._core.result import Result, end_run
-from ..._core.validation import Interval, Options, check_params, check_vector, validate_params
-from ._omega_policies import OMEGA_POLICIES, _check_omegas
+from ..._core.validation import check_vector
 from .._sequence import SEQUENCE_METHODS
+from ._omega_policies import OMEGA_POLICIES, _check_omegas
 from ._sor import (
     CONVERGED,
     DEFAULT_MAXITER,

@@ -8,17 +8,10 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse.linalg import LinearOperator
 
+from ..._core.params import Interval, Options, validate_params
 from ..._core.progress import IterationMonitor
 from ..._core.result import Result, end_run
-from ..._core.validation import (
-    Interval,
-    Options,
-    check_array,
-    check_nonzero_diagonal,
-    check_square,
-    check_vector,
-    validate_params,
-)
+from ..._core.validation import check_array, check_nonzero_diagonal, check_square, check_vector
 from .._scaling import SystemScale, attainable_rtol, times_power_of_two
 from . import _sor_kernels as kernels
 from ._stencil import LaplacianStencil

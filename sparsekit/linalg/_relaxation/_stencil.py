@@ -7,7 +7,7 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse.linalg import LinearOperator
 
-from ..._core.validation import Interval, check_params, format_value
+from ..._core.params import Interval, check_params, format_value
 from . import _sor_kernels
 
 __all__ = ["LaplacianStencil"]

@@ -12,7 +12,7 @@ from numbers import Integral
 import numpy as np
 from scipy import sparse
 
-from ..._core.validation import Interval, Options, check_params
+from ..._core.params import Interval, Options, check_params
 from ._sketch_input import check_host_input, power_of_two_exponent, times_power_of_two
 
 __all__ = ["CoordinatedSketch", "coordinated_sketch", "sketched_product"]

@@ -7,9 +7,9 @@ import numpy as np
 import scipy.linalg
 from scipy import sparse
 
+from ..._core.params import Interval, Options, check_params
 from ..._core.random import check_random_state
 from ..._core.result import STATUS_CONVERGED, STATUS_MAX_ITER, Result, end_run
-from ..._core.validation import Interval, Options, check_params
 from ._sketch_input import check_host_input, power_of_two_exponent, row_norms_squared, times_power_of_two
 from ._sketch_methods import SKETCH_METHODS
 from ._sketch_operators import MAX_COUNT, RowSamplingSketch, SparseSignSketch

@@ -5,7 +5,7 @@ built through :data:`SKETCH_METHODS`; a Dask array takes the chunk-wise path
 of :mod:`._sketch_dask`.
 """
 
-from ..._core.validation import check_params
+from ..._core.params import check_params
 from ._sketch_dask import sketch_dask_array
 from ._sketch_input import check_sketch_input, is_dask_array, namespace_label
 from ._sketch_methods import SKETCH_METHODS

@@ -18,20 +18,14 @@ import numpy as np
 import scipy.linalg
 from scipy import sparse
 
+from ..._core.params import Interval, check_params
 from ..._core.progress import IterationMonitor
 from ..._core.random import check_random_state
 from ..._core.registry import Registry
 from ..._core.result import Result, end_run
-from ..._core.validation import (
-    Interval,
-    check_callable,
-    check_nonzero_diagonal,
-    check_params,
-    check_square,
-    check_vector,
-)
-from ._sketch_input import check_host_input, power_of_two_exponent, row_norms_squared, times_power_of_two
+from ..._core.validation import check_callable, check_nonzero_diagonal, check_square, check_vector
 from ._sketch_and_project_kernels import gauss_seidel_csr, gauss_seidel_dense, kaczmarz_csr, kaczmarz_dense
+from ._sketch_input import check_host_input, power_of_two_exponent, row_norms_squared, times_power_of_two
 
 __all__ = ["SKETCH_AND_PROJECT_METHODS", "sketch_and_project"]
 

@@ -6,15 +6,16 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.linalg
 
+from ..._core.params import Interval, Options, check_params
 from ..._core.progress import IterationMonitor
 from ..._core.random import check_random_state
 from ..._core.result import Result, end_run
-from ..._core.validation import Interval, Options, check_callable, check_params, check_vector
+from ..._core.validation import check_callable, check_vector
 from ._lstsq_sizing import check_shape_for_lstsq, default_oversampling, default_sketch_size
 from ._sketch_dask import prepare_dask_lstsq
 from ._sketch_input import check_host_input, is_dask_array, power_of_two_exponent, times_power_of_two
-from ._sketch_methods import SKETCH_METHODS
 from ._sketch_lstsq_kernels import csr_fused_normal
+from ._sketch_methods import SKETCH_METHODS
 
 __all__ = ["sketch_lstsq"]
 

@@ -8,8 +8,8 @@ the score-based sampling methods (``"leverage"``, ``"root-leverage"``,
 
 from numbers import Integral, Real
 
+from ..._core.params import Interval
 from ..._core.registry import Registry
-from ..._core.validation import Interval
 from ._sketch_operators import CountSketch, GaussianSketch, RowSamplingSketch, SparseSignSketch
 from ._trig_sketches import SRDCTSketch, SRHTSketch
 

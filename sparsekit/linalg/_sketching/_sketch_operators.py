@@ -17,8 +17,9 @@ import numpy as np
 from scipy import sparse
 
 from ..._core.backend import device_of, is_numpy_namespace, numpy_dtype, to_namespace
+from ..._core.params import Interval, check_params
 from ..._core.random import check_random_state
-from ..._core.validation import Interval, check_array, check_params
+from ..._core.validation import check_array
 from ._sketch_input import check_sketch_input, check_weights, namespace_label
 from ._sketch_kernels import (
     sparse_sign_csc,

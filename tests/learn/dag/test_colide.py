@@ -6,8 +6,8 @@ import pytest
 from sparsekit import ConvergenceWarning, InvalidParameterError
 from sparsekit._core._testing import assert_kernel_matches_twin, assert_rejects, readonly
 from sparsekit.datasets import make_linear_sem
-from sparsekit.learn.dag import _colide_kernels as kernels
 from sparsekit.learn.dag import CoLiDE, DAGMALinear, colide, dagma_linear, is_dag, metrics, sem_score
+from sparsekit.learn.dag import _colide_kernels as kernels
 
 from . import _reference as twin
 

@@ -6,8 +6,8 @@ import pytest
 from sparsekit import ConvergenceWarning
 from sparsekit._core._testing import assert_kernel_matches_twin, assert_rejects, readonly
 from sparsekit.datasets import make_linear_sem
-from sparsekit.learn.dag import _topo_kernels as kernels
 from sparsekit.learn.dag import TopoSwap, colide, metrics, sem_score, topo_swap, topological_order
+from sparsekit.learn.dag import _topo_kernels as kernels
 from sparsekit.learn.dag._topo import _apply_greedy, default_candidate_sizes
 
 from . import _reference as twin
