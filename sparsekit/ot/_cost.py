@@ -38,8 +38,9 @@ def cost_matrix(x, y=None, *, metric="sqeuclidean", p=2.0):
     Raises
     ------
     ValueError
-        Points with NaN or infinity, different dimensions, or a metric that
-        is not available for the input's namespace.
+        Points with NaN or infinity, different dimensions, a metric that is
+        not available for the input's namespace, or points so large that
+        their costs overflow.
 
     Examples
     --------
@@ -67,7 +68,7 @@ def cost_matrix(x, y=None, *, metric="sqeuclidean", p=2.0):
             xp.sum(x * x, axis=1)[:, None] + xp.sum(y * y, axis=1)[None, :] - 2.0 * (x @ y.T)
         )
         squares = xp.maximum(squares, xp.zeros_like(squares)) if xp is not np else np.maximum(squares, 0.0)
-        return squares if metric == "sqeuclidean" else xp.sqrt(squares)
+        return _finite(squares if metric == "sqeuclidean" else xp.sqrt(squares), xp)
     if xp is not np:
         raise ValueError(
             f"metric={metric!r} needs NumPy input; for {getattr(xp, '__name__', xp)} arrays use one of "
@@ -76,7 +77,16 @@ def cost_matrix(x, y=None, *, metric="sqeuclidean", p=2.0):
     from scipy.spatial.distance import cdist
 
     extra = {"p": p} if metric == "minkowski" else {}
-    return cdist(x, y, metric=metric, **extra).astype(x.dtype, copy=False)
+    return _finite(cdist(x, y, metric=metric, **extra).astype(x.dtype, copy=False), np)
+
+
+def _finite(costs, xp):
+    """``costs``, unless the points are so far apart that their costs overflow (squares of 1e155 already do)."""
+    if not bool(xp.all(xp.isfinite(costs))):
+        raise ValueError(
+            "x and y are too large in magnitude: their costs overflow the floating-point range; rescale x and y."
+        )
+    return costs
 
 
 def _points(x, name):

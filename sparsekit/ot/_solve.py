@@ -29,8 +29,10 @@ def _no_reg(name, reg):
 
 
 def _need_reg(name, reg):
+    """Check ``reg`` under the user's name for it (the methods call it ``gamma`` or ``reg``)."""
     if reg is None:
         raise ValueError(f"method={name!r} needs a regularisation: pass reg > 0.")
+    check_params({"reg": reg}, {"reg": [Interval(Real, 0, None, closed="neither")]}, caller=f"ot.solve(method={name!r})")
 
 
 @OT_METHODS.register("emd", aliases=("exact",))

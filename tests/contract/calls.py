@@ -155,6 +155,8 @@ _OT_SCALARS = {"M": ("posinf",)}  # an infinite cost forbids a transport: a vali
 _DAG_FAST = dict(warm_iter=200, max_iter=400, checkpoint=100)
 _DAG_FORCE = dict(warm_iter=2, max_iter=4, checkpoint=1, tol=1e-300)
 
+_AS_SKLEARN = {"X": ("object", "str"), "y": ("object", "str")}
+
 CALLS = {
     # linalg: relaxation
     "sor": Call(spd, dict(maxiter=200), force=dict(maxiter=1), solution="x", sparse=("A",), homogeneous=("A", "b")),
@@ -240,10 +242,11 @@ CALLS = {
     "ldp_sparse_regression": Call(lambda: (*ldp_data(), 8.0), dict(k=2, random_state=0), solution="x"),
     "sketched_ridge_gcv": Call(lambda: ldp_data()[:2], dict(random_state=0), solution="coef"),
     "LDPAccountant": Call(lambda: (1.0, 1e-5)),
-    "SparseBayesianRegression": Call(regression, dict(max_iter=50), force=dict(max_iter=1)),
+    # estimators convert object and numeric-string arrays, as scikit-learn's own do (its check_dtype_object)
+    "SparseBayesianRegression": Call(regression, dict(max_iter=50), force=dict(max_iter=1), accepts=_AS_SKLEARN),
     "KroneckerSBL": Call(kron_data, dict(max_iter=50), force=dict(max_iter=1)),
-    "LDPSparseRegression": Call(ldp_data, dict(epsilon=8.0, k=2, random_state=0)),
-    "SketchedRidgeEnsemble": Call(ldp_data, dict(random_state=0)),
+    "LDPSparseRegression": Call(ldp_data, dict(epsilon=8.0, k=2, random_state=0), accepts=_AS_SKLEARN),
+    "SketchedRidgeEnsemble": Call(ldp_data, dict(random_state=0), accepts=_AS_SKLEARN),
     # learn.dag
     "colide": Call(lambda: (sem()[0],), _DAG_FAST, force=_DAG_FORCE, solution="adjacency"),
     "dagma_linear": Call(lambda: (sem()[0],), _DAG_FAST, force=_DAG_FORCE, solution="adjacency"),
@@ -251,7 +254,8 @@ CALLS = {
                       solution="adjacency"),
     "CoLiDE": Call(lambda: (sem()[0],), _DAG_FAST, force=_DAG_FORCE),
     "DAGMALinear": Call(lambda: (sem()[0],), _DAG_FAST, force=_DAG_FORCE),
-    "TopoSwap": Call(lambda: (sem()[0],), dict(max_iter=50, random_state=0), force=dict(max_iter=1)),
+    "TopoSwap": Call(lambda: (sem()[0],), dict(max_iter=50, random_state=0), force=dict(max_iter=1),
+                     accepts=_AS_SKLEARN),
     "is_dag": Call(lambda: (adjacency(),)),
     "remove_cycles": Call(lambda: (adjacency(),)),
     "topological_order": Call(lambda: (adjacency(),)),

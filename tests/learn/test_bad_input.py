@@ -348,3 +348,12 @@ def test_sparse_bayesian_regression_takes_sparse_X_without_intercept(fmt):
 def test_sparse_X_with_an_intercept_is_refused_naming_X():
     with pytest.raises(TypeError, match="^X must be dense when fit_intercept=True"):
         SparseBayesianRegression().fit(SPARSE_A, SPARSE_Y)
+
+
+def test_sem_score_refuses_weights_whose_residuals_overflow():
+    from sparsekit.datasets import make_linear_sem
+    from sparsekit.learn.dag import sem_score
+
+    X, W = make_linear_sem(50, 4, 3, random_state=0)
+    with pytest.raises(ValueError, match="adjacency and X are too large in magnitude"):
+        sem_score(X, W * 1e300)

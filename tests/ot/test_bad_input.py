@@ -206,3 +206,9 @@ def test_float32_stays_float32_and_converges_at_its_default_tol():
     assert res.n_iter < 200
     # the lazy plan materialises in float32 too
     assert sinkhorn(None, None, C, 1e-2, plan_format="lazy").plan.toarray().dtype == np.float32
+
+
+def test_cost_matrix_refuses_points_whose_costs_overflow():
+    points = np.random.default_rng(0).random((5, 2)) * 1e300
+    with pytest.raises(ValueError, match="x and y are too large in magnitude"):
+        cost_matrix(points)

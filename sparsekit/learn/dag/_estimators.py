@@ -6,9 +6,10 @@ and :class:`TopoSwap` :func:`topo_swap`.
 
 import numpy as np
 from sklearn.base import BaseEstimator
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from ..._core.params import Options, ParamsValidationMixin
+from .._data import validate_data
 from .._result_attributes import store_result
 from ._colide import _PATH_CONSTRAINTS, colide, dagma_linear
 from ._graph import check_adjacency, topological_order

@@ -137,8 +137,8 @@ def sem_score(X, adjacency, *, variant="ls", alpha=0.0):
     Raises
     ------
     ValueError
-        If ``X`` is not a finite 2-D array with at least 2 rows, or
-        ``adjacency`` is not ``d x d``.
+        If ``X`` is not a finite 2-D array with at least 2 rows,
+        ``adjacency`` is not ``d x d``, or the score overflows.
     InvalidParameterError
         If ``variant`` is unknown or ``alpha`` is negative or infinite.
 
@@ -153,4 +153,11 @@ def sem_score(X, adjacency, *, variant="ls", alpha=0.0):
     """
     _, cov, _ = prepare_data(X)
     W = check_adjacency(adjacency, "adjacency", n_nodes=cov.shape[0])
-    return profiled_score(residual_variances(cov, W), W, variant, float(alpha))
+    with np.errstate(over="ignore", invalid="ignore"):
+        score = profiled_score(residual_variances(cov, W), W, variant, float(alpha))
+    if not np.isfinite(score):
+        raise ValueError(
+            "adjacency and X are too large in magnitude: the residual variances of the SEM overflow float64; "
+            "rescale them."
+        )
+    return score

@@ -16,12 +16,13 @@ from numbers import Integral, Real
 import numpy as np
 from scipy import linalg
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from ..._core.params import Interval, Options, ParamsValidationMixin, validate_params
 from ..._core.progress import IterationMonitor
 from ..._core.result import Result, end_run
 from ..._core.validation import check_array
+from .._data import validate_data
 from .._result_attributes import store_result
 from ._kronecker_algebra import (
     _check_factor_shapes,

@@ -5,10 +5,11 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from ..._core.params import Interval, Options, ParamsValidationMixin
 from ..._core.random import check_random_state
+from .._data import validate_data
 from .._result_attributes import store_result
 from ._ldp_solvers import (
     _LDP_CONSTRAINTS,

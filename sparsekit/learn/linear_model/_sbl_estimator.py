@@ -10,10 +10,11 @@ from numbers import Integral, Real
 import numpy as np
 from scipy import sparse
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from ..._core.params import Interval, Options, ParamsValidationMixin, validate_params
 from ..._core.registry import Registry
+from .._data import validate_data
 from .._result_attributes import store_result
 from ._sbl_evidence import sbl_em, sbl_mackay
 from ._sbl_gamp import GAMP_CONSTRAINTS, ggamp_sbl

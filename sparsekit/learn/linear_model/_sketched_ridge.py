@@ -5,7 +5,7 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.linalg
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from ..._core.exceptions import InvalidParameterError
 from ..._core.params import Interval, Options, ParamsValidationMixin, check_params
@@ -14,6 +14,7 @@ from ..._core.result import Result
 from ..._core.validation import check_array, check_vector
 from ...linalg import SKETCH_METHODS
 from ...linalg._sketching._sketch_input import check_host_input, power_of_two_exponent, times_power_of_two
+from .._data import validate_data
 
 __all__ = ["SketchedRidgeEnsemble", "sketched_ridge_gcv"]
 
