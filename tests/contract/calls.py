@@ -185,7 +185,9 @@ CALLS = {
     "leverage_scores": Call(lambda: (tall()[0],), sparse=("A",)),
     "lewis_weights": Call(lambda: (tall()[0],), dict(p=1.0, maxiter=50), force=dict(maxiter=1, rtol=1e-300),
                           solution="weights", sparse=("A",)),
-    "coordinated_sketch": Call(lambda: (np.random.default_rng(5).standard_normal(40), 10), dict(random_state=7)),
+    # a vector or a matrix (one sketch per column): "wrong_ndim" (two stacked copies) is a valid matrix
+    "coordinated_sketch": Call(lambda: (np.random.default_rng(5).standard_normal(40), 10), dict(random_state=7),
+                               accepts={"A": ("wrong_ndim",)}),
     "sketched_product": Call(coordinated_pair),
     "CoordinatedSketch": Built(by="coordinated_sketch"),
     "SketchOperator": Built(by="CountSketch"),

@@ -98,8 +98,7 @@ def main():
     out = ['"""Every current failure of the contract suite, by class: the input of the next issue.',
            "",
            "Each key is a test-id pattern (``*`` matches anything) marked ``xfail(strict=True)`` by ``conftest.py``: a fix",
-           "makes its test pass, the strict xfail then fails, and the entry must be removed. The warning-line class should",
-           "empty itself as the end_run branches land.",
+           "makes its test pass, the strict xfail then fails, and the entry must be removed.",
            '"""',
            "",
            "_BY_CLASS = {"]

@@ -357,3 +357,13 @@ def test_sem_score_refuses_weights_whose_residuals_overflow():
     X, W = make_linear_sem(50, 4, 3, random_state=0)
     with pytest.raises(ValueError, match="adjacency and X are too large in magnitude"):
         sem_score(X, W * 1e300)
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e300])
+def test_nearest_kronecker_factors_is_scale_equivariant(scale):
+    from sparsekit.learn.linear_model import nearest_kronecker_factors
+
+    rng = np.random.default_rng(0)
+    A, B = rng.random((2, 2)), rng.random((3, 3))
+    factors = nearest_kronecker_factors(np.kron(A, B) * scale, [(2, 2), (3, 3)])
+    np.testing.assert_allclose(np.kron(*factors) / scale, np.kron(A, B), rtol=1e-10)

@@ -214,3 +214,15 @@ def test_sor_bandit_through_solve_sequence_reorders_context(paper_sequence):
     for (A, b), x in zip(systems, res.x):
         assert np.linalg.norm(b - A @ x) <= 1e-8 * np.linalg.norm(b) * 1.0001
     assert res.omega.shape == (30,) and np.all((res.omega >= 1.0) & (res.omega <= 1.95))
+
+
+def test_chebcb_takes_a_context_beyond_its_range_as_the_nearest_end():
+    from sparsekit.linalg import LaplacianStencil, sor_sequence
+
+    rng = np.random.default_rng(0)
+    systems = [(LaplacianStencil((4, 4), shift=c), rng.standard_normal(16)) for c in (0.1, 0.5, 0.9)]
+    far = sor_sequence(systems, policy="chebcb", context_range=(0.0, 1.0), context=[1e300, 2e300, 3e300],
+                       random_state=0)
+    end = sor_sequence(systems, policy="chebcb", context_range=(0.0, 1.0), context=[1.0, 1.0, 1.0],
+                       random_state=0)
+    assert far.converged and np.array_equal(far.omega, end.omega)

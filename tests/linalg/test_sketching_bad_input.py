@@ -267,8 +267,10 @@ def test_solutions_beyond_float64_end_with_status_3_not_an_error():
     with pytest.warns(ConvergenceWarning, match="beyond float64's range"):
         res = sketch_lstsq(A * 1e-300, b * 1e300, random_state=0)
     assert res.status == 3 and not res.converged
-    with pytest.raises(ValueError, match="X is too far from unit scale"):
+    with pytest.raises(ValueError, match="y is too large in magnitude"):
         sketched_ridge_gcv(A * 1e-300, b * 1e300, random_state=0)
+    with pytest.raises(ValueError, match="y is too large in magnitude"):
+        SketchedRidgeEnsemble(random_state=0).fit(A, b * 1e200)
 
 
 @pytest.mark.parametrize("a", [1e-300, 1e300])

@@ -138,6 +138,11 @@ def nearest_kronecker_factors(X, factor_shapes, *, rtol=KRONECKER_RTOL):
         raise ValueError(
             f"factor_shapes {shapes} give a {rows} x {columns} Kronecker product but X has shape {X.shape}."
         )
+    # Factor X / 2**e with max|X| 2**-e in [0.5, 1) (squares of X ~ 1e300 overflow), then scale the last
+    # factor back: a power of two, so exact.
+    peak = float(np.max(np.abs(X)))
+    exponent = int(np.frexp(peak)[1]) if peak > 0 else 0
+    X = np.ldexp(X, -exponent)
     total = float(np.sum(X**2))
     factors, rest, lost = [], X, 0.0
     for i, (n_i, d_i) in enumerate(shapes[:-1]):
@@ -152,7 +157,7 @@ def nearest_kronecker_factors(X, factor_shapes, *, rtol=KRONECKER_RTOL):
         lost += float(np.sum((R - np.outer(top * u, v)) ** 2))
         factors.append(math.sqrt(top) * u.reshape(n_i, d_i))
         rest = (math.sqrt(top) * v).reshape(n_rest, d_rest)
-    factors.append(rest)
+    factors.append(np.ldexp(rest, exponent))
     if total == 0.0 or lost > (rtol**2) * total:
         raise ValueError(
             f"X is not a Kronecker product of factors with shapes {shapes}: relative residual "

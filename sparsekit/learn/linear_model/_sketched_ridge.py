@@ -10,7 +10,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..._core.exceptions import InvalidParameterError
 from ..._core.params import Interval, Options, ParamsValidationMixin, check_params
 from ..._core.random import check_random_state
-from ..._core.result import Result
+from ..._core.result import STATUS_CONVERGED, Result, end_run
 from ..._core.validation import check_array, check_vector
 from ...linalg import SKETCH_METHODS
 from ...linalg._sketching._sketch_input import check_host_input, power_of_two_exponent, times_power_of_two
@@ -116,11 +116,13 @@ def sketched_ridge_gcv(
     -------
     Result
         ``coef`` (n_features,; float32 for float32 ``X``), ``intercept``, ``alpha``, ``sketch_size``
-        (the chosen pair), ``gcv`` (array (len(sizes), len(alphas)); mean
-        squared errors, so inf where they exceed float64's range, for ``y``
-        of order 1e154 and beyond, the choice being made before),
-        ``alphas``, ``sketch_sizes`` (the resolved grids) and ``df``
-        (the ensemble's degrees of freedom on the grid).
+        (the chosen pair), ``gcv`` (array (len(sizes), len(alphas)) of mean
+        squared errors),
+        ``alphas``, ``sketch_sizes`` (the resolved grids), ``df``
+        (the ensemble's degrees of freedom on the grid), ``n_iter`` (the
+        ridge fits solved: one per member and sketch size) and
+        ``converged``/``status``/``message`` (a direct method: status 0
+        unless the coefficients or penalties are not finite).
 
     Raises
     ------
@@ -199,6 +201,11 @@ def sketched_ridge_gcv(
     # unless squares would underflow or overflow), the fit on the penalties alpha 4**X_exponent has
     # coefficients coef 2**(y_exponent - X_exponent) and GCV values gcv 4**y_exponent.
     X_exponent, y_exponent = power_of_two_exponent(X), power_of_two_exponent(y)
+    if -2 * y_exponent >= np.finfo(np.float64).maxexp:  # 4**-y_exponent, the unit of the GCV values, overflows
+        raise ValueError(
+            "y is too large in magnitude: GCV's mean squared errors, in y's units squared, would overflow "
+            "float64; rescale y."
+        )
     if X_exponent:
         X = times_power_of_two(X, X_exponent)
     y = np.ldexp(y, y_exponent)
@@ -285,8 +292,8 @@ def sketched_ridge_gcv(
             "X and y differ in scale beyond float64's range: coefficients of the order of max|y| / max|X| "
             "cannot be represented."
         )
-    with np.errstate(over="ignore", under="ignore"):  # mean squared errors of y ~ 1e300 are inf: documented
-        return Result(
+    with np.errstate(under="ignore"):
+        result = Result(
             coef=coef,
             intercept=intercept,
             alpha=float(np.ldexp(alphas[best_alpha], -2 * X_exponent)),
@@ -295,7 +302,11 @@ def sketched_ridge_gcv(
             alphas=np.ldexp(alphas, -2 * X_exponent),
             sketch_sizes=np.array(sizes),
             df=df_grid,
+            n_iter=sum(len(size_members) for size_members in members),
         )
+    # A direct method: it ends converged unless some figure of its answer is not finite.
+    return end_run(result, caller="sketched_ridge_gcv", status=STATUS_CONVERGED,
+                   message=f"GCV minimum at alpha={result.alpha:g}, sketch size {result.sketch_size}")
 
 
 class SketchedRidgeEnsemble(ParamsValidationMixin, RegressorMixin, BaseEstimator):

@@ -136,7 +136,8 @@ class ChebCB:
     """Contextual bandit regressing each omega's cost on Chebyshev features of the context.
 
     Each arm keeps a least-squares fit of its normalised cost
-    ``(cost - 1) / s`` on ``T_0..T_{m-1}`` of the context mapped to [-1, 1];
+    ``(cost - 1) / s`` on ``T_0..T_{m-1}`` of the context mapped to [-1, 1]
+    (a context outside ``context_range`` is taken as the nearest end);
     arms are played by inverse-gap weighting (Foster and Rakhlin's SquareCB):
     ``p_i = 1 / (d + eta (yhat_i - yhat*))`` for every arm but the predicted
     best, which takes the remaining mass.
@@ -187,7 +188,10 @@ class ChebCB:
 
     def choose(self, rng, context, A=None):
         width = self.high - self.low
-        self._features = chebyshev_features(2.0 * (context - self.low) / width - 1.0, self.n_features)
+        # A context outside context_range counts as the nearest end (Chebyshev polynomials grow without bound
+        # outside [-1, 1]: a context of 1e300 would make every prediction infinite).
+        mapped = min(max(2.0 * (context - self.low) / width - 1.0, -1.0), 1.0)
+        self._features = chebyshev_features(mapped, self.n_features)
         predictions = self.theta @ self._features
         best = int(np.argmin(predictions))
         d = predictions.shape[0]

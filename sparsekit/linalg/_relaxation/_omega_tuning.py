@@ -9,7 +9,7 @@ import numpy as np
 from ..._core.params import Interval, Options, check_params, validate_params
 from ..._core.progress import IterationMonitor
 from ..._core.random import check_random_state
-from ..._core.result import Result, end_run
+from ..._core.result import STATUS_CONVERGED, STATUS_MAX_ITER, Result, end_run
 from ..._core.validation import check_vector
 from .._sequence import SEQUENCE_METHODS
 from ._omega_policies import OMEGA_POLICIES, _check_omegas
@@ -473,7 +473,10 @@ def evaluate_omegas(systems, omegas=None, *, solver="sor", sweep="forward", x0=N
         a solve failed), ``omegas``, ``totals`` (per omega),
         ``best_omega`` and ``best_total`` (the best fixed omega in
         hindsight), ``oracle_total`` (the cheapest omega of the grid for each
-        system separately) and ``wall_time``.
+        system separately), ``wall_time``, ``n_iter`` (``best_total``) and
+        ``converged``/``status``/``message``: status 0 when the best omega
+        solved every system, 1 (with a :class:`~sparsekit.ConvergenceWarning`)
+        when it hit ``maxiter`` on some, its total then being a lower bound.
 
     Raises
     ------
@@ -496,7 +499,7 @@ def evaluate_omegas(systems, omegas=None, *, solver="sor", sweep="forward", x0=N
     """
     grid = _check_omegas(omegas)
     maxiter = DEFAULT_MAXITER if maxiter is None else maxiter
-    rows = []
+    rows, converged_rows = [], []
     best_x = None
     start = time.perf_counter()
     stream = _prepared_systems(systems, x0, warm_start)
@@ -505,25 +508,38 @@ def evaluate_omegas(systems, omegas=None, *, solver="sor", sweep="forward", x0=N
             t, A, op, b, x_start = stream.send(best_x)
         except StopIteration:
             break
-        costs, best_x = [], None
+        costs, solved, best_x = [], [], None
         for omega in grid:
             x, n_iter, status = _solve(op, b, x_start.copy(), float(omega), solver, sweep, rtol, atol, maxiter)
             costs.append(n_iter if status == CONVERGED else maxiter)
+            solved.append(status == CONVERGED)
             if best_x is None or costs[-1] < min(costs[:-1]):
                 best_x = x
         rows.append(costs)
+        converged_rows.append(solved)
     costs = np.array(rows, dtype=np.int64)
+    converged = np.array(converged_rows, dtype=bool).reshape(costs.shape)
     totals = costs.sum(axis=0)
     best = int(np.argmin(totals))
-    return Result(
+    result = Result(
         costs=costs,
         omegas=grid,
         totals=totals,
         best_omega=float(grid[best]),
         best_total=int(totals[best]),
         oracle_total=int(costs.min(axis=1).sum()),
+        n_iter=int(totals[best]),
         wall_time=time.perf_counter() - start,
     )
+    # The table answers "which fixed omega is best": it is trustworthy when that omega solved every system.
+    failed = np.flatnonzero(~converged[:, best])
+    if failed.size:
+        status = STATUS_MAX_ITER
+        message = (f"the best omega={float(grid[best]):g} reached maxiter={maxiter} on {failed.size} of "
+                   f"{costs.shape[0]} systems, so its total is a lower bound")
+    else:
+        status, message = STATUS_CONVERGED, f"omega={float(grid[best]):g} solved every system to the tolerance"
+    return end_run(result, caller="evaluate_omegas", status=status, message=message, check=("costs", "totals"))
 
 
 @functools.wraps(sor_sequence)
