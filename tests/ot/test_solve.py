@@ -120,14 +120,6 @@ def test_cost_matrix_bad_input():
                    error=sparsekit.InvalidParameterError)
 
 
-@pytest.mark.parametrize("method, options", [("sinkhorn", {}), ("sns", {}), ("sparse", {"k": 2}), ("quadratic", {})])
-def test_infinite_regularisation_is_rejected_up_front(method, options):
-    # reg=inf used to give infinite potentials (sinkhorn), NaN marginals (quadratic) or a SciPy error (sparse).
-    M = clouds(5)
-    with pytest.raises(sparsekit.InvalidParameterError, match="'(reg|gamma)' parameter"):
-        solve(None, None, M, np.inf, method=method, **options)
-
-
 def test_wasserstein_validates_the_ground_distance():
     # M used to go through np.asarray(M, float64) first: complex M lost its imaginary part with only a
     # ComplexWarning, sparse M failed with "setting an array element with a sequence", and a negative
@@ -137,7 +129,6 @@ def test_wasserstein_validates_the_ground_distance():
     assert_rejects(wasserstein, None, None, sparse.csr_array(M), error=TypeError, naming="M")
     assert_rejects(wasserstein, None, None, M - 0.5, p=2, naming="M")
     assert wasserstein(None, None, M.tolist(), p=2) == pytest.approx(wasserstein(None, None, M, p=2))
-
 
 
 @pytest.mark.parametrize("method, reg", [("emd", None), ("sinkhorn", 0.5)])
