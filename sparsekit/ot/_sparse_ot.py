@@ -4,10 +4,10 @@ from numbers import Integral
 
 import numpy as np
 from scipy import optimize, sparse
-from threadpoolctl import threadpool_limits
 
 from .._core.params import Interval, check_params
 from .._core.result import end_run
+from .._core.threads import small_blocks
 from . import _sparse_ot_kernels as kernels
 from ._quadratic_ot import (
     _ask,
@@ -364,12 +364,11 @@ def sparse_ot(a, b, M, k, gamma, *, formulation="dual", tol=1e-9, max_iter=2000,
             stage1_done[0] = True
             raise StopIteration
 
-    # L-BFGS-B's products are on vectors of length n + m: threaded BLAS only slows them down
-    with threadpool_limits(limits=1, user_api="blas"):
-        stage1 = optimize.minimize(
-            objective, start, jac=True, method="L-BFGS-B", callback=stop_when_done,
-            options={"maxiter": max_iter, "maxfun": 2 * max_iter, "ftol": 1e-15, "gtol": 1e-12, "maxcor": 20},
-        )
+    # L-BFGS-B's products are on vectors of length n + m: a small-block path, where threaded BLAS only slows
+    stage1 = small_blocks(optimize.minimize)(
+        objective, start, jac=True, method="L-BFGS-B", callback=stop_when_done,
+        options={"maxiter": max_iter, "maxfun": 2 * max_iter, "ftol": 1e-15, "gtol": 1e-12, "maxcor": 20},
+    )
     rows, cols, values, alpha, beta = objective.plan(stage1.x)
     dual_errors = (
         _l1(problem.a - np.bincount(rows, weights=values, minlength=n)),
