@@ -316,3 +316,17 @@ def test_parameters_beyond_range_once_rescaled_are_refused_naming_them():
     assert_rejects(sketch_lstsq, A * 1e300, b * 1e-300, x0=np.full(N, 1e300), naming="x0 is too large")
     assert_rejects(sketch_and_project, A * 1e300, b * 1e-300, x0=np.full(N, 1e300), naming="x0 is too large")
     assert_rejects(sketched_ridge_gcv, A * 1e-300, b, alphas=[1e300], naming="alphas are beyond")
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("method", ["countsketch", "sparse-sign"])
+def test_dense_input_is_checked_on_its_sketch(method, order):
+    """The NaN scan of dense input is done on the k x n sketch: it must still catch every NaN and infinity."""
+    A = np.asarray(np.random.default_rng(0).standard_normal((300, 4)), order=order)
+    for bad in (np.nan, np.inf, -np.inf):
+        B = A.copy(order=order)
+        B[137, 2] = bad
+        with pytest.raises(ValueError, match="A must not contain NaN or infinity"):
+            sketch(B, 20, method=method, random_state=0)
+    with pytest.raises(ValueError, match="its sketch overflows"):
+        sketch(np.full((300, 4), 1e308, order=order), 8, method=method, random_state=0)

@@ -8,7 +8,7 @@ of :mod:`._sketch_dask`.
 from ..._core.params import check_params
 from ._sketch_dask import sketch_dask_array
 from ._sketch_input import check_sketch_input, is_dask_array, namespace_label
-from ._sketch_methods import SKETCH_METHODS
+from ._sketch_methods import SCANNING_METHODS, SKETCH_METHODS
 
 __all__ = ["sketch"]
 
@@ -107,7 +107,7 @@ def sketch(A, k, *, method="sparse-sign", random_state=None, dense_output=None, 
                 "return_operator=True is not available for dask input: each chunk has its own operator."
             )
         return sketch_dask_array(A, k, method=entry.name, random_state=random_state, options=options)
-    A, kind, xp = check_sketch_input(A)
+    A, kind, xp = check_sketch_input(A, scan_dense=entry.name not in SCANNING_METHODS)
     S = SKETCH_METHODS.dispatch(entry.name, A, k, backend=namespace_label(xp), random_state=random_state,
                                 **options)
     SA = S.apply_validated(A, kind, xp, dense_output=dense_output)

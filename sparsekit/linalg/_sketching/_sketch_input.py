@@ -40,7 +40,7 @@ def namespace_label(xp):
     return "numpy" if is_numpy_namespace(xp) or xp is np else "array-api"
 
 
-def check_sketch_input(A, name="A", *, ndim=(1, 2)):
+def check_sketch_input(A, name="A", *, ndim=(1, 2), scan_dense=True):
     """Validate a matrix (or vector) to be sketched; return ``(A, kind, xp)``.
 
     ``kind`` is ``"dense"``, ``"csr"`` or ``"csc"``. Sparse input may be in
@@ -49,6 +49,8 @@ def check_sketch_input(A, name="A", *, ndim=(1, 2)):
     kernels read. Integer data is converted to float64; complex and
     non-numeric data are refused with a ``TypeError``; NaN, infinity, empty
     input and the wrong number of dimensions with a ``ValueError``.
+    ``scan_dense=False`` leaves the NaN scan of dense NumPy input to the
+    caller (the sparse sign sketches check their k x n output instead).
     """
     if type(A).__module__.startswith("cupyx.scipy.sparse"):
         raise TypeError(
@@ -57,8 +59,9 @@ def check_sketch_input(A, name="A", *, ndim=(1, 2)):
     if sparse.issparse(A):
         A = check_array(A, name, ndim=2, accept_sparse=("csr", "csc"))
         return A, A.format, np
-    A = check_array(A, name, ndim=ndim)
-    return A, "dense", get_namespace(A)
+    xp = get_namespace(A)
+    A = check_array(A, name, ndim=ndim, allow_nan=not scan_dense and xp is np)
+    return A, "dense", xp
 
 
 def check_host_input(A, name="A", *, caller, ndim=2):

@@ -13,9 +13,13 @@ from ..._core.registry import Registry
 from ._sketch_operators import CountSketch, GaussianSketch, RowSamplingSketch, SparseSignSketch
 from ._trig_sketches import SRDCTSketch, SRHTSketch
 
-__all__ = ["SKETCH_METHODS"]
+__all__ = ["SCANNING_METHODS", "SKETCH_METHODS"]
 
 SKETCH_METHODS = Registry("sketch")
+
+#: Methods that build their operator from A's shape alone and check dense A for NaN on its sketch
+#: (``SketchOperator.scans_dense_input``): the front door skips its own scan of dense input for them.
+SCANNING_METHODS = frozenset({"countsketch", "sparse-sign"})
 
 _POSITIVE_INT = Interval(Integral, 1, None, closed="left")
 _ALL_BACKENDS = ("numpy", "cupy", "dask")

@@ -82,6 +82,8 @@ class SketchOperator:
     dense_for_sparse = True
     #: array namespaces beyond NumPy the dense path supports
     namespaces = ("cupy",)
+    #: whether ``_apply_dense`` checks dense NumPy input for NaN itself (so ``apply`` skips the separate scan)
+    scans_dense_input = False
 
     def __init__(self, k, m):
         self.k = check_count(k, "k")
@@ -124,7 +126,7 @@ class SketchOperator:
         TypeError
             For unsupported sparse formats or array libraries.
         """
-        A, kind, xp = check_sketch_input(A)
+        A, kind, xp = check_sketch_input(A, scan_dense=not self.scans_dense_input)
         return self.apply_validated(A, kind, xp, dense_output=dense_output)
 
     def apply_validated(self, A, kind, xp, *, dense_output=None):
@@ -345,6 +347,8 @@ class SparseSignSketch(SketchOperator):
     ((200, 50), True)
     """
 
+    scans_dense_input = True
+
     def __init__(self, k, m, *, nnz_per_col=8, random_state=None):
         super().__init__(k, m)
         check_params({"nnz_per_col": nnz_per_col}, {"nnz_per_col": [_POSITIVE_INT]},
@@ -370,9 +374,17 @@ class SparseSignSketch(SketchOperator):
         if A.flags.f_contiguous and not A.flags.c_contiguous:
             out_t = np.zeros((A.shape[1], self.k), dtype=A.dtype)
             sparse_sign_dense_cols(A.T, self.rows, self.signs, scale, out_t)
-            return out_t.T
-        out = np.zeros((self.k, A.shape[1]), dtype=A.dtype)
-        sparse_sign_dense_rows(np.ascontiguousarray(A), self.rows, self.signs, scale, out)
+            out = out_t.T
+        else:
+            out = np.zeros((self.k, A.shape[1]), dtype=A.dtype)
+            sparse_sign_dense_rows(np.ascontiguousarray(A), self.rows, self.signs, scale, out)
+        # Every entry of A lands, times a nonzero weight, in some entry of S A: a NaN or infinity in A leaves one
+        # there. So the scan of dense input is done on the k x n sketch, not on the m x n input (on a
+        # memory-bound sketch the scan cost as much as the sketch); only a non-finite sketch rescans A.
+        if not np.isfinite(out).all():
+            if not np.isfinite(A).all():
+                raise ValueError("A must not contain NaN or infinity.")
+            raise ValueError("A is too large in magnitude: its sketch overflows; rescale A.")
         return out
 
     def _apply_namespace(self, A, xp):
