@@ -23,11 +23,7 @@ from sparsekit.linalg import gcrodr, sor, ssor_cg
 scipy_battery = pytest.importorskip("scipy.sparse.linalg._isolve.tests.test_iterative")
 CASES = scipy_battery.IterativeParams().cases
 # SciPy runs minres and cg (the symmetric / positive-definite solvers) on these: SOR and SSOR-CG must converge too.
-SPD_CASES = [
-    pytest.param(case, id=case.name, marks=[pytest.mark.xfail(strict=True, reason="sor refuses complex A")]
-                 if np.iscomplexobj(case.A) else [])
-    for case in CASES if scipy_battery.cg not in case.skip
-]
+SPD_CASES = [pytest.param(case, id=case.name) for case in CASES if scipy_battery.cg not in case.skip]
 
 
 def _gcrodr(A, b, **options):
