@@ -7,7 +7,8 @@ badly scaled preconditioners, zero right-hand side, x0 variants, dummy and
 exact-inverse preconditioners) are run through :func:`gcrodr` next to SciPy's
 own ``gmres``, and the SPD problems through :func:`sor` and :func:`ssor_cg`,
 asserting SciPy's pass criterion: ``info == 0`` (our ``status == 0``) and
-``||b - A x|| <= max(rtol ||b||, atol)`` on the true residual.
+``||b - A x|| <= max(rtol ||b||, atol)`` on the true residual. Where SciPy is
+installed without its tests, the problems are those rebuilt in ``_scipy_cases``.
 """
 
 import itertools
@@ -20,10 +21,11 @@ from scipy.sparse.linalg import LinearOperator, aslinearoperator, gmres
 from sparsekit import ConvergenceWarning
 from sparsekit.linalg import gcrodr, sor, ssor_cg
 
-scipy_battery = pytest.importorskip("scipy.sparse.linalg._isolve.tests.test_iterative")
-CASES = scipy_battery.IterativeParams().cases
-# SciPy runs minres and cg (the symmetric / positive-definite solvers) on these: SOR and SSOR-CG must converge too.
-SPD_CASES = [pytest.param(case, id=case.name) for case in CASES if scipy_battery.cg not in case.skip]
+from ._scipy_cases import own_problems, scipy_problems
+
+CASES = scipy_problems() or own_problems()
+# SciPy runs cg (its positive-definite solver) on these: SOR and SSOR-CG must converge too.
+SPD_CASES = [case for case in CASES if case.spd]
 
 
 def _gcrodr(A, b, **options):
@@ -173,7 +175,7 @@ def test_x0_solves_problem_exactly(solver):
 
 
 @pytest.mark.parametrize("relax", [sor, ssor_cg])
-@pytest.mark.parametrize("case", SPD_CASES)
+@pytest.mark.parametrize("case", SPD_CASES, ids=[case.name for case in SPD_CASES])
 def test_relaxation_on_spd_cases(case, relax):
     A, b = case.A, case.b
     rtol = _rtol(A)
@@ -183,3 +185,18 @@ def test_relaxation_on_spd_cases(case, relax):
     assert result.status == 0, result.message
     assert result.x.dtype == np.result_type(A.dtype, b.dtype)
     assert _residual(A, result.x, b) <= rtol * np.linalg.norm(b)
+
+
+def test_own_problem_list_is_scipys():
+    """The rebuilt list (used where SciPy's tests are not installed) is SciPy's, problem for problem."""
+    theirs = scipy_problems()
+    if theirs is None:
+        pytest.skip("SciPy is installed without its tests")
+    ours = own_problems()
+    assert [case.name for case in ours] == [case.name for case in theirs]
+    for mine, scipys in zip(ours, theirs):
+        assert mine.spd == scipys.spd, mine.name
+        dense = [A.toarray() if hasattr(A, "toarray") else A for A in (mine.A, scipys.A)]
+        assert dense[0].dtype == dense[1].dtype, mine.name
+        np.testing.assert_array_equal(*dense, err_msg=mine.name)
+        np.testing.assert_array_equal(mine.b, scipys.b, err_msg=mine.name)
