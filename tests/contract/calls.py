@@ -159,10 +159,12 @@ _AS_SKLEARN = {"X": ("object", "str"), "y": ("object", "str")}
 
 CALLS = {
     # linalg: relaxation
-    "sor": Call(spd, dict(maxiter=200), force=dict(maxiter=1), solution="x", sparse=("A",), homogeneous=("A", "b")),
+    # complex (Hermitian) systems documented for the three below; the omega learners stay real
+    "sor": Call(spd, dict(maxiter=200), force=dict(maxiter=1), solution="x", sparse=("A",), homogeneous=("A", "b"),
+                accepts={"A": ("complex",), "b": ("complex",)}),
     "ssor_cg": Call(spd, dict(maxiter=100), force=dict(maxiter=1), solution="x", sparse=("A",),
-                    homogeneous=("A", "b")),
-    "ssor_preconditioner": Call(lambda: spd()[:1], dict(omega=1.2), sparse=("A",)),
+                    homogeneous=("A", "b"), accepts={"A": ("complex",), "b": ("complex",)}),
+    "ssor_preconditioner": Call(lambda: spd()[:1], dict(omega=1.2), sparse=("A",), accepts={"A": ("complex",)}),
     "young_omega": Call(lambda: spd()[:1], sparse=("A",)),
     "LaplacianStencil": Call(lambda: ((4, 4),), dict(shift=0.1)),
     "OmegaTuner": Call(lambda: ("fixed",), dict(omega=1.2, random_state=0)),

@@ -30,8 +30,8 @@ def dense_operator(indptr, indices, data, grid, coefs, n):
 def sweep_dense(A, b, x_old, x_new, omega, forward, fused):
     """Textbook SOR sweep ``x_i <- (1 - w) x_i + w (b_i - sum_{j != i} a_ij x_j) / a_ii``."""
     n = b.shape[0]
-    res2 = float(np.sum((b - A @ x_old) ** 2)) if fused else 0.0
-    x = np.array(x_old, dtype=np.float64)
+    res2 = float(np.sum(np.abs(b - A @ x_old) ** 2)) if fused else 0.0
+    x = np.array(x_old, dtype=np.result_type(A, b, x_old, np.float64))
     for i in range(n) if forward else range(n - 1, -1, -1):
         sigma = A[i] @ x - A[i, i] * x[i]
         x[i] = (1.0 - omega) * x[i] + omega * (b[i] - sigma) / A[i, i]
@@ -64,7 +64,7 @@ def sor_iterate_twin(indptr, indices, data, grid, coefs, b, x, work, omega, swee
                 sweep_dense(A, b, x, x, omega, False, False)
             k += 1
             continue
-        residual2 = float(np.sum((b - A @ x) ** 2))
+        residual2 = float(np.sum(np.abs(b - A @ x) ** 2))
         residuals[k] = np.sqrt(residual2)
         if not np.isfinite(residual2):
             return k, -1
@@ -102,23 +102,23 @@ def ssor_cg_iterate_twin(indptr, indices, data, grid, coefs, b, x, r, z, p, q, s
         return 0, 0
     z[:] = Minv @ r
     p[:] = z
-    rz = r @ z
+    rz = np.vdot(r, z).real
     k = 0
     for _ in range(n_steps):
         q[:] = A @ p
-        alpha = rz / (p @ q)
+        alpha = rz / np.vdot(p, q).real
         x += alpha * p
         r -= alpha * q
         k += 1
-        if r @ r <= tol2:
+        if np.vdot(r, r).real <= tol2:
             q[:] = A @ x
             r[:] = b - q
         residuals[k] = np.linalg.norm(r)
-        if r @ r <= tol2:
+        if np.vdot(r, r).real <= tol2:
             state[0] = rz
             return k, 0
         z[:] = Minv @ r
-        rz_new = r @ z
+        rz_new = np.vdot(r, z).real
         p[:] = z + rz_new / rz * p
         rz = rz_new
     state[0] = rz
@@ -137,12 +137,16 @@ def tsallis_inf_probabilities_twin(losses, eta):
 
 
 def dot_twin(u, v):
-    return float(np.dot(u, v))
+    return np.vdot(u, v)
+
+
+def norm2_twin(u):
+    return float(np.vdot(u, u).real)
 
 
 def residual_norm2_twin(indptr, indices, data, grid, coefs, b, x, work):
     work[:] = dense_operator(indptr, indices, data, grid, coefs, b.shape[0]) @ x
-    return float(np.sum((b - work) ** 2))
+    return float(np.sum(np.abs(b - work) ** 2))
 
 
 def givens_append_twin(factor, rotated, features, value):

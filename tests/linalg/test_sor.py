@@ -305,3 +305,44 @@ def test_a_non_finite_iterate_is_never_converged():
     with pytest.warns(ConvergenceWarning, match="diverged"):
         res = sor(overflowing, np.ones(2, dtype=np.float32))
     assert not res.converged and res.status == -1
+
+
+def _hermitian_system(rng, n=30):
+    """A complex Hermitian positive definite CSR matrix (diagonally dominant) and a complex right-hand side."""
+    offdiag = sparse.random_array((n, n), density=0.15, rng=rng, dtype=np.complex128)
+    offdiag.data += 1j * rng.standard_normal(offdiag.nnz)
+    A = offdiag + offdiag.conj().T
+    A = (A + sparse.diags_array(abs(A).sum(axis=1) + 1.0)).tocsr()
+    return A, rng.standard_normal(n) + 1j * rng.standard_normal(n)
+
+
+@pytest.mark.parametrize("sweep", ["forward", "backward"])
+@pytest.mark.parametrize("dense", [False, True])
+def test_complex_hermitian_iterates_match_pyamg(sweep, dense, rng):
+    relaxation = pytest.importorskip("pyamg.relaxation.relaxation")
+    A, b = _hermitian_system(rng)
+    x0 = rng.standard_normal(30) + 1j * rng.standard_normal(30)
+    x_peer = x0.copy()
+    for k in range(1, 6):
+        relaxation.sor(sparse.csr_matrix(A), x_peer, b, 1.3, iterations=1, sweep=sweep)
+        ours = sor(A.toarray() if dense else A, b, x0, omega=1.3, maxiter=k, rtol=0.0, sweep=sweep)
+        assert ours.x.dtype == np.complex128
+        np.testing.assert_allclose(ours.x, x_peer, rtol=1e-12, atol=1e-13)
+
+
+@pytest.mark.parametrize("solver", [sor, ssor_cg])
+@pytest.mark.parametrize("dtype", [np.complex128, np.complex64])
+def test_complex_hermitian_systems_converge(solver, dtype, rng):
+    A, b = _hermitian_system(rng)
+    A, b = A.astype(dtype), b.astype(dtype)
+    result = solver(A, b, omega=1.2, rtol=1e-5)
+    assert result.status == 0 and result.x.dtype == dtype
+    exact = np.linalg.solve(A.toarray().astype(np.complex128), b.astype(np.complex128))
+    assert np.linalg.norm(b - A @ result.x) <= 1e-5 * np.linalg.norm(b)
+    np.testing.assert_allclose(result.x, exact, rtol=1e-3)
+
+
+def test_complex_ssor_preconditioner_applies_the_ssor_matrix(rng):
+    A, b = _hermitian_system(rng)
+    expected = np.linalg.solve(ssor_matrix(A.toarray(), 1.4), b)
+    np.testing.assert_allclose(ssor_preconditioner(A, omega=1.4) @ b, expected, rtol=1e-12)

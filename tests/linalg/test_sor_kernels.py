@@ -33,12 +33,30 @@ def _general_csr(rng, n=12):
                             shape=(n, n))
 
 
+def _hermitian_csr(rng, n=12):
+    """Complex Hermitian positive definite (diagonally dominant), the complex case of the CSR kernels."""
+    from scipy import sparse
+
+    dense = np.where(rng.random((n, n)) < 0.3, rng.standard_normal((n, n)) + 1j * rng.standard_normal((n, n)), 0)
+    dense = dense + dense.conj().T
+    np.fill_diagonal(dense, 8.0)
+    return sparse.csr_array(dense)
+
+
 OPERATORS = {
     "csr-2d": lambda rng: as_sor_operator(poisson2d(3, 4, shift=0.2)),
+    "csr-hermitian": lambda rng: as_sor_operator(_hermitian_csr(rng), dtype="float-or-complex"),
     "csr-general": lambda rng: as_sor_operator(_general_csr(rng)),
     "stencil-2d": lambda rng: as_sor_operator(LaplacianStencil((3, 4), shift=0.2)),
     "stencil-3d": lambda rng: as_sor_operator(LaplacianStencil((2, 3, 4), diffusion=0.7, shift=0.1)),
 }
+
+
+def _vector(rng, op):
+    """A random vector of the operator's kind: complex for a complex matrix."""
+    if op.dtype.kind == "c":
+        return rng.standard_normal(op.n) + 1j * rng.standard_normal(op.n)
+    return rng.standard_normal(op.n)
 
 
 @pytest.mark.kernel
@@ -47,9 +65,9 @@ OPERATORS = {
 @pytest.mark.parametrize("kind", OPERATORS)
 def test_sweep_matches_textbook_sor(kind, forward, fused, rng):
     op = OPERATORS[kind](rng)
-    b = rng.standard_normal(op.n)
-    x_old = rng.standard_normal(op.n)
-    x_new = x_old if not fused else np.zeros(op.n)
+    b = _vector(rng, op)
+    x_old = _vector(rng, op)
+    x_new = x_old if not fused else np.zeros(op.n, op.dtype)
     arrays = op.arrays
     if op.grid.shape[0] == 3:
         assert_kernel_matches_twin(kernels.stencil_sor_sweep, ref.stencil_sor_sweep_twin, arrays[3], arrays[4], b,
@@ -63,35 +81,36 @@ def test_sweep_matches_textbook_sor(kind, forward, fused, rng):
 @pytest.mark.parametrize("kind", OPERATORS)
 def test_matvec(kind, rng):
     op = OPERATORS[kind](rng)
-    assert_kernel_matches_twin(kernels.matvec, ref.matvec_twin, *op.arrays, rng.standard_normal(op.n),
-                               np.zeros(op.n))
+    assert_kernel_matches_twin(kernels.matvec, ref.matvec_twin, *op.arrays, _vector(rng, op),
+                               np.zeros(op.n, op.dtype))
 
 
 @pytest.mark.kernel
 @pytest.mark.parametrize("kind", OPERATORS)
 def test_residual_norm_and_dot(kind, rng):
     op = OPERATORS[kind](rng)
-    b, x = rng.standard_normal(op.n), rng.standard_normal(op.n)
-    assert_kernel_matches_twin(kernels.residual_norm2, ref.residual_norm2_twin, *op.arrays, b, x, np.zeros(op.n))
+    b, x = _vector(rng, op), _vector(rng, op)
+    assert_kernel_matches_twin(kernels.residual_norm2, ref.residual_norm2_twin, *op.arrays, b, x, np.zeros(op.n, op.dtype))
     assert_kernel_matches_twin(kernels.dot, ref.dot_twin, b, x)
+    assert_kernel_matches_twin(kernels.norm2, ref.norm2_twin, b)
 
 
 @pytest.mark.kernel
 @pytest.mark.parametrize("sweep", [0, 1, 2])
-@pytest.mark.parametrize("kind", ["csr-2d", "stencil-3d"])
+@pytest.mark.parametrize("kind", ["csr-2d", "csr-hermitian", "stencil-3d"])
 @pytest.mark.parametrize("n_sweeps, track", [(1, True), (7, True), (400, True), (7, False)])
 def test_sor_iterate(kind, sweep, n_sweeps, track, rng):
     op = OPERATORS[kind](rng)
-    b = rng.standard_normal(op.n)
+    b = _vector(rng, op)
     tol2 = (1e-6 * np.linalg.norm(b)) ** 2
 
     def kernel(*args):  # the work buffer's final content is not part of the contract
-        return kernels.sor_iterate(*args[:7], np.empty(op.n), *args[7:])
+        return kernels.sor_iterate(*args[:7], np.empty(op.n, op.dtype), *args[7:])
 
     def twin(*args):
         return ref.sor_iterate_twin(*args[:7], None, *args[7:])
 
-    assert_kernel_matches_twin(kernel, twin, *op.arrays, b, np.zeros(op.n), 1.2, sweep, tol2, n_sweeps,
+    assert_kernel_matches_twin(kernel, twin, *op.arrays, b, np.zeros(op.n, op.dtype), 1.2, sweep, tol2, n_sweeps,
                                np.zeros(n_sweeps + 1), 0, track, rtol=1e-10, atol=1e-13)
 
 
@@ -111,18 +130,18 @@ def test_sor_iterate_reports_divergence():
 @pytest.mark.parametrize("kind", OPERATORS)
 def test_ssor_apply_is_the_ssor_matrix_inverse(kind, rng):
     op = OPERATORS[kind](rng)
-    assert_kernel_matches_twin(kernels.ssor_apply, ref.ssor_apply_twin, *op.arrays, rng.standard_normal(op.n),
-                               np.zeros(op.n), 1.4, rtol=1e-11)
+    assert_kernel_matches_twin(kernels.ssor_apply, ref.ssor_apply_twin, *op.arrays, _vector(rng, op),
+                               np.zeros(op.n, op.dtype), 1.4, rtol=1e-11)
 
 
 @pytest.mark.kernel
-@pytest.mark.parametrize("kind", ["csr-2d", "stencil-2d", "stencil-3d"])
+@pytest.mark.parametrize("kind", ["csr-2d", "csr-hermitian", "stencil-2d", "stencil-3d"])
 def test_ssor_cg_iterate(kind, rng):
     op = OPERATORS[kind](rng)
-    b = rng.standard_normal(op.n)
-    work = [np.zeros(op.n) for _ in range(4)]
+    b = _vector(rng, op)
+    work = [np.zeros(op.n, op.dtype) for _ in range(4)]
     assert_kernel_matches_twin(kernels.ssor_cg_iterate, ref.ssor_cg_iterate_twin, *op.arrays, b,
-                               np.zeros(op.n), *work, np.zeros(1), 1.3, (1e-10 * np.linalg.norm(b)) ** 2, 100,
+                               np.zeros(op.n, op.dtype), *work, np.zeros(1), 1.3, (1e-10 * np.linalg.norm(b)) ** 2, 100,
                                np.zeros(101), 0, rtol=1e-8, atol=1e-12)
 
 

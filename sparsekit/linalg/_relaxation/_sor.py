@@ -59,11 +59,15 @@ class SOROperator(NamedTuple):
         return self.indptr, self.indices, self.data, self.grid, self.coefs
 
 
-def as_sor_operator(A, name="A"):
+def as_sor_operator(A, name="A", dtype="float"):
     """Validate ``A`` once: CSR (converted from any sparse or dense input) or a :class:`LaplacianStencil`.
 
-    Raises ``ValueError`` for a non-square matrix, NaN/inf entries or a zero
-    on the diagonal; ``TypeError`` for a LinearOperator that has no entries.
+    ``dtype`` is :func:`check_array`'s policy: the kernels take complex
+    matrices (``"float-or-complex"``), the omega learners, whose spectral
+    analyses assume real matrices, do not (``"float"``: complex is a
+    ``TypeError``). Raises ``ValueError`` for a non-square matrix, NaN/inf
+    entries or a zero on the diagonal; ``TypeError`` for a LinearOperator
+    that has no entries.
     """
     if isinstance(A, LaplacianStencil):
         return SOROperator(*A._kernel_operator(), A.shape[0], A.dtype, A)
@@ -74,9 +78,9 @@ def as_sor_operator(A, name="A"):
         )
     if sparse.issparse(A):
         check_square(A, name)
-        A = check_array(A, name, ndim=2, accept_sparse="csr")
+        A = check_array(A, name, ndim=2, accept_sparse="csr", dtype=dtype)
     else:
-        A = check_array(A, name, ndim=2)
+        A = check_array(A, name, ndim=2, dtype=dtype)
         check_square(A, name)
         A = sparse.csr_array(A)
     check_nonzero_diagonal(A, name)
@@ -98,26 +102,29 @@ def _unsigned(index):
     return index.view(np.uint32 if index.dtype.itemsize == 4 else np.uint64)
 
 
+_KERNEL_DTYPES = (np.float32, np.float64, np.complex64, np.complex128)
+
+
 def _working_dtype(op, b):
     dtype = np.result_type(op.dtype, b.dtype)
-    return dtype if dtype in (np.float32, np.float64) else np.dtype(np.float64)
+    return dtype if dtype in _KERNEL_DTYPES else np.dtype(np.float64)
 
 
-def _start(op, b, x0, name_b="b", x0_validated=False):
-    """Validated right-hand side and a fresh initial iterate.
+def _start(op, b, x0, name_b="b", x0_validated=False, dtype="float"):
+    """Validated right-hand side and a fresh initial iterate (``dtype`` as in :func:`as_sor_operator`).
 
     ``b`` is always copied (O(n), next to a solve's O(nnz) per iteration): the
     kernels then never see a read-only right-hand side, which would cost a
     compilation of their own. ``x0_validated`` skips the checks of an
     ``x0`` that is a previous solution of the right length.
     """
-    b = check_vector(b, name_b, size=op.n)
+    b = check_vector(b, name_b, size=op.n, dtype=dtype)
     dtype = _working_dtype(op, b)
     b = np.array(b, dtype=dtype, copy=True, order="C")
     if x0 is None:
         x = np.zeros(op.n, dtype=dtype)
     else:
-        x = np.array(x0 if x0_validated else check_vector(x0, "x0", size=op.n), dtype=dtype, copy=True)
+        x = np.array(x0 if x0_validated else check_vector(x0, "x0", size=op.n, dtype=dtype), dtype=dtype, copy=True)
     return b, x
 
 
@@ -143,7 +150,7 @@ def _tolerance(b, rtol, atol):
     """
     if rtol == 0 and atol == 0:
         return None
-    b_norm = math.sqrt(kernels.dot(b, b))
+    b_norm = math.sqrt(kernels.norm2(b))
     return max(attainable_rtol(rtol, b.dtype) * b_norm if b_norm else 0.0, atol)
 
 
@@ -222,12 +229,13 @@ def run_solver(solver, op, b, x, omega, tol, maxiter, monitor=None, **options):
         return 0, CONVERGED, np.zeros(1)
     run = RUNNERS[solver]
     n_iter, status, residuals = run(op, b, x, omega, tol, maxiter, monitor, **options)
-    if tol is None or b.dtype != np.float32:
+    if tol is None or b.dtype not in (np.float32, np.complex64):
         return n_iter, status, residuals
+    double = np.complex128 if b.dtype == np.complex64 else np.float64
     history, inner_tol = [residuals], tol
     while status == CONVERGED:
-        true_residual = math.sqrt(kernels.residual_norm2(*op.arrays, b.astype(np.float64), x.astype(np.float64),
-                                                         np.empty(op.n)))
+        true_residual = math.sqrt(kernels.residual_norm2(*op.arrays, b.astype(double), x.astype(double),
+                                                         np.empty(op.n, dtype=double)))
         history[-1] = np.append(history[-1][:-1], true_residual)
         if true_residual <= tol:
             break
@@ -247,8 +255,8 @@ def run_solver(solver, op, b, x, omega, tol, maxiter, monitor=None, **options):
 def _solve_system(solver, A, b, x0, omega, rtol, atol, maxiter, callback, verbose, **options):
     """Validate one system, run ``RUNNERS[solver]`` on it (one kernel call, or one per iteration with a
     callback or ``verbose``) and wrap the outcome in a Result."""
-    op = as_sor_operator(A)
-    scale, op, b, x = scaled_system(op, *_start(op, b, x0))
+    op = as_sor_operator(A, dtype="float-or-complex")
+    scale, op, b, x = scaled_system(op, *_start(op, b, x0, dtype="float-or-complex"))
     callback = scale.callback(callback)
     maxiter = DEFAULT_MAXITER if maxiter is None else maxiter
     tol = _tolerance(b, rtol, scale.atol(atol))
@@ -299,7 +307,8 @@ def sor(A, b, x0=None, *, omega=1.0, rtol=1e-8, atol=0.0, maxiter=None, sweep="f
     Parameters
     ----------
     A : sparse array or matrix, ndarray or LaplacianStencil
-        Square matrix with a nonzero diagonal. Sparse input in another format
+        Square matrix with a nonzero diagonal, real or complex (e.g.
+        Hermitian positive definite). Sparse input in another format
         is converted to CSR once; a :class:`LaplacianStencil` runs the
         matrix-free kernel (same iterates as its CSR form).
     b : array-like of shape (n,)
@@ -314,9 +323,9 @@ def sor(A, b, x0=None, *, omega=1.0, rtol=1e-8, atol=0.0, maxiter=None, sweep="f
         smoother): they then run in place, about a third faster, without the
         per-iteration residual. An infinite tolerance is met at once; with
         ``b = 0`` (and a stopping test), ``x = 0`` is returned at once.
-        In float32, ``rtol`` is raised to at least ``10 * eps`` = 1.19e-6 (what
-        its residual can resolve; float64: 2.2e-15), and success is confirmed
-        on the residual accumulated in float64.
+        In float32 (complex64), ``rtol`` is raised to at least ``10 * eps`` =
+        1.19e-6 (what its residual can resolve; float64: 2.2e-15), and success
+        is confirmed on the residual accumulated in float64 (complex128).
     maxiter : int, optional
         Maximum number of iterations (default 10 000, the cap of the
         reference code).
@@ -419,8 +428,9 @@ def ssor_cg(A, b, x0=None, *, omega=1.0, rtol=1e-8, atol=0.0, maxiter=None, call
     Parameters
     ----------
     A : sparse array or matrix, ndarray or LaplacianStencil
-        Symmetric positive definite matrix (symmetry is not checked; a
-        breakdown is reported if positivity fails during the iteration).
+        Symmetric (or complex Hermitian) positive definite matrix (symmetry
+        is not checked; a breakdown is reported if positivity fails during
+        the iteration).
     b : array-like of shape (n,)
         Right-hand side.
     x0 : array-like of shape (n,), optional
@@ -431,9 +441,9 @@ def ssor_cg(A, b, x0=None, *, omega=1.0, rtol=1e-8, atol=0.0, maxiter=None, call
     rtol, atol : float, default=1e-8, 0.0
         Stopping rule: ``||b - A x_k|| <= max(rtol * ||b||, atol)``, checked on
         the CG recurrence residual and confirmed on the true residual.
-        In float32, ``rtol`` is raised to at least ``10 * eps`` = 1.19e-6 (what
-        its residual can resolve; float64: 2.2e-15), and success is confirmed
-        on the residual accumulated in float64.
+        In float32 (complex64), ``rtol`` is raised to at least ``10 * eps`` =
+        1.19e-6 (what its residual can resolve; float64: 2.2e-15), and success
+        is confirmed on the residual accumulated in float64 (complex128).
     maxiter : int, optional
         Maximum number of CG iterations (default 10 000, as the reference code).
     callback : callable, optional
@@ -496,7 +506,7 @@ class _SSORPreconditioner(LinearOperator):
     """``x -> M^{-1} x`` for SSOR(omega): one symmetric SOR sweep from zero."""
 
     def __init__(self, op, omega):
-        dtype = op.dtype if op.dtype in (np.float32, np.float64) else np.dtype(np.float64)
+        dtype = op.dtype if op.dtype in _KERNEL_DTYPES else np.dtype(np.float64)
         super().__init__(dtype=dtype, shape=(op.n, op.n))
         self._op = op
         self.omega = omega
@@ -515,8 +525,8 @@ def ssor_preconditioner(A, omega=1.0):
     Parameters
     ----------
     A : sparse array or matrix, ndarray or LaplacianStencil
-        Square matrix with a nonzero diagonal (validated and converted to
-        CSR once, here).
+        Square matrix with a nonzero diagonal, real or complex (validated and
+        converted to CSR once, here).
     omega : float, default=1.0
         Relaxation parameter, in (0, 2). ``omega = 1`` is symmetric Gauss-Seidel.
 
@@ -554,7 +564,7 @@ def ssor_preconditioner(A, omega=1.0):
     >>> counts["ssor"] < counts["none"] / 2
     True
     """
-    return _SSORPreconditioner(as_sor_operator(A), float(omega))
+    return _SSORPreconditioner(as_sor_operator(A, dtype="float-or-complex"), float(omega))
 
 
 def jacobi_spectral_radius(A):

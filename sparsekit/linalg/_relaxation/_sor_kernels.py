@@ -27,6 +27,10 @@ A *fused* sweep writes ``x_new`` from a distinct ``x_old`` and accumulates
 previous iterate without a second pass over the matrix. A non-fused sweep is
 in place (``x_old is x_new``) and computes no residual; it serves the SSOR
 preconditioner and the second half of a symmetric sweep.
+
+CSR kernels take real or complex data alike (the sweep has no conjugate, as
+pyamg's; residual norms are ``sum |r_i|^2`` and :func:`dot` conjugates its first
+argument, so SSOR-CG runs on Hermitian positive definite matrices); stencils are real.
 """
 
 import math
@@ -41,6 +45,7 @@ __all__ = [
     "sor_sweep",
     "matvec",
     "dot",
+    "norm2",
     "residual_norm2",
     "sor_iterate",
     "ssor_apply",
@@ -52,6 +57,12 @@ RUNNING = 1
 CONVERGED = 0
 DIVERGED = -1
 BREAKDOWN = -2
+
+
+@kernel
+def _abs2(z):
+    """``|z|^2`` of a real or complex number, in its real type (no square root, no overflow guard)."""
+    return z.real * z.real + z.imag * z.imag
 
 
 @kernel
@@ -87,7 +98,7 @@ def _csr_sweep(indptr, indices, data, b, x_old, x_new, omega, forward, fused):
         if fused:
             dx = diag * xc
             r = b[i] - (((near_old + (a_prev * x_old[prev] if a_prev != 0.0 else 0.0)) + dx) + far)
-            res2 += r * r
+            res2 += _abs2(r)
             acc = (near_new + dx) + far
         w = omega * (1.0 / diag)
         xi = xc + w * (b[i] - acc)
@@ -193,7 +204,7 @@ def _stencil_sweep(grid, coefs, b, x_old, x_new, omega, forward, fused):
                         prev_old = cr * xr
                     dx = diag * xc
                     r = b[i] - (((near_old + prev_old) + dx) + far)
-                    res2 += r * r
+                    res2 += _abs2(r)
                     acc = (near_new + dx) + far
                 xi = xc + w * (b[i] - acc) - prev_coef * last
                 x_new[i] = xi
@@ -318,10 +329,19 @@ def ssor_apply(indptr, indices, data, grid, coefs, r, z, omega):
 
 @kernel
 def dot(u, v):
-    """``u . v`` (compiled: BLAS threads have no say in the many small products of a sequence)."""
+    """``u^H v`` (compiled: BLAS threads have no say in the many small products of a sequence)."""
     total = 0.0
     for i in range(u.shape[0]):
-        total += u[i] * v[i]
+        total += u[i].conjugate() * v[i]
+    return total
+
+
+@kernel
+def norm2(u):
+    """``||u||^2``, real for complex ``u`` too."""
+    total = 0.0
+    for i in range(u.shape[0]):
+        total += _abs2(u[i])
     return total
 
 
@@ -331,8 +351,7 @@ def residual_norm2(indptr, indices, data, grid, coefs, b, x, work):
     matvec(indptr, indices, data, grid, coefs, x, work)
     total = 0.0
     for i in range(b.shape[0]):
-        r = b[i] - work[i]
-        total += r * r
+        total += _abs2(b[i] - work[i])
     return total
 
 
@@ -356,21 +375,22 @@ def ssor_cg_iterate(indptr, indices, data, grid, coefs, b, x, r, z, p, q, state,
         matvec(indptr, indices, data, grid, coefs, x, q)
         for i in range(b.shape[0]):
             r[i] = b[i] - q[i]
-        res2 = dot(r, r)
+        res2 = norm2(r)
         residuals[0] = math.sqrt(res2)
         status = _residual_status(res2, tol2)
         if status != RUNNING:
             return 0, status
         ssor_apply(indptr, indices, data, grid, coefs, r, z, omega)
         p[:] = z
-        state[0] = dot(r, z)
+        state[0] = dot(r, z).real
     for _ in range(n_steps):
         rz = state[0]
         if not rz > 0.0:
             status = BREAKDOWN
             break
         matvec(indptr, indices, data, grid, coefs, p, q)
-        pq = dot(p, q)
+        # Real for a Hermitian A (and M): the imaginary parts are rounding errors.
+        pq = dot(p, q).real
         if not pq > 0.0:
             status = BREAKDOWN
             break
@@ -379,18 +399,18 @@ def ssor_cg_iterate(indptr, indices, data, grid, coefs, b, x, r, z, p, q, state,
             x[i] += alpha * p[i]
             r[i] -= alpha * q[i]
         k += 1
-        res2 = dot(r, r)
+        res2 = norm2(r)
         if res2 <= tol2:
             matvec(indptr, indices, data, grid, coefs, x, q)
             for i in range(b.shape[0]):
                 r[i] = b[i] - q[i]
-            res2 = dot(r, r)
+            res2 = norm2(r)
         residuals[k] = math.sqrt(res2)
         status = _residual_status(res2, tol2)
         if status != RUNNING:
             break
         ssor_apply(indptr, indices, data, grid, coefs, r, z, omega)
-        rz_new = dot(r, z)
+        rz_new = dot(r, z).real
         beta = rz_new / rz
         for i in range(p.shape[0]):
             p[i] = z[i] + beta * p[i]
