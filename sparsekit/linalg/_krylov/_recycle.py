@@ -21,6 +21,11 @@ class RecycleSpace:
     unless the matrix was modified in place) and ``C`` is reused; otherwise
     ``C`` is recomputed from ``U`` (``k`` products with the new matrix).
 
+    A space made by :func:`gcrodr` also records whether recycling paid on
+    the sequence so far; after a recycled solve that needed more products
+    than a fresh one, the next calls start without it (see the Notes of
+    :func:`gcrodr`). A space built from ``U`` is always used.
+
     A call with a smaller ``k`` than the space's keeps its ``k`` most
     important directions: with ``C`` known, the harmonic Ritz directions of
     ``span(U)`` whose values come first for the call's ``target`` (from the
@@ -79,12 +84,12 @@ class RecycleSpace:
         self._set(U.T, None if C is None else C.T, None)
 
     @classmethod
-    def _from_rows(cls, U_rows, C_rows, origin):
+    def _from_rows(cls, U_rows, C_rows, origin, record=None):
         space = cls.__new__(cls)
-        space._set(U_rows, C_rows, origin)
+        space._set(U_rows, C_rows, origin, record)
         return space
 
-    def _set(self, U_rows, C_rows, origin):
+    def _set(self, U_rows, C_rows, origin, record=None):
         self._U_rows = np.array(U_rows, copy=True, order="C")
         self._U_rows.flags.writeable = False
         self._C_rows = None
@@ -92,6 +97,8 @@ class RecycleSpace:
             self._C_rows = np.array(C_rows, copy=True, order="C")
             self._C_rows.flags.writeable = False
         self._origin = origin
+        # (reference, pays) of the sequence so far (see _recycling_record); None for a user's space.
+        self._record = record
 
     @property
     def U(self):
@@ -120,6 +127,36 @@ class RecycleSpace:
 
     def __repr__(self):
         return f"RecycleSpace(k={self.k}, n={self.n}, dtype={self.dtype})"
+
+
+# After a recycled solve that did not pay, recycling is tried again once a fresh solve needs this many
+# times the reference's products: a harder system is where a recycled space can pay again.
+_RETRY_GROWTH = 1.5
+
+
+def _use_space(space):
+    """Whether a solve given ``space`` should start from it (False after a recycled solve that did not pay)."""
+    return space._record is None or space._record[1]
+
+
+def _recycling_record(given, used, products):
+    """The ``(reference, pays)`` record handed on with the space a solve made.
+
+    ``reference`` is the number of products of the latest solve made without
+    a recycled space (None when there was none, e.g. a user's space); a
+    solve that started from the recycled space ``given`` (``used``) pays
+    when it needed fewer products than that reference. A fresh solve after
+    one that did not pay keeps the old reference and verdict unless it
+    needed ``_RETRY_GROWTH`` times more.
+    """
+    record = None if given is None else given._record
+    if used:
+        if record is None or record[0] is None:
+            return (None, True)
+        return (record[0], products < record[0])
+    if record is None or record[1] or products > _RETRY_GROWTH * record[0]:
+        return (products, True)
+    return record
 
 
 def _svqb(gram, rank_tol):
