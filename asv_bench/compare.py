@@ -20,6 +20,7 @@ import argparse
 import importlib
 import json
 import math
+import os
 import pathlib
 import statistics
 import sys
@@ -52,11 +53,13 @@ def _timed(func):
 
 
 def _interleaved_medians(case):
-    """Median times of both sides, alternating sparsekit and peer runs.
+    """Median times of both sides, alternating sparsekit and peer runs, and the spread of the round ratios.
 
     Alternating spreads a load spike on a shared machine over both sides
     instead of charging it to whichever ran during it. A peer with
-    ``peer_repeat`` set runs only in the first that many rounds.
+    ``peer_repeat`` set runs only in the first that many rounds. The spread is
+    the (min, max) of peer/sparsekit over the rounds where both ran, so a
+    reader can judge the median ratio.
     """
     rounds = max(3, case.repeat)
     peer_rounds = rounds if case.peer_repeat is None else max(1, case.peer_repeat)
@@ -68,7 +71,9 @@ def _interleaved_medians(case):
             seconds, peer_out = _timed(case.peer)
             peer_times.append(seconds)
     peer_time = statistics.median(peer_times) if peer_times else None
-    return statistics.median(sk_times), sk_out, peer_time, peer_out
+    ratios = [p / t for p, t in zip(peer_times, sk_times) if t > 0]
+    spread = (min(ratios), max(ratios)) if ratios else None
+    return statistics.median(sk_times), sk_out, peer_time, peer_out, spread
 
 
 def run_case(area, case, threads=1):
@@ -81,11 +86,13 @@ def run_case(area, case, threads=1):
     if case.setup is not None:
         case.setup()
     with threadpool_limits(limits=threads):
-        sk_time, sk_out, peer_time, peer_out = _interleaved_medians(case)
+        sk_time, sk_out, peer_time, peer_out, spread = _interleaved_medians(case)
     quality_ok = None
     if case.quality is not None:
         quality_ok = bool(case.quality(sk_out, peer_out))
     records = [_record(area, case, "time [s]", sk_time, peer_time, quality_ok)]
+    records[0]["ratio_spread"] = spread
+    records[0]["load_average"] = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     for name, (from_sk, from_peer) in case.metrics.items():
         peer_value = from_peer(peer_out) if case.peer is not None and from_peer is not None else None
         records.append(_record(area, case, name, float(from_sk(sk_out)), peer_value, quality_ok))
@@ -120,10 +127,21 @@ def _fmt(v):
     return str(v)
 
 
+def _spread(record):
+    spread = record.get("ratio_spread")
+    return "-" if spread is None else f"{spread[0]:.3g}-{spread[1]:.3g}"
+
+
 def print_table(records, out=sys.stdout):
-    """Print records as an aligned table."""
-    cols = ("area", "case", "metric", "sparsekit", "peer", "peer_name", "ratio", "quality_ok")
-    rows = [cols] + [tuple(_fmt(r[c]) for c in cols) for r in records]
+    """Print records as an aligned table: the ratio's spread over rounds and the load average beside it."""
+    cols = ("area", "case", "metric", "sparsekit", "peer", "peer_name", "ratio", "spread", "load", "quality_ok")
+    rows = [cols] + [
+        tuple(
+            _spread(r) if c == "spread" else _fmt(r.get("load_average")) if c == "load" else _fmt(r[c])
+            for c in cols
+        )
+        for r in records
+    ]
     widths = [max(len(row[i]) for row in rows) for i in range(len(cols))]
     for k, row in enumerate(rows):
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip(), file=out)

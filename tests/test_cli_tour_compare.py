@@ -109,7 +109,11 @@ def test_compare_records_and_json(tmp_path):
     assert calls == {"sk": 3, "peer": 3}, "each side is timed at least three times"
     assert [r["metric"] for r in records] == ["time [s]", "iterations"]
     assert records[1]["ratio"] == pytest.approx(3.0) and records[1]["quality_ok"] is True
-    assert set(records[0]) == {"area", "case", "metric", "sparsekit", "peer", "peer_name", "ratio", "quality_ok"}
+    assert set(records[0]) == {"area", "case", "metric", "sparsekit", "peer", "peer_name", "ratio", "quality_ok",
+                               "ratio_spread", "load_average"}
+    low, high = records[0]["ratio_spread"]
+    assert 0 < low <= high
+    assert records[0]["load_average"] is None or records[0]["load_average"] >= 0
     missing = compare.run_case("demo-area", common.CompareCase("no peer", sk, None, "peerlib"))
     assert missing[0]["ratio"] is None and "not installed" in missing[0]["peer_name"]
     compare.print_table(records)
