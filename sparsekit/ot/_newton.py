@@ -52,21 +52,15 @@ def _sparsify(evaluation, shape, drop_tol, max_kept):
     cand_rows, cand_cols, logs = evaluation.candidates
     if logs.size == 0:
         return sparse.csr_array(shape), evaluation.low, False
-    values = np.exp(logs)
-    top = logs.max()
-    bins = ((top - logs) / _THRESHOLD_STEP).astype(np.int64)
-    kept_counts = np.cumsum(np.bincount(bins))
-    dropped = evaluation.total - np.cumsum(np.bincount(bins, weights=values))
-    allowed = np.flatnonzero(kept_counts <= max_kept)
-    last = allowed[-1] if allowed.size else 0
-    meets = np.flatnonzero(dropped[: last + 1] <= drop_tol)
-    n_bins = (meets[0] if meets.size else last) + 1
-    keep = bins < n_bins
-    # candidates come in row-major order, so the CSR arrays are read off directly
-    indptr = np.zeros(shape[0] + 1, dtype=np.int64)
-    np.cumsum(np.bincount(cand_rows[keep], minlength=shape[0]), out=indptr[1:])
-    P_kept = sparse.csr_array((values[keep], cand_cols[keep], indptr), shape=shape)
-    return P_kept, top - n_bins * _THRESHOLD_STEP, bool(meets.size)
+    indptr = np.empty(shape[0] + 1, dtype=np.int64)
+    indices = np.empty(logs.size, dtype=cand_cols.dtype)
+    data = np.empty(logs.size)
+    n_bins, top, enough = _newton_kernels.keep_largest(
+        cand_rows, cand_cols, logs, evaluation.total, drop_tol, max_kept, _THRESHOLD_STEP, indptr, indices, data,
+    )
+    nnz = indptr[-1]
+    P_kept = sparse.csr_array((data[:nnz], indices[:nnz], indptr), shape=shape)
+    return P_kept, top - n_bins * _THRESHOLD_STEP, bool(enough)
 
 
 def newton_direction(P_kept, rows, cols, grad_rows, grad_cols, mu, linear_solver, rtol):

@@ -3,6 +3,7 @@
 - :func:`sums_and_candidates`: one exponential pass giving both marginals, the
   total mass, and the entries above a level (candidates for the sparsified
   Hessian; the global top-k threshold is chosen among them).
+- :func:`keep_largest`: that threshold, and the kept entries as CSR.
 - :func:`schur_cg`: Jacobi-preconditioned conjugate gradients on the Schur
   complement ``S = diag(c) - Pt.T diag(1/r) Pt`` of the sparsified Hessian.
 """
@@ -74,6 +75,89 @@ def sums_and_candidates(M, F, G, inv_reg, low, rows, cols, cand_rows, cand_cols,
                     cand_logs[found] = logs[j]
                 found += 1
     return total, found
+
+
+@kernel
+def keep_largest(cand_rows, cand_cols, logs, total, drop_tol, max_kept, step, indptr, indices, data):
+    """The fewest largest candidates whose dropped mass is at most ``drop_tol`` (at most ``max_kept``), as CSR.
+
+    The candidates are binned by ``log P`` in steps of ``step`` below the
+    largest; whole bins are kept from the top, as many as ``max_kept``
+    allows, stopping at the first whose dropped mass ``total - kept`` is at
+    most ``drop_tol`` (the top bin is kept whatever its size). Three passes
+    over the candidates and one exponential each, no temporaries of their size.
+
+    Parameters
+    ----------
+    cand_rows, cand_cols, logs : ndarray
+        The candidates in row-major order and their ``log P``.
+    total : float
+        Total mass of the plan.
+    drop_tol : float
+        Largest mass the dropped entries may carry.
+    max_kept : int
+        Largest number of kept entries.
+    step : float
+        Bin width in nats.
+    indptr : ndarray of int64
+        Output (length ``n + 1``): CSR row pointers of the kept entries.
+    indices, data : ndarray
+        Outputs (as long as the candidates): the kept entries' columns and
+        values come first.
+
+    Returns
+    -------
+    n_bins : int
+        Bins kept; the smallest kept entry is above ``top - n_bins * step``.
+    top : float
+        The largest ``log P``.
+    enough : bool
+        Whether the kept entries meet ``drop_tol``.
+    """
+    size = logs.shape[0]
+    top = -math.inf
+    for k in range(size):
+        top = max(top, logs[k])
+    width = 0
+    for k in range(size):
+        width = max(width, int((top - logs[k]) / step) + 1)
+    counts = np.zeros(width, dtype=np.int64)
+    masses = np.zeros(width)
+    for k in range(size):
+        b = int((top - logs[k]) / step)
+        p = math.exp(logs[k])
+        data[k] = p
+        counts[b] += 1
+        masses[b] += p
+    kept_count = 0
+    kept_mass = 0.0
+    last = 0
+    first_meeting = -1
+    for b in range(width):
+        kept_count += counts[b]
+        kept_mass += masses[b]
+        if kept_count > max_kept and b > 0:
+            break
+        if total - kept_mass <= drop_tol:
+            first_meeting = b
+            break
+        if kept_count > max_kept:
+            break
+        last = b
+    n_bins = (first_meeting if first_meeting >= 0 else last) + 1
+    for i in range(indptr.shape[0]):
+        indptr[i] = 0
+    kept = 0
+    # compacted in place: the kept entry k lands at kept <= k, never ahead of the reads
+    for k in range(size):
+        if int((top - logs[k]) / step) < n_bins:
+            indptr[cand_rows[k] + 1] += 1
+            indices[kept] = cand_cols[k]
+            data[kept] = data[k]
+            kept += 1
+    for i in range(indptr.shape[0] - 1):
+        indptr[i + 1] += indptr[i]
+    return n_bins, top, first_meeting >= 0
 
 
 @kernel

@@ -63,6 +63,26 @@ def sums_and_candidates(M, F, G, inv_reg, low, rows, cols, cand_rows, cand_cols,
     return float(P.sum()), int(i.size)
 
 
+def keep_largest(cand_rows, cand_cols, logs, total, drop_tol, max_kept, step, indptr, indices, data):
+    values = np.exp(logs)
+    top = logs.max()
+    bins = ((top - logs) / step).astype(np.int64)
+    kept_counts = np.cumsum(np.bincount(bins))
+    dropped = total - np.cumsum(np.bincount(bins, weights=values))
+    allowed = np.flatnonzero(kept_counts <= max_kept)
+    last = allowed[-1] if allowed.size else 0
+    meets = np.flatnonzero(dropped[: last + 1] <= drop_tol)
+    n_bins = (meets[0] if meets.size else last) + 1
+    keep = bins < n_bins
+    kept = int(keep.sum())
+    indptr[0] = 0
+    np.cumsum(np.bincount(cand_rows[keep], minlength=indptr.size - 1), out=indptr[1:])
+    indices[:kept] = cand_cols[keep]
+    data[:] = values
+    data[:kept] = values[keep]
+    return int(n_bins), float(top), bool(meets.size)
+
+
 def schur_matrix(indptr, indices, data, row_diag, col_diag):
     n, m = row_diag.size, col_diag.size
     P = np.zeros((n, m))

@@ -80,6 +80,24 @@ def test_sums_and_candidates(entropic, capacity):
     )
 
 
+@pytest.mark.parametrize(
+    ("drop_fraction", "max_kept", "n_bins", "enough"),
+    [(0.5, 40, 7, True), (0.05, 40, 28, True), (0.05, 12, 12, False), (1e-6, 40, 40, False), (0.05, 0, 1, False)],
+)
+def test_keep_largest(drop_fraction, max_kept, n_bins, enough):
+    # a 5 x 8 plan whose 40 candidates fall one per bin of 0.1 nats below the largest; the mass exceeds theirs
+    flat = np.arange(40)
+    logs = np.where(flat == 0, 0.0, -0.1 * (flat + 0.5))
+    total = 1.001 * float(np.exp(logs).sum())
+    args = (
+        flat // 8, flat % 8, logs, total, drop_fraction * total, max_kept, 0.1,
+        np.zeros(6, np.int64), np.zeros(40, np.int32), np.zeros(40),
+    )
+    args = tuple(readonly(x.astype(np.int32)) for x in args[:2]) + (readonly(logs),) + args[3:]
+    assert sns.keep_largest(*args[:7], *(x.copy() for x in args[7:]))[::2] == (n_bins, enough)
+    assert_kernel_matches_twin(sns.keep_largest, ref.keep_largest, *args, rtol=1e-15)
+
+
 def test_schur_cg_solves_the_schur_complement(rng):
     P = sparse.random(6, 8, density=0.4, random_state=1, format="csr") + sparse.eye(6, 8, format="csr")
     P = sparse.csr_array(P)
