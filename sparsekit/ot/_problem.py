@@ -223,7 +223,9 @@ def check_cost_scale(problem, reg, name, per_mass=False):
         exceeds :data:`MAX_COST_OVER_REG`.
     """
     xp = problem.xp
-    ratio = float(xp.max(xp.abs(problem.M_full))) / (float(reg) * (problem.mass if per_mass else 1.0))
+    M = problem.M_full
+    largest = max(float(xp.max(M)), -float(xp.min(M)))  # max|M| without an n x m temporary
+    ratio = largest / (float(reg) * (problem.mass if per_mass else 1.0))
     if not ratio <= MAX_COST_OVER_REG:
         raise ValueError(
             f"{name}={float(reg):g} is too small for the cost: max|M| / {name}"
