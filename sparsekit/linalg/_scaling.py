@@ -9,17 +9,18 @@ the range: multiplying by a power of two is exact in binary floating point,
 which keeps the iterates bitwise those of the unscaled system (away from
 subnormals). Systems already within range are left untouched.
 
-Nothing here is specific to one solver; it could move to ``sparsekit._core``.
+The exact rescaling itself is :mod:`sparsekit._core.scaling`'s.
 """
 
-import math
 from typing import NamedTuple
 
 import numpy as np
 from scipy import sparse
 from scipy.sparse.linalg import LinearOperator
 
-__all__ = ["SystemScale", "attainable_rtol", "times_power_of_two"]
+from .._core.scaling import times_power_of_two, unit_exponent
+
+__all__ = ["SystemScale", "attainable_rtol"]
 
 # Smallest relative tolerance, in machine epsilons of the working precision (float32: 1.2e-6).
 RTOL_FLOOR = 10
@@ -35,47 +36,6 @@ def attainable_rtol(rtol, dtype):
     return rtol if rtol == 0 else max(rtol, RTOL_FLOOR * float(np.finfo(dtype).eps))
 
 
-def _exponent_to_unit(values, dtype):
-    """The power of two bringing ``max|values|`` near 1, or 0 when it is within ``dtype``'s safe range.
-
-    The safe range is a third of the exponent range on either side of 1, so
-    that a sum of squares of ``n`` such numbers neither overflows nor
-    underflows (float64: ``2^±341``, float32: ``2^±42``).
-    """
-    values = np.asarray(values)
-    if values.size == 0:
-        return 0
-    peak = float(np.max(np.abs(values)))
-    if peak == 0 or not math.isfinite(peak):
-        return 0
-    exponent = math.frexp(peak)[1]
-    return -exponent if abs(exponent) > np.finfo(dtype).maxexp // 3 else 0
-
-
-def times_power_of_two(values, exponent):
-    """``values * 2**exponent`` exactly (a new array; real or complex; the dtype is kept)."""
-    values = np.asarray(values)
-    # Overflow gives infinity and underflow zero, as the product would: the caller's answer is then out of
-    # range of its precision, which the end of the run reports.
-    with np.errstate(over="ignore", under="ignore"):
-        if np.iscomplexobj(values):
-            out = np.empty_like(values)
-            out.real = np.ldexp(values.real, exponent)
-            out.imag = np.ldexp(values.imag, exponent)
-            return out
-        return np.ldexp(values, exponent).astype(values.dtype, copy=False)
-
-
-def _matrix_times_power_of_two(A, exponent):
-    if not exponent:
-        return A
-    if sparse.issparse(A):
-        A = A.copy()
-        A.data = times_power_of_two(A.data, exponent)
-        return A
-    return times_power_of_two(A, exponent)
-
-
 class SystemScale(NamedTuple):
     """``A' = 2^a A`` and ``b' = 2^c b``; ``x = 2^(a-c) x'`` and residual norms ``2^-c`` times the scaled ones."""
 
@@ -85,8 +45,8 @@ class SystemScale(NamedTuple):
     @classmethod
     def of(cls, A_values, b, dtype):
         """The scale bringing the entries of ``A`` (``A_values``; None: left alone) and of ``b`` near 1."""
-        a = 0 if A_values is None else _exponent_to_unit(A_values, dtype)
-        return cls(a, _exponent_to_unit(b, dtype))
+        a = 0 if A_values is None else unit_exponent(A_values, dtype=dtype)
+        return cls(a, unit_exponent(b, dtype=dtype))
 
     @classmethod
     def of_system(cls, A, b, dtype):
@@ -100,11 +60,11 @@ class SystemScale(NamedTuple):
 
     def matrix(self, A):
         """``2^a A`` for a dense or sparse matrix (a copy; the caller's matrix is not modified)."""
-        return _matrix_times_power_of_two(A, self.a)
+        return times_power_of_two(A, self.a) if self.a else A
 
     def inverse(self, M):
         """``2^-a M`` for a dense or sparse ``M`` approximating ``A^-1``: it approximates ``(2^a A)^-1``."""
-        return _matrix_times_power_of_two(M, -self.a)
+        return times_power_of_two(M, -self.a) if self.a else M
 
     def rhs(self, b):
         return times_power_of_two(b, self.c) if self.c else b

@@ -11,9 +11,10 @@ from ..._core.exceptions import InvalidParameterError
 from ..._core.params import Interval, Options, ParamsValidationMixin, check_params
 from ..._core.random import check_random_state
 from ..._core.result import STATUS_CONVERGED, Result, end_run
+from ..._core.scaling import times_power_of_two, unit_exponent
 from ..._core.validation import check_array, check_vector
 from ...linalg import SKETCH_METHODS
-from ...linalg._sketching._sketch_input import check_host_input, power_of_two_exponent, times_power_of_two
+from ...linalg._sketching._sketch_input import check_host_input
 from .._data import validate_data
 
 __all__ = ["SketchedRidgeEnsemble", "sketched_ridge_gcv"]
@@ -200,14 +201,14 @@ def sketched_ridge_gcv(
     # Ridge is scale equivariant: with X' = X 2**X_exponent and y' = y 2**y_exponent (exact; exponents 0
     # unless squares would underflow or overflow), the fit on the penalties alpha 4**X_exponent has
     # coefficients coef 2**(y_exponent - X_exponent) and GCV values gcv 4**y_exponent.
-    X_exponent, y_exponent = power_of_two_exponent(X), power_of_two_exponent(y)
+    X_exponent, y_exponent = unit_exponent(X, margin=4), unit_exponent(y, margin=4)
     if -2 * y_exponent >= np.finfo(np.float64).maxexp:  # 4**-y_exponent, the unit of the GCV values, overflows
         raise ValueError(
             "y is too large in magnitude: GCV's mean squared errors, in y's units squared, would overflow "
             "float64; rescale y."
         )
     if X_exponent:
-        X = times_power_of_two(X, X_exponent)
+        X = times_power_of_two(X, X_exponent, dtype=np.float64)
     y = np.ldexp(y, y_exponent)
     if alphas is not None:
         with np.errstate(over="ignore", under="ignore"):

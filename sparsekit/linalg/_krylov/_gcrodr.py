@@ -8,9 +8,10 @@ import scipy.linalg
 from ..._core.params import Interval, Options, validate_params
 from ..._core.progress import IterationMonitor
 from ..._core.result import STATUS_CONVERGED, STATUS_STOPPED, Result, end_run
+from ..._core.scaling import times_power_of_two
 from ..._core.threads import small_blocks
 from ..._core.validation import check_callable, check_vector
-from .._scaling import attainable_rtol, times_power_of_two
+from .._scaling import attainable_rtol
 from ._gcrodr_kernels import (
     CYCLE_BREAKDOWN,
     CYCLE_NONFINITE,

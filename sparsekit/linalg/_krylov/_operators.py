@@ -13,8 +13,9 @@ from scipy import sparse
 from scipy.sparse.linalg import LinearOperator, aslinearoperator, spilu
 
 from ..._core.params import format_value
+from ..._core.scaling import times_power_of_two
 from ..._core.validation import check_array, check_nonzero_diagonal, check_square
-from .._scaling import SystemScale, times_power_of_two
+from .._scaling import SystemScale
 from ._gcrodr_kernels import PC_LEFT, PC_NONE, PC_RIGHT, apply_operator_rows
 
 __all__ = ["preconditioners", "scaled_operators"]

@@ -11,8 +11,9 @@ from scipy.sparse.linalg import LinearOperator
 from ..._core.params import Interval, Options, validate_params
 from ..._core.progress import IterationMonitor
 from ..._core.result import Result, end_run
+from ..._core.scaling import times_power_of_two
 from ..._core.validation import check_array, check_nonzero_diagonal, check_square, check_vector
-from .._scaling import SystemScale, attainable_rtol, times_power_of_two
+from .._scaling import SystemScale, attainable_rtol
 from . import _sor_kernels as kernels
 from ._stencil import LaplacianStencil
 

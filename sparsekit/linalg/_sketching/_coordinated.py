@@ -13,7 +13,8 @@ import numpy as np
 from scipy import sparse
 
 from ..._core.params import Interval, Options, check_params
-from ._sketch_input import check_host_input, power_of_two_exponent, times_power_of_two
+from ..._core.scaling import times_power_of_two, unit_exponent
+from ._sketch_input import check_host_input
 
 __all__ = ["CoordinatedSketch", "coordinated_sketch", "sketched_product"]
 
@@ -217,8 +218,8 @@ def coordinated_sketch(A, k, *, method="priority", random_state):
         A = A.tocsr()
     # Only the products scale * weight matter (ranks and probabilities): weights of A times a power of two
     # keep squares of 1e-300 or 1e300 entries in range, so such rows are neither dropped nor infinite.
-    exponent = power_of_two_exponent(A)
-    scaled = times_power_of_two(A, exponent) if exponent else A
+    exponent = unit_exponent(A, margin=4)
+    scaled = times_power_of_two(A, exponent, dtype=np.float64) if exponent else A
     if kind != "dense":
         row_of_entry = np.repeat(np.arange(A.shape[0]), np.diff(A.indptr))
         weights = np.bincount(row_of_entry, weights=scaled.data * scaled.data, minlength=A.shape[0])
@@ -296,9 +297,9 @@ def sketched_product(SA, SB):
     # Rows of order 1e300 (or 1e-300) are multiplied by powers of two first, so that a representable
     # product is computed without overflow (or underflow) on the way; 2**-exponent scales it back.
     rows_a, rows_b = SA.rows[in_a], SB.rows[in_b]
-    exponent_a, exponent_b = power_of_two_exponent(rows_a), power_of_two_exponent(rows_b)
-    rows_a = times_power_of_two(rows_a, exponent_a) if exponent_a else rows_a
-    rows_b = times_power_of_two(rows_b, exponent_b) if exponent_b else rows_b
+    exponent_a, exponent_b = unit_exponent(rows_a, margin=4), unit_exponent(rows_b, margin=4)
+    rows_a = times_power_of_two(rows_a, exponent_a, dtype=np.float64) if exponent_a else rows_a
+    rows_b = times_power_of_two(rows_b, exponent_b, dtype=np.float64) if exponent_b else rows_b
     if len(SA.shape) == 1:
         product = np.sum(rows_a * rows_b / joint)
     elif sparse.issparse(rows_a):

@@ -10,7 +10,8 @@ from scipy import sparse
 from ..._core.params import Interval, Options, check_params
 from ..._core.random import check_random_state
 from ..._core.result import STATUS_CONVERGED, STATUS_MAX_ITER, Result, end_run
-from ._sketch_input import check_host_input, power_of_two_exponent, row_norms_squared, times_power_of_two
+from ..._core.scaling import times_power_of_two, unit_exponent
+from ._sketch_input import check_host_input, row_norms_squared
 from ._sketch_methods import SKETCH_METHODS
 from ._sketch_operators import MAX_COUNT, RowSamplingSketch, SparseSignSketch
 
@@ -109,8 +110,8 @@ def _float64_rescaled(A):
     would hide a rank deficiency below the float64 rank cutoff) and entries
     whose squares stay in range (1e-300 rows would otherwise count as zero).
     """
-    exponent = power_of_two_exponent(A)
-    return times_power_of_two(A, exponent) if exponent else A.astype(np.float64, copy=False)
+    exponent = unit_exponent(A, margin=4)
+    return times_power_of_two(A, exponent, dtype=np.float64) if exponent else A.astype(np.float64, copy=False)
 
 
 def _leverage_function(A, method, sketch_size, jl_dim, rng):

@@ -23,9 +23,10 @@ from ..._core.progress import IterationMonitor
 from ..._core.random import check_random_state
 from ..._core.registry import Registry
 from ..._core.result import Result, end_run
+from ..._core.scaling import times_power_of_two, unit_exponent
 from ..._core.validation import check_callable, check_nonzero_diagonal, check_square, check_vector
 from ._sketch_and_project_kernels import gauss_seidel_csr, gauss_seidel_dense, kaczmarz_csr, kaczmarz_dense
-from ._sketch_input import check_host_input, power_of_two_exponent, row_norms_squared, times_power_of_two
+from ._sketch_input import check_host_input, row_norms_squared
 
 __all__ = ["SKETCH_AND_PROJECT_METHODS", "sketch_and_project"]
 
@@ -313,15 +314,15 @@ def sketch_and_project(
         rtol = max(rtol, FLOAT32_RTOL_FLOOR)
     # A x = b is scale invariant: the projections run on A' = A 2**A_exponent and b' = b 2**b_exponent (exact;
     # exponents 0 unless squared row norms would underflow or overflow), whose solution is x' = x 2**-x_shift.
-    A_exponent, b_exponent = power_of_two_exponent(A), power_of_two_exponent(b)
+    A_exponent, b_exponent = unit_exponent(A, margin=4), unit_exponent(b, margin=4)
     x_shift = A_exponent - b_exponent
     if A_exponent:
-        A = times_power_of_two(A, A_exponent)
+        A = times_power_of_two(A, A_exponent, dtype=np.float64)
     if sparse.issparse(A) and A.format != "csr":
         A = A.tocsr()  # the projections read rows
     elif not sparse.issparse(A):
         A = np.ascontiguousarray(A)
-    b = times_power_of_two(b, b_exponent) if b_exponent else np.asarray(b, dtype=np.float64)
+    b = times_power_of_two(b, b_exponent, dtype=np.float64) if b_exponent else np.asarray(b, dtype=np.float64)
     with np.errstate(over="ignore"):
         atol_scaled = float(np.ldexp(atol, b_exponent))
         x = np.zeros(n) if x0 is None else np.ldexp(

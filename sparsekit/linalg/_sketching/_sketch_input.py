@@ -5,7 +5,6 @@ the solvers built on sketches, so every one of them refuses bad input with the
 same messages.
 """
 
-import math
 import sys
 
 import numpy as np
@@ -21,9 +20,7 @@ __all__ = [
     "check_weights",
     "is_dask_array",
     "namespace_label",
-    "power_of_two_exponent",
     "row_norms_squared",
-    "times_power_of_two",
 ]
 
 
@@ -73,40 +70,6 @@ def check_host_input(A, name="A", *, caller, ndim=2):
     if xp is not np:
         raise TypeError(f"{caller} takes NumPy or SciPy sparse input; got a {xp.__name__} array.")
     return A, kind
-
-
-def power_of_two_exponent(X):
-    """The ``e`` with ``max|X| 2**e`` in [1/2, 1) when squares of ``X`` would leave the normal range, else 0.
-
-    Sums of squares (row norms, ``||A||_F²``, ``||b||²``) underflow to 0 for
-    entries below about ``1e-154`` in float64 (``1e-19`` in float32) and
-    overflow above the inverse. Scale-invariant computations run on
-    :func:`times_power_of_two` ``(X, e)`` and scale the answer back: a power
-    of two is exact, so the result does not depend on the scaling. ``e`` is
-    0 when ``max|X|`` lies within ``2**±(maxexp/4)`` of 1 (``2**±256`` in
-    float64, ``2**±32`` in float32), and for the zero array, so ordinary input
-    is never copied.
-    """
-    values = X.data if sparse.issparse(X) else X
-    # max and -min rather than max(abs): no temporary copy of a large A
-    largest = max(float(np.max(values, initial=0.0)), -float(np.min(values, initial=0.0)))
-    if largest == 0.0:
-        return 0
-    exponent = math.frexp(largest)[1]
-    return 0 if abs(exponent) <= np.finfo(values.dtype).maxexp // 4 else -exponent
-
-
-def times_power_of_two(X, e):
-    """``X * 2**e`` in float64 (exact; a copy), for a dense array or SciPy sparse matrix ``X``.
-
-    float64 even for float32 ``X``: the power float32 input needs may lie beyond float32's range.
-    Where ``2**e`` itself would not be representable, ``np.ldexp`` still scales exactly.
-    """
-    if sparse.issparse(X):
-        X = X.astype(np.float64)  # a copy, whatever the dtype
-        X.data = np.ldexp(X.data, e)
-        return X
-    return np.ldexp(np.asarray(X, dtype=np.float64), e)
 
 
 def row_norms_squared(A):

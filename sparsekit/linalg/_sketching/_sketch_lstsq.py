@@ -10,10 +10,11 @@ from ..._core.params import Interval, Options, check_params
 from ..._core.progress import IterationMonitor
 from ..._core.random import check_random_state
 from ..._core.result import Result, end_run
+from ..._core.scaling import times_power_of_two, unit_exponent
 from ..._core.validation import check_callable, check_vector
 from ._lstsq_sizing import check_shape_for_lstsq, default_oversampling, default_sketch_size
 from ._sketch_dask import prepare_dask_lstsq
-from ._sketch_input import check_host_input, is_dask_array, power_of_two_exponent, times_power_of_two
+from ._sketch_input import check_host_input, is_dask_array
 from ._sketch_lstsq_kernels import csr_fused_normal
 from ._sketch_methods import SKETCH_METHODS
 
@@ -597,10 +598,10 @@ def _prepare_in_memory(A, b, *, sketch, oversampling, alpha, random_state, sketc
     check_shape_for_lstsq(m, n, alpha)
     b = check_vector(b, "b", size=m)
     dtype = np.result_type(A.dtype, b.dtype)
-    A_exponent, b_exponent = power_of_two_exponent(A), power_of_two_exponent(b)
+    A_exponent, b_exponent = unit_exponent(A, margin=4), unit_exponent(b, margin=4)
     if A_exponent:
-        A = times_power_of_two(A, A_exponent)
-    b = times_power_of_two(b, b_exponent) if b_exponent else np.asarray(b, dtype=np.float64)
+        A = times_power_of_two(A, A_exponent, dtype=np.float64)
+    b = times_power_of_two(b, b_exponent, dtype=np.float64) if b_exponent else np.asarray(b, dtype=np.float64)
     nnz = A.nnz if kind != "dense" else m * n
     d = default_sketch_size(m, n, default_oversampling(m, n, nnz) if oversampling is None else oversampling)
     S = SKETCH_METHODS.dispatch(sketch, A, d, backend="numpy", random_state=random_state, **sketch_options)
