@@ -1,7 +1,8 @@
 """The contract suite's one table: a small, valid, fast call of every public name and every registered method.
 
 A new public name joins the suite by adding ONE entry to :data:`CALLS` (``test_every_public_name_is_declared``
-fails until it has one); a new registration joins it with no edit at all, through :data:`REGISTRIES`, whose
+fails until it has one), here or in the family's own ``calls_<family>.py`` beside this file, whose ``CALLS``
+(and optional ``REGISTRIES``) are merged in, so that families added side by side do not edit one table; a new registration joins it with no edit at all, through :data:`REGISTRIES`, whose
 front door is parametrized over ``registry.names()`` at collection time.
 
 Every entry is built with the same tiny float64 shapes, so numba compiles each kernel once per worker.
@@ -10,69 +11,18 @@ Every entry is built with the same tiny float64 shapes, so numba compiles each k
 import dataclasses
 import functools
 import importlib
+import pathlib
 import pkgutil
-from typing import Callable
 
 import numpy as np
 
 import sparsekit.learn
 
+from ._call import Built, Call, Family, NotCallable
+
 AREAS = ("sparsekit.linalg", "sparsekit.ot", "sparsekit.datasets") + tuple(
     f"sparsekit.learn.{info.name}" for info in pkgutil.iter_modules(sparsekit.learn.__path__) if info.ispkg
 )
-
-
-@dataclasses.dataclass(frozen=True)
-class Call:
-    """A valid call of one public callable.
-
-    Parameters
-    ----------
-    data : callable
-        Returns the positional arguments (for an estimator: the arguments of ``fit``). Built lazily so that
-        collection stays fast and every test gets fresh, seeded data.
-    options : dict
-        Keyword arguments (for an estimator or a class: the constructor's).
-    force : dict, optional
-        Options that force non-convergence (the solver must warn once, at the caller's line, and report
-        ``converged=False``). ``None`` for names that do not iterate.
-    solution : str, optional
-        The field of the returned ``Result`` holding the answer; declares the name a solver (result contract).
-    sparse : tuple of str
-        Arguments that accept scipy.sparse input (each sparse format must give the CSR answer).
-    accepts : dict
-        ``{argument: cases}`` of bad-input cases for which a normal return is the documented, correct answer
-        (e.g. ``inf`` in an OT cost matrix forbids a transport).
-    homogeneous : tuple of str
-        Arguments in which the answer is homogeneous: scaling them by 1e300 or 1e-300 must give a finite answer
-        proportional to the unscaled one.
-    scalars : tuple of str
-        Scalar parameters to corrupt (negative, NaN, inf) besides the positional scalars and the numeric options.
-    """
-
-    data: Callable[[], tuple]
-    options: dict = dataclasses.field(default_factory=dict)
-    force: dict | None = None
-    solution: str | None = None
-    sparse: tuple = ()
-    accepts: dict = dataclasses.field(default_factory=dict)
-    homogeneous: tuple = ()
-    scalars: tuple = ()
-
-
-@dataclasses.dataclass(frozen=True)
-class Built:
-    """A public class that users get from a call, not construct: the entry ``by``, run with ``options``, returns one."""
-
-    by: str
-    options: dict = dataclasses.field(default_factory=dict)
-
-
-@dataclasses.dataclass(frozen=True)
-class NotCallable:
-    """A public name that is not a call (a registry, a constant, a module), classified with why."""
-
-    why: str
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -280,21 +230,6 @@ CALLS = {
 # ---------------------------------------------------------------------------------------------------------------
 
 
-@dataclasses.dataclass(frozen=True)
-class Family:
-    """A registry walked by its front door: every registered name becomes a table entry ``door[name]``."""
-
-    module: str
-    door: str  # the public name (in some AREAS module) that dispatches through the registry
-    key: str  # the door's keyword choosing the method
-    base: Call  # the family's problem; options merged with key=name and extra[name]
-    extra: dict = dataclasses.field(default_factory=dict)
-
-    def call(self, name):
-        options = {**self.base.options, self.key: name, **self.extra.get(name, {})}
-        return dataclasses.replace(self.base, options=options)
-
-
 REGISTRIES = {
     "SEQUENCE_METHODS": Family("sparsekit.linalg", "solve_sequence", "method", CALLS["solve_sequence"]),
     "SKETCH_METHODS": Family(
@@ -317,6 +252,21 @@ REGISTRIES = {
     "SBL_METHODS": Family("sparsekit.learn.linear_model", "sparse_bayesian_learning", "method",
                           CALLS["sparse_bayesian_learning"]),
 }
+
+
+def _merge_family_tables():
+    """Merge the ``CALLS`` and ``REGISTRIES`` of every ``calls_<family>.py`` beside this module (names are unique)."""
+    for path in sorted(pathlib.Path(__file__).parent.glob("calls_*.py")):
+        module = importlib.import_module(f"{__package__}.{path.stem}")
+        for table, extra in ((CALLS, module.CALLS), (REGISTRIES, getattr(module, "REGISTRIES", {}))):
+            clash = sorted(set(table) & set(extra))
+            if clash:
+                raise RuntimeError(f"{path.name} declares names already in the table: {clash}")
+            table.update(extra)
+
+
+_merge_family_tables()
+
 
 # Methods whose problem is not the family's (gauss-seidel needs a square system, emd takes no regularisation).
 FAMILY_DATA = {
