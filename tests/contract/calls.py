@@ -149,6 +149,9 @@ CALLS = {
     "SRDCTSketch": Call(lambda: (3, 8), dict(random_state=0)),
     "SRHTSketch": Call(lambda: (3, 8), dict(random_state=0)),
     "SparseSignSketch": Call(lambda: (3, 8), dict(nnz_per_col=2, random_state=0)),
+    # linalg: matrix functions (the answer does not depend on the scale of G: homogeneous of degree 0)
+    "polar": Call(lambda: (np.random.default_rng(6).standard_normal((8, 5)),), dict(method="newton-schulz"),
+                  homogeneous=("G",), accepts={"G": ("complex",)}),
     # ot
     "cost_matrix": Call(lambda: (np.random.default_rng(3).random((5, 2)), np.random.default_rng(4).random((6, 2))),
                         accepts={"x": ("mismatched",), "y": ("mismatched",)}),
