@@ -346,3 +346,19 @@ def test_complex_ssor_preconditioner_applies_the_ssor_matrix(rng):
     A, b = _hermitian_system(rng)
     expected = np.linalg.solve(ssor_matrix(A.toarray(), 1.4), b)
     np.testing.assert_allclose(ssor_preconditioner(A, omega=1.4) @ b, expected, rtol=1e-12)
+
+
+def test_unsorted_indices_and_duplicates_give_the_canonical_iterates(rng):
+    """The sweep splits canonical rows at the diagonal; other CSR input is canonicalised on a copy."""
+    from .test_sor_kernels import _general_csr
+
+    A = _general_csr(rng)
+    indices_before, data_before = A.indices.copy(), A.data.copy()
+    b = rng.standard_normal(A.shape[0])
+    canonical = sparse.csr_array(A.toarray())
+    for sweep in ("forward", "backward", "symmetric"):
+        ours = sor(A, b, omega=1.2, maxiter=4, rtol=0.0, sweep=sweep)
+        np.testing.assert_allclose(ours.x, sor(canonical, b, omega=1.2, maxiter=4, rtol=0.0, sweep=sweep).x,
+                                   rtol=1e-13)
+    np.testing.assert_array_equal(A.indices, indices_before)
+    np.testing.assert_array_equal(A.data, data_before)

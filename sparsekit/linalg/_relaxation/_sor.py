@@ -85,6 +85,9 @@ def as_sor_operator(A, name="A", dtype="float"):
         check_square(A, name)
         A = sparse.csr_array(A)
     check_nonzero_diagonal(A, name)
+    if not A.has_canonical_format:  # the sweep splits each row at its diagonal in one pass over sorted indices
+        A = A.copy()
+        A.sum_duplicates()
     return SOROperator(
         _unsigned(A.indptr),
         _unsigned(A.indices),

@@ -11,7 +11,7 @@ serves both storage kinds (see ``_sor.SOROperator``):
     ``(diagonal value, neighbour value)`` of the stencil (empty for CSR).
 
 Sweep formulation (shared by both kinds, so that they give bitwise-identical
-iterates when the CSR matrix has sorted indices): row ``i`` of a forward sweep is
+iterates; CSR rows are kept canonical, see ``csr_sor_sweep``): row ``i`` of a forward sweep is
 
     x_new[i] = x_old[i] + w_i (b_i - s_i) - (w_i a_{i,i-1}) x_new[i-1],   w_i = omega / a_ii,
 
@@ -71,31 +71,44 @@ def _csr_sweep(indptr, indices, data, b, x_old, x_new, omega, forward, fused):
     res2 = 0.0
     for t in range(n):
         i = t if forward else n - 1 - t
-        prev = i - 1 if forward else i + 1
-        near_new = 0.0  # fused: entries the sweep has passed (but prev), with new values
-        near_old = 0.0  # fused: the same entries with old values, for the residual
-        far = 0.0  # fused: entries not yet updated; in place: every entry but prev
-        a_prev = 0.0
-        diag = 0.0
-        for k in range(indptr[i], indptr[i + 1]):
+        k = indptr[i]
+        end = indptr[i + 1]
+        # Rows are canonical (sorted, no duplicates, diagonal stored): one pass splits a row at its diagonal with
+        # a single index comparison per entry. ``left``/``right`` hold the entries before/after the diagonal, but
+        # ``prev``; in place, ``left`` is the whole row sum in storage order (centre included).
+        left = 0.0
+        left_new = 0.0  # fused forward: the entries left of the diagonal with new values
+        while k < end and (indices[k] + 1 < i if forward else indices[k] < i):
             j = indices[k]
             a = data[k]
-            if j == prev:
-                a_prev += a
-            elif not fused:  # in place: one sum in storage order, centre included
-                if j == i:
-                    diag += a
-                far += a * x_old[j]
-            elif (j < i) if forward else (j > i):
-                near_new += a * x_new[j]
-                near_old += a * x_old[j]
-            elif j == i:
-                diag += a
-            else:
-                far += a * x_old[j]
+            left += a * x_old[j]
+            if fused and forward:
+                left_new += a * x_new[j]
+            k += 1
+        a_prev = 0.0
+        if forward and k < end and indices[k] + 1 == i:
+            a_prev = data[k]
+            k += 1
+        diag = data[k]
         xc = x_old[i]
-        acc = far
+        k += 1
+        if not forward and k < end and indices[k] == i + 1:
+            a_prev = data[k]
+            k += 1
+        right = 0.0 if fused else left + diag * xc
+        right_new = 0.0  # fused backward: the entries right of the diagonal with new values
+        while k < end:
+            j = indices[k]
+            a = data[k]
+            right += a * x_old[j]
+            if fused and not forward:
+                right_new += a * x_new[j]
+            k += 1
+        acc = right
         if fused:
+            # near: entries the sweep has passed (new values for the update, old ones for the residual)
+            near_new, near_old, far = (left_new, left, right) if forward else (right_new, right, left)
+            prev = i - 1 if forward else i + 1
             dx = diag * xc
             r = b[i] - (((near_old + (a_prev * x_old[prev] if a_prev != 0.0 else 0.0)) + dx) + far)
             res2 += _abs2(r)
@@ -103,7 +116,7 @@ def _csr_sweep(indptr, indices, data, b, x_old, x_new, omega, forward, fused):
         w = omega * (1.0 / diag)
         xi = xc + w * (b[i] - acc)
         if a_prev != 0.0:
-            xi = xi - (w * a_prev) * x_new[prev]
+            xi = xi - (w * a_prev) * x_new[i - 1 if forward else i + 1]
         x_new[i] = xi
     return res2
 
@@ -114,7 +127,8 @@ def csr_sor_sweep(indptr, indices, data, b, x_old, x_new, omega, forward, fused)
 
     ``fused=True``: ``x_old -> x_new`` (distinct arrays), returning
     ``||b - A x_old||^2``. ``fused=False``: in place (``x_old is x_new``),
-    returning 0. ``indptr`` and ``indices`` are unsigned views, so that numba
+    returning 0. The matrix must be in canonical format (sorted indices, no
+    duplicates) with its diagonal stored. ``indptr`` and ``indices`` are unsigned views, so that numba
     emits no negative-index wrap-around test per nonzero. The four
     direction/mode combinations are compiled as separate loops.
     """
