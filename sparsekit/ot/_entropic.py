@@ -136,6 +136,10 @@ class LogDomain:
         """Current scaled potentials ``(F, G)``."""
         return self.F, self.G
 
+    def absorbed_kernel(self):
+        """None: the log domain keeps no kernel (see :meth:`KernelDomain.absorbed_kernel`)."""
+        return None
+
 
 class KernelDomain:
     """Kernel-space Sinkhorn (two matrix-vector products per iteration) with absorption.
@@ -204,6 +208,12 @@ class KernelDomain:
             self.u = self._u_next
             if self._out_of_range(self._smallest, self._largest):
                 self._absorb(*self.potentials())
+
+    def absorbed_kernel(self):
+        """``(K, F0, G0)`` when ``K`` is a float64 NumPy array (a Newton stage can evaluate plans with it), else None."""
+        if self.xp is not np or self.dtype != np.float64:
+            return None
+        return self.K, self.F0, self.G0
 
     def potentials(self):
         """Current scaled potentials ``(F, G)`` (float64)."""

@@ -75,7 +75,8 @@ def solve_entropic(
         As for :func:`sparsekit.ot.sinkhorn`.
     newton : callable, optional
         The Newton stage, called as ``newton(passes, a, b, F, G, *, tol,
-        max_iter, history, monitor)`` and returning ``(F, G, reason, stats)``
+        max_iter, history, monitor, kernel)`` (``kernel``: the Sinkhorn
+        stage's ``absorbed_kernel()``, or None) and returning ``(F, G, reason, stats)``
         (e.g. :func:`~sparsekit.ot._newton.newton_stage`); None: Sinkhorn only.
     domain, switch_tol, max_density, density_check_every
         As for :func:`sparsekit.ot.sinkhorn_newton_sparse` (the last three
@@ -131,9 +132,12 @@ def solve_entropic(
         n_sinkhorn = len(history.errors)
         F, G = state.potentials()
         if reason == "switch":
-            del state  # the Newton stage works from M and the potentials: free the n x m kernel
+            # the Newton stage evaluates points with the kernel when it has one (products instead of exponentials)
+            kernel = state.absorbed_kernel()
+            del state
             F, G, reason, stats = newton(
                 passes, a, b, F, G, tol=tol, max_iter=max_iter - n_sinkhorn, history=history, monitor=monitor,
+                kernel=kernel,
             )
             if reason != "converged":
                 # a Newton iterate need not carry the right mass: end on an exact column update, as Sinkhorn does

@@ -15,7 +15,39 @@ from scipy.sparse import linalg as sparse_linalg
 from .._core.backend import to_numpy
 from . import _newton_kernels
 from ._entropic import StallDetector, report, stall_floor
+from ._passes import take_candidates
 from ._problem import to_device
+
+# Potentials may move this far (in nats) from those a kernel was absorbed at before it is refilled: the same range
+# as the kernel-domain Sinkhorn's scalings (1e100), so the plan's entries lost to the kernel's underflow stay
+# below exp(-708 + 2 * 230), far under any tolerance.
+_ABSORB_NATS = 230.0
+
+
+class AbsorbedKernel:
+    """The plan as ``u_i K_ij v_j`` around absorbed potentials: a Newton evaluation costs products, not exponentials.
+
+    ``K_ij = exp(F0_i + G0_j - M_ij / reg)`` (float64, NumPy) is the kernel the kernel-domain Sinkhorn stage
+    leaves (its ``absorbed_kernel()``), refilled here in place; at ``(F, G)`` the scalings are ``u = exp(F - F0)``, ``v = exp(G - G0)``. When a potential moves more
+    than ``_ABSORB_NATS`` away, the kernel is refilled in place at the new point (one exponential pass, what
+    every evaluation costs without it).
+    """
+
+    def __init__(self, passes, K, F0, G0):
+        self.passes, self.K, self.F0, self.G0 = passes, K, F0, G0
+
+    def sums_and_candidates(self, F, G, low, buffers):
+        """As :meth:`NumbaPasses.sums_and_candidates`."""
+        dF, dG = F - self.F0, G - self.G0
+        if max(float(np.abs(dF).max()), float(np.abs(dG).max())) > _ABSORB_NATS:
+            self.K = self.passes.fill(F, G, np.float64, out=self.K)
+            self.F0, self.G0 = F, G
+            dF, dG = np.zeros_like(F), np.zeros_like(G)
+        rows, cols = np.empty(self.K.shape[0]), np.empty(self.K.shape[1])
+        total, found = _newton_kernels.kernel_sums_and_candidates(
+            self.K, np.exp(dF), np.exp(dG), math.exp(low), rows, cols, *buffers
+        )
+        return rows, cols, float(total), *take_candidates(buffers, found)
 
 
 class _Evaluation:
@@ -24,9 +56,9 @@ class _Evaluation:
     The marginals are kept on the host, where the Newton system is solved: one copy per evaluation.
     """
 
-    def __init__(self, passes, F, G, low, buffers):
+    def __init__(self, source, F, G, low, buffers):
         self.F, self.G, self.low = F, G, low
-        rows, cols, self.total, self.candidates, self.overflow = passes.sums_and_candidates(F, G, low, buffers)
+        rows, cols, self.total, self.candidates, self.overflow = source.sums_and_candidates(F, G, low, buffers)
         self.rows, self.cols = np.asarray(to_numpy(rows)), np.asarray(to_numpy(cols))
 
 
@@ -97,8 +129,8 @@ def newton_direction(P_kept, rows, cols, grad_rows, grad_cols, mu, linear_solver
 
 
 def newton_stage(
-    passes, a, b, F, G, *, tol, max_iter, history, monitor, hess_tol=0.1, max_hess_density=0.25, linear_solver="cg",
-    shift=1e-2,
+    passes, a, b, F, G, *, tol, max_iter, history, monitor, kernel=None, hess_tol=0.1, max_hess_density=0.25,
+    linear_solver="cg", shift=1e-2,
 ):
     """Newton iterations on the dual (Lyapunov) potential with a sparsified Hessian.
 
@@ -115,7 +147,9 @@ def newton_stage(
     evaluates a point (entries above a level ``low`` that follows the
     threshold), so an iteration costs one dense pass per line-search trial.
 
-    The options are those of
+    ``kernel``, ``(K, F0, G0)`` from the Sinkhorn stage (or None), makes
+    evaluations products with that kernel (:class:`AbsorbedKernel`) instead
+    of exponentials of the cost; the other options are those of
     :func:`~sparsekit.ot.sinkhorn_newton_sparse`, with its defaults.
 
     Returns
@@ -128,6 +162,7 @@ def newton_stage(
     """
     n, m = passes.shape
     hess_density, cg_iters = [], []
+    source = passes if kernel is None else AbsorbedKernel(passes, *kernel)
 
     def finish(reason):
         stats = {"hess_density": np.asarray(hess_density), "cg_iterations": np.asarray(cg_iters, dtype=np.int64)}
@@ -142,7 +177,7 @@ def newton_stage(
     mass = float(a_host.sum())
     low = math.log(1e-3 * mass / (n * m))
     margin = 3.0
-    current = _Evaluation(passes, F, G, low, buffers)
+    current = _Evaluation(source, F, G, low, buffers)
     grad_rows, grad_cols, errors = _gradient(current, a_host, b_host)
     # the switch state closes the Sinkhorn stage; now both of its errors are measured
     history.replace_last(*errors)
@@ -154,7 +189,7 @@ def newton_stage(
     for _ in range(max_iter):
         while current.overflow:
             low += margin
-            current = _Evaluation(passes, current.F, current.G, low, buffers)
+            current = _Evaluation(source, current.F, current.G, low, buffers)
         grad_norm = math.hypot(*errors)
         P_kept, threshold, enough = _sparsify(current, (n, m), hess_tol * grad_norm, max_kept)
         hess_density.append(P_kept.nnz / (n * m))
@@ -165,7 +200,7 @@ def newton_stage(
             min(0.1, _FORCING * (grad_norm / a_norm) ** _FORCING_POWER),
         )
         cg_iters.append(iterations)
-        accepted = _line_search(passes, current, d_rows, d_cols, a_host, b_host, grad_rows, grad_cols, grad_norm,
+        accepted = _line_search(source, current, d_rows, d_cols, a_host, b_host, grad_rows, grad_cols, grad_norm,
                                 low, buffers)
         if accepted is None:
             # no acceptable step along this direction: regularise more and retry from the same point
@@ -191,7 +226,7 @@ def _gradient(evaluation, a, b):
     return grad_rows, grad_cols, (float(np.linalg.norm(grad_rows)), float(np.linalg.norm(grad_cols)))
 
 
-def _line_search(passes, current, d_rows, d_cols, a, b, grad_rows, grad_cols, grad_norm, low, buffers,
+def _line_search(source, current, d_rows, d_cols, a, b, grad_rows, grad_cols, grad_norm, low, buffers,
                  c1=1e-4, min_step=1e-6):
     """Backtracking (Armijo) line search on ``phi``; returns the accepted evaluation or None."""
     slope = float(d_rows @ grad_rows + d_cols @ grad_cols)
@@ -202,7 +237,7 @@ def _line_search(passes, current, d_rows, d_cols, a, b, grad_rows, grad_cols, gr
     dG = to_device(d_cols, current.G)
     step = 1.0
     while step >= min_step:
-        trial = _Evaluation(passes, current.F + step * dF, current.G + step * dG, low, buffers)
+        trial = _Evaluation(source, current.F + step * dF, current.G + step * dG, low, buffers)
         gain = step * linear - (trial.total - current.total)
         if gain >= c1 * step * slope:
             return trial

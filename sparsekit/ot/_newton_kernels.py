@@ -3,6 +3,8 @@
 - :func:`sums_and_candidates`: one exponential pass giving both marginals, the
   total mass, and the entries above a level (candidates for the sparsified
   Hessian; the global top-k threshold is chosen among them).
+- :func:`kernel_sums_and_candidates`: the same from an absorbed kernel, by
+  products (the Newton stage's evaluation when the kernel fits in memory).
 - :func:`keep_largest`: that threshold, and the kept entries as CSR.
 - :func:`schur_cg`: Jacobi-preconditioned conjugate gradients on the Schur
   complement ``S = diag(c) - Pt.T diag(1/r) Pt`` of the sparsified Hessian.
@@ -73,6 +75,40 @@ def sums_and_candidates(M, F, G, inv_reg, low, rows, cols, cand_rows, cand_cols,
                     cand_rows[found] = i
                     cand_cols[found] = j
                     cand_logs[found] = logs[j]
+                found += 1
+    return total, found
+
+
+@kernel
+def kernel_sums_and_candidates(K, u, v, level, rows, cols, cand_rows, cand_cols, cand_logs):
+    """:func:`sums_and_candidates` for the plan ``u_i K_ij v_j`` of an absorbed kernel: products, no exponentials.
+
+    Candidates are the entries above ``level`` (``exp`` of the log level); only their logarithms are taken.
+    Returns ``(total, n_candidates)`` as :func:`sums_and_candidates`.
+    """
+    n, m = K.shape
+    capacity = cand_logs.shape[0]
+    for j in range(m):
+        cols[j] = 0.0
+    values = np.empty(m)
+    total = 0.0
+    found = 0
+    for i in range(n):
+        ui = u[i]
+        s = 0.0
+        for j in range(m):
+            p = ui * K[i, j] * v[j]
+            values[j] = p
+            s += p
+            cols[j] += p
+        rows[i] = s
+        total += s
+        for j in range(m):
+            if values[j] > level:
+                if found < capacity:
+                    cand_rows[found] = i
+                    cand_cols[found] = j
+                    cand_logs[found] = math.log(values[j])
                 found += 1
     return total, found
 

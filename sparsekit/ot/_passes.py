@@ -75,9 +75,10 @@ class NumbaPasses:
         kernels.col_lse(self.M, F, self.inv_reg, out)
         return out
 
-    def fill(self, F, G, dtype=np.float64):
-        """The matrix ``exp(F_i + G_j - M_ij / reg)`` in ``dtype``."""
-        out = np.empty(self.shape, dtype=dtype)
+    def fill(self, F, G, dtype=np.float64, out=None):
+        """The matrix ``exp(F_i + G_j - M_ij / reg)`` in ``dtype`` (into ``out`` when given)."""
+        if out is None:
+            out = np.empty(self.shape, dtype=dtype)
         kernels.fill_plan(self.M, F, G, self.inv_reg, out)
         return out
 
@@ -133,9 +134,14 @@ class NumbaPasses:
         total, found = _newton_kernels.sums_and_candidates(
             self.M, F, G, self.inv_reg, low, rows, cols, cand_rows, cand_cols, cand_logs
         )
-        kept = min(found, cand_logs.shape[0])
-        candidates = (cand_rows[:kept].copy(), cand_cols[:kept].copy(), cand_logs[:kept].copy())
-        return rows, cols, float(total), candidates, found > cand_logs.shape[0]
+        return rows, cols, float(total), *take_candidates(buffers, found)
+
+
+def take_candidates(buffers, found):
+    """``(candidates, overflow)`` from the candidate buffers after a pass that found ``found`` of them."""
+    cand_rows, cand_cols, cand_logs = buffers
+    kept = min(found, cand_logs.shape[0])
+    return (cand_rows[:kept].copy(), cand_cols[:kept].copy(), cand_logs[:kept].copy()), found > cand_logs.shape[0]
 
 
 class ArrayAPIPasses:

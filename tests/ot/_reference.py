@@ -63,6 +63,16 @@ def sums_and_candidates(M, F, G, inv_reg, low, rows, cols, cand_rows, cand_cols,
     return float(P.sum()), int(i.size)
 
 
+def kernel_sums_and_candidates(K, u, v, level, rows, cols, cand_rows, cand_cols, cand_logs):
+    P = u[:, None] * K * v[None, :]
+    rows[:] = P.sum(axis=1)
+    cols[:] = P.sum(axis=0)
+    i, j = np.nonzero(P > level)
+    kept = min(i.size, cand_logs.size)
+    cand_rows[:kept], cand_cols[:kept], cand_logs[:kept] = i[:kept], j[:kept], np.log(P[i, j][:kept])
+    return float(P.sum()), int(i.size)
+
+
 def keep_largest(cand_rows, cand_cols, logs, total, drop_tol, max_kept, step, indptr, indices, data):
     values = np.exp(logs)
     top = logs.max()

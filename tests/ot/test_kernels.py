@@ -80,6 +80,18 @@ def test_sums_and_candidates(entropic, capacity):
     )
 
 
+@pytest.mark.parametrize("capacity", [64, 5])
+def test_kernel_sums_and_candidates(entropic, capacity, rng):
+    M, F, G, inv = entropic
+    K = np.exp(F[:, None] + G[None, :] - M * inv)
+    u, v = readonly(np.exp(rng.uniform(-3, 3, 7))), readonly(np.exp(rng.uniform(-3, 3, 9)))
+    assert_kernel_matches_twin(
+        sns.kernel_sums_and_candidates, ref.kernel_sums_and_candidates, readonly(K), u, v, np.exp(-2.0),
+        np.empty(7), np.empty(9), np.zeros(capacity, np.int32), np.zeros(capacity, np.int32), np.zeros(capacity),
+        rtol=1e-13,
+    )
+
+
 @pytest.mark.parametrize(
     ("drop_fraction", "max_kept", "n_bins", "enough"),
     [(0.5, 40, 7, True), (0.05, 40, 28, True), (0.05, 12, 12, False), (1e-6, 40, 40, False), (0.05, 0, 1, False)],

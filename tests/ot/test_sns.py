@@ -91,3 +91,23 @@ def test_bad_options():
                    error=sparsekit.InvalidParameterError)
     assert_rejects(sinkhorn_newton_sparse, None, None, M, 1e-3, max_hess_density=0.0, naming="max_hess_density",
                    error=sparsekit.InvalidParameterError)
+
+
+def test_newton_evaluations_by_the_absorbed_kernel_match_the_exponential_ones(monkeypatch):
+    """A kernel-domain Sinkhorn stage hands its kernel to Newton: products instead of exponentials, same answer.
+
+    The log-domain stage keeps no kernel (exponential evaluations); a tiny absorption range forces a refill of the
+    kernel at nearly every evaluation.
+    """
+    from sparsekit.ot import _newton
+
+    M = clouds(250, seed=2)
+    by_kernel = sinkhorn_newton_sparse(None, None, M, 1e-3, domain="kernel")
+    by_exp = sinkhorn_newton_sparse(None, None, M, 1e-3, domain="log")
+    monkeypatch.setattr(_newton, "_ABSORB_NATS", 1e-3)
+    refilled = sinkhorn_newton_sparse(None, None, M, 1e-3, domain="kernel")
+    for res in (by_kernel, by_exp, refilled):
+        assert res.converged and res.n_newton > 0 and res.marginal_error[-1].max() <= 1e-9
+    assert np.abs(by_kernel.plan - by_exp.plan).sum() <= 1e-8
+    assert np.abs(by_kernel.plan - refilled.plan).sum() <= 1e-8
+    assert abs(by_kernel.n_newton - refilled.n_newton) <= 1
