@@ -64,17 +64,21 @@ def check_init(init, n_components, n_features, dtype, xp, rng):
     return polar(to_namespace(start, xp)).astype(dtype, copy=False)
 
 
-def unit_scaled(X, p, xp):
-    """``X`` times a power of two (exact) when ``|X|^p`` summed over the samples could leave the floating range.
+def scale_exponent(X, p, xp):
+    """``e`` such that ``X 2**e`` (exact) keeps ``|X|^p`` summed over many samples in range; 0 for ordinary data.
 
-    The dictionary does not depend on the scale of ``X``; ordinary data is returned as it is, not copied.
+    The dictionary does not depend on the scale of ``X``; data far from unit scale are rescaled by a power of two.
     """
     peak = max(float(xp.max(X)), -float(xp.min(X)))
     if peak == 0 or not math.isfinite(peak):
-        return X
+        return 0
     exponent = math.frexp(peak)[1]
-    limit = np.finfo(X.dtype).maxexp // (math.ceil(p) + 2)
-    return X * math.ldexp(1.0, -exponent) if abs(exponent) > limit else X
+    return -exponent if abs(exponent) > np.finfo(X.dtype).maxexp // (math.ceil(p) + 2) else 0
+
+
+def rescaled(X, exponent):
+    """``X * 2**exponent``; ``X`` itself, not a copy, when ``exponent`` is 0."""
+    return X * math.ldexp(1.0, exponent) if exponent else X
 
 
 def stopping_tolerance(tol, dtype):
@@ -173,7 +177,7 @@ def orthogonal_dictionary_learning(X, n_components=None, *, p=3, max_iter=300, t
     rng = check_random_state(random_state)
     A = check_init(init, n_components, n_features, X.dtype, xp, rng)
     tol = stopping_tolerance(tol, X.dtype)
-    X = unit_scaled(X, p, xp)
+    X = rescaled(X, scale_exponent(X, p, xp))
     scale = 1.0 / (p * n_samples)
     objective, steps = [], []
     status, message = STATUS_MAX_ITER, f"reached max_iter={max_iter} before the step fell below tol={tol:.3g}"
@@ -190,14 +194,15 @@ def orthogonal_dictionary_learning(X, n_components=None, *, p=3, max_iter=300, t
         if steps[-1] <= tol:
             status, message = STATUS_CONVERGED, f"the step fell below tol={tol:.3g}"
             break
-        if callback is not None and _stops(callback, A):
+        if callback is not None and callback_stops(callback, A):
             status, message = STATUS_STOPPED, "stopped by the callback"
             break
     result = Result(components=A, objective=np.asarray(objective), step=np.asarray(steps), n_iter=len(objective))
     return end_run(result, caller="orthogonal_dictionary_learning", status=status, message=message)
 
 
-def _stops(callback, A):
+def callback_stops(callback, A):
+    """Whether the user's ``callback(A)`` asks to stop: it returned True or raised StopIteration."""
     try:
         return bool(callback(A))
     except StopIteration:

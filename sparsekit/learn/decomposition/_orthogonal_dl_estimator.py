@@ -10,6 +10,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..._core.params import Interval, Options, ParamsValidationMixin
 from .._data import validate_data
 from .._result_attributes import store_result
+from ._online_dl import is_chunked
 from ._orthogonal_dl import check_components, orthogonal_dictionary_learning
 
 __all__ = ["OrthogonalDictionaryLearning"]
@@ -23,15 +24,19 @@ class OrthogonalDictionaryTransformMixin(ClassNamePrefixFeaturesOutMixin, Transf
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like or dask.array.Array of shape (n_samples, n_features)
             Samples.
 
         Returns
         -------
-        ndarray of shape (n_samples, n_components)
-            The codes, in the precision of ``components_``.
+        ndarray or dask.array.Array of shape (n_samples, n_components)
+            The codes, in the precision of ``X`` (float32 kept); lazy for a Dask array.
         """
         check_is_fitted(self)
+        if is_chunked(X):  # a Dask array stays lazy
+            if X.ndim != 2 or X.shape[1] != self.n_features_in_:
+                raise ValueError(f"X must have shape (n_samples, {self.n_features_in_}); got {X.shape}.")
+            return X @ self.components_.T
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
         return X @ self.components_.T.astype(X.dtype, copy=False)
 
