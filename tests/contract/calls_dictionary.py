@@ -39,3 +39,9 @@ CALLS = {
     "OrthogonalDictionaryLearning": Call(coding, dict(random_state=0), force=dict(max_iter=1),
                                          accepts=_AS_SKLEARN),
 }
+CALLS.update({
+    "online_orthogonal_dictionary_learning": Call(coding, dict(batch_size=20, random_state=0),
+                                                  force=dict(tol=1e-12), solution="components"),
+    "OnlineOrthogonalDictionaryLearning": Call(coding, dict(batch_size=20, random_state=0), force=dict(tol=1e-12),
+                                               accepts=_AS_SKLEARN),
+})
