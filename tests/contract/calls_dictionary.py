@@ -35,13 +35,14 @@ CALLS = {
                                                     "true_components": ("mismatched",)}),
     "support_f1": Call(supports),
     "orthogonal_dictionary_learning": Call(coding, dict(random_state=0), force=dict(max_iter=1),
-                                           solution="components"),
+                                           solution="components", homogeneous=("X",)),
     "OrthogonalDictionaryLearning": Call(coding, dict(random_state=0), force=dict(max_iter=1),
                                          accepts=_AS_SKLEARN),
 }
 CALLS.update({
     "online_orthogonal_dictionary_learning": Call(coding, dict(batch_size=20, random_state=0),
-                                                  force=dict(tol=1e-12), solution="components"),
+                                                  force=dict(tol=1e-12), solution="components",
+                                                  homogeneous=("X",)),
     "OnlineOrthogonalDictionaryLearning": Call(coding, dict(batch_size=20, random_state=0), force=dict(tol=1e-12),
                                                accepts=_AS_SKLEARN),
 })

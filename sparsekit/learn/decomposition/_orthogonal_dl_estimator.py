@@ -120,7 +120,8 @@ class OrthogonalDictionaryLearning(ParamsValidationMixin, OrthogonalDictionaryTr
     -----
     ``transform`` returns the codes ``X @ components_.T`` and ``inverse_transform`` maps them back exactly; the
     data are not centred (a sparse model has no offset). Atoms come out in an arbitrary order and sign; compare
-    them with a planted dictionary by :func:`dictionary_error`. See :func:`orthogonal_dictionary_learning` for the
+    them with a planted dictionary by :func:`dictionary_error`. The estimator works on NumPy arrays; on a GPU, call
+    :func:`orthogonal_dictionary_learning` with a CuPy array. See :func:`orthogonal_dictionary_learning` for the
     algorithm and its references.
 
     Examples

@@ -142,3 +142,13 @@ def test_partial_fit_checks_the_features(problem):
                                                              random_state=0)])
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+@pytest.mark.gpu
+def test_cupy_matches_numpy(problem):
+    cupy = pytest.importorskip("cupy")
+    X = problem[0]
+    expected = online_orthogonal_dictionary_learning(X, random_state=0)
+    got = online_orthogonal_dictionary_learning(cupy.asarray(X), random_state=0)
+    assert isinstance(got.components, cupy.ndarray)
+    np.testing.assert_allclose(cupy.asnumpy(got.components), expected.components, atol=1e-8)

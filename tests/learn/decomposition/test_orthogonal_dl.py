@@ -142,3 +142,16 @@ def test_bad_input_names_the_argument(bad, name):
                           OrthogonalDictionaryLearning(n_components=1, p=4, random_state=0)])
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_cupy_matches_numpy(problem, dtype):
+    cupy = pytest.importorskip("cupy")
+    X = problem[0].astype(dtype)
+    expected = orthogonal_dictionary_learning(X, random_state=0)
+    got = orthogonal_dictionary_learning(cupy.asarray(X), random_state=0)
+    assert isinstance(got.components, cupy.ndarray) and got.components.dtype == dtype
+    assert got.n_iter == expected.n_iter
+    np.testing.assert_allclose(cupy.asnumpy(got.components), expected.components, atol=1e-8 if dtype == np.float64
+                               else 1e-3)
