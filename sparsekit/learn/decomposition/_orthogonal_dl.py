@@ -61,6 +61,8 @@ def check_init(init, n_components, n_features, dtype, xp, rng):
     if start.shape != (n_components, n_features):
         raise ValueError(f"init must have shape (n_components, n_features) = ({n_components}, {n_features}); got "
                          f"{start.shape}.")
+    if not np.any(start):
+        raise ValueError("init is all zeros: it has no nearest orthonormal matrix to start from.")
     return polar(to_namespace(start, xp)).astype(dtype, copy=False)
 
 

@@ -127,6 +127,7 @@ def test_zero_data_is_a_stationary_point():
     (dict(X=np.array([[1.0, np.nan], [0.0, 1.0]])), "X"),
     (dict(X=np.ones((5, 3)), n_components=4), "n_components"),
     (dict(X=np.ones((5, 3)), init=np.eye(2)), "init"),
+    (dict(X=np.ones((5, 3)), init=np.zeros((3, 3))), "init"),
     (dict(X=np.ones((5, 3)), p=2), "p"),
 ])
 def test_bad_input_names_the_argument(bad, name):
