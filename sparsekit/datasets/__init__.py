@@ -14,6 +14,7 @@ from ._sketch_problems import (
     sparse_matrix,
     sparse_rows_pair,
 )
+from ._sparse_coding import make_sparse_coding
 from ._sparse_regression import make_kronecker_regression, make_sparse_regression
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "ill_conditioned_lstsq",
     "make_kronecker_regression",
     "make_linear_sem",
+    "make_sparse_coding",
     "make_sparse_regression",
     "poisson2d",
     "poisson3d",
