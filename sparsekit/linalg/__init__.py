@@ -5,8 +5,11 @@ NumPy arrays, SciPy sparse arrays and (where it makes sense) LinearOperators,
 and returns a :class:`sparsekit.Result`.
 """
 
-from ._krylov import _krylov_baselines  # noqa: F401, I001  (registers "gmres" and "gcrotmk" first, then "gcrodr")
-from ._krylov import _gcrodr_sequence  # noqa: F401
+from ._constrained._sketched_newton import sketched_newton
+from ._krylov import (
+    _gcrodr_sequence,  # noqa: F401
+    _krylov_baselines,  # noqa: F401, I001  (registers "gmres" and "gcrotmk" first, then "gcrodr")
+)
 from ._krylov._gcrodr import RecycleSpace, gcrodr
 from ._polar import polar
 from ._relaxation._omega_tuning import OmegaTuner, evaluate_omegas, sor_sequence
@@ -64,4 +67,6 @@ __all__ = [
     "sketched_product",
     # matrix functions
     "polar",
+    # constrained optimisation
+    "sketched_newton",
 ]

@@ -1,4 +1,4 @@
-"""Rewrite ``known_failures.py`` from a run of the contract suite without it, grouped by class.
+r"""Rewrite ``known_failures.py`` from a run of the contract suite without it, grouped by class.
 
 Usage, from the repository root::
 

@@ -1,0 +1,111 @@
+"""sketched_newton: Hock-Schittkowski problems against their known solutions and trust-constr, options, bad input."""
+
+import warnings
+
+import numpy as np
+import pytest
+from scipy import optimize, sparse
+
+from sparsekit import ConvergenceWarning
+from sparsekit.linalg import sketched_newton
+
+from ._hock_schittkowski import PROBLEMS
+
+# Budgets that keep the Kaczmarz solves of the two tiny ill-conditioned KKT systems (hs6, hs7) short.
+_SKETCH = dict(solver="block-kaczmarz", random_state=0, maxiter=60)
+
+
+# hs6's KKT matrix has condition 1e4: Kaczmarz needs ~1e5 projections there, so it runs with "direct" only.
+@pytest.mark.parametrize("name, solver", [(name, "direct") for name in sorted(PROBLEMS)] + [
+    (name, "block-kaczmarz") for name in sorted(PROBLEMS) if name != "hs6"])
+def test_hock_schittkowski_reaches_the_known_solution(name, solver):
+    p = PROBLEMS[name]()
+    res = sketched_newton(p["fun"], p["x0"], jac=p["jac"], hess=p["hess"], constraints=p["constraints"],
+                          **(dict(solver="direct") if solver == "direct" else _SKETCH))
+    assert res.converged and res.kkt_residual[-1] <= 1e-6
+    np.testing.assert_allclose(res.x, p["x_star"], atol=2e-5)
+    assert res.fun == pytest.approx(p["f_star"], abs=1e-6)
+    assert res.constraint_violation <= 1e-6
+    c = p["constraints"]
+    peer = optimize.minimize(p["fun"], p["x0"], jac=p["jac"], hess=p["hess"], method="trust-constr",
+                             constraints=[optimize.NonlinearConstraint(c["fun"], 0, 0, jac=c["jac"], hess=c["hess"])])
+    assert res.fun <= peer.fun + 1e-6
+
+
+def test_exact_newton_converges_quadratically_on_hs40():
+    p = PROBLEMS["hs40"]()
+    res = sketched_newton(p["fun"], p["x0"], jac=p["jac"], hess=p["hess"], constraints=p["constraints"],
+                          solver="direct")
+    k = res.kkt_residual
+    assert res.n_iter <= 6 and (res.step_sizes == 1.0).all()
+    assert k[-1] <= 10 * k[-2] ** 2  # the last step squares the residual
+
+
+def test_equality_quadratic_program_with_sparse_linear_constraints_matches_the_kkt_solution():
+    rng = np.random.default_rng(0)
+    d, m = 60, 15
+    Q = sparse.random_array((d, d), density=0.1, random_state=rng)
+    Q = (Q @ Q.T + sparse.eye_array(d)).tocsr()
+    A = sparse.random_array((m, d), density=0.2, random_state=rng, format="csr") + sparse.eye_array(m, d)
+    b, q = rng.standard_normal(m), rng.standard_normal(d)
+    K = sparse.bmat([[Q, A.T], [A, None]], format="csc")
+    exact = sparse.linalg.spsolve(K, np.concatenate([-q, b]))
+    res = sketched_newton(lambda x: 0.5 * x @ (Q @ x) + q @ x, np.zeros(d), jac=lambda x: Q @ x + q,
+                          hess=lambda x: Q, constraints=optimize.LinearConstraint(A, b, b), tol=1e-8,
+                          random_state=0)
+    assert res.converged
+    np.testing.assert_allclose(res.x, exact[:d], atol=1e-7)
+    np.testing.assert_allclose(res.multipliers, exact[d:], atol=1e-6)
+    assert res.inner_iterations.sum() > 0 and res.inner_iterations.shape == (res.n_iter,)
+
+
+def test_maxiter_warns_and_callback_stops():
+    p = PROBLEMS["hs40"]()
+    options = dict(jac=p["jac"], hess=p["hess"], constraints=p["constraints"], solver="direct")
+    with pytest.warns(ConvergenceWarning, match="sketched_newton: maxiter"):
+        res = sketched_newton(p["fun"], p["x0"], maxiter=1, **options)
+    assert not res.converged and res.status == 1 and res.n_iter == 1
+    seen = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = sketched_newton(p["fun"], p["x0"], callback=lambda r: seen.append(r.kkt_residual[-1]) or True,
+                              **options)
+    assert res.status == 2 and len(seen) == 1 and not res.converged
+
+
+def test_inputs_are_not_modified():
+    p = PROBLEMS["hs48"]()
+    x0 = p["x0"].copy()
+    sketched_newton(p["fun"], x0, jac=p["jac"], hess=p["hess"], constraints=p["constraints"], solver="direct")
+    np.testing.assert_array_equal(x0, p["x0"])
+
+
+@pytest.mark.parametrize("constraints, match", [
+    ({"type": "ineq", "fun": lambda x: x, "jac": lambda x: np.eye(2), "hess": lambda x, v: np.zeros((2, 2))},
+     "equality constraint"),
+    (optimize.NonlinearConstraint(lambda x: x[0] ** 2, 0.0, 1.0, jac=lambda x: np.array([[2 * x[0], 0.0]])),
+     "lb == ub"),
+    ({"type": "eq", "fun": lambda x: x[0] ** 2 - 1, "jac": lambda x: np.array([[2 * x[0], 0.0]])}, "no hess"),
+    ({"type": "eq", "fun": lambda x: x - 1, "jac": lambda x: np.eye(2), "hess": lambda x, v: np.zeros((2, 2)),
+      "bounds": 1}, "unknown keys"),
+    (optimize.LinearConstraint(np.eye(3)[:, :2], 0.0, 0.0), "at most 2"),
+])
+def test_bad_constraints_are_named(constraints, match):
+    with pytest.raises(ValueError, match=match):
+        sketched_newton(lambda x: x @ x, np.ones(2), jac=lambda x: 2 * x, hess=lambda x: 2 * np.eye(2),
+                        constraints=constraints)
+
+
+def test_bad_arguments_are_named():
+    good = dict(jac=lambda x: 2 * x, hess=lambda x: 2 * np.eye(2),
+                constraints=optimize.LinearConstraint([[1.0, 1.0]], 1.0, 1.0))
+    with pytest.raises(ValueError, match="x0 must not contain NaN"):
+        sketched_newton(lambda x: x @ x, np.array([np.nan, 1.0]), **good)
+    with pytest.raises(TypeError, match="hess must be a callable"):
+        sketched_newton(lambda x: x @ x, np.ones(2), **{**good, "hess": np.eye(2)})
+    with pytest.raises(TypeError, match="constraints"):
+        sketched_newton(lambda x: x @ x, np.ones(2), **{**good, "constraints": 3})
+    with pytest.raises(ValueError, match=r"jac\(x\) must have shape \(2,\)"):
+        sketched_newton(lambda x: x @ x, np.ones(2), **{**good, "jac": lambda x: np.ones(3)})
+    with pytest.raises(ValueError, match="multipliers0"):
+        sketched_newton(lambda x: x @ x, np.ones(2), multipliers0=np.ones(2), **good)
