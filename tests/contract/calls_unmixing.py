@@ -37,6 +37,8 @@ _CUBE = {"Y": ("wrong_ndim",)}
 # Pixels and endmembers are rows of independent counts: one row fewer in Y or E is another valid problem, and
 # spectra of two sets of different sizes are matched as far as they go (documented).
 _ROWS = {"Y": ("wrong_ndim", "mismatched"), "E": ("mismatched",)}
+# Estimators: a cube as above, and object or numeric-string arrays converted as scikit-learn's own estimators do.
+_ESTIMATOR = {"X": ("wrong_ndim", "object", "str")}
 _SPECTRA = {"endmembers_true": ("mismatched",), "endmembers_pred": ("mismatched",)}
 
 CALLS = {
@@ -46,6 +48,10 @@ CALLS = {
     "vca": Call(lambda: (*pixels(), 3), dict(random_state=0), solution="endmembers", accepts=_CUBE),
     "nfindr": Call(lambda: (*pixels(), 3), dict(init="random", random_state=0), solution="endmembers",
                    force=dict(max_iter=1), accepts=_CUBE),
+    "robust_sparse_nmf": Call(lambda: (*pixels(), 3), dict(alpha=0.1, max_iter=30), force=dict(max_iter=1, tol=0.0),
+                              solution="endmembers", accepts=_CUBE),
+    "RobustSparseNMF": Call(pixels, dict(n_components=3, max_iter=30), force=dict(max_iter=1, tol=0.0),
+                            accepts=_ESTIMATOR),
     "spectral_angle_distance": Call(endmember_pair, accepts=_SPECTRA),
     "match_endmembers": Call(endmember_pair, accepts=_SPECTRA),
     "abundance_rmse": Call(abundance_pair, accepts={"abundances_true": ("wrong_ndim",),

@@ -3,12 +3,15 @@
 from ._endmembers import nfindr, spa, vca
 from ._fcls import fcls
 from ._unmixing_metrics import abundance_rmse, match_endmembers, spectral_angle_distance
+from ._unmixing_robust import RobustSparseNMF, robust_sparse_nmf
 
 __all__ = [
+    "RobustSparseNMF",
     "abundance_rmse",
     "fcls",
     "match_endmembers",
     "nfindr",
+    "robust_sparse_nmf",
     "spa",
     "spectral_angle_distance",
     "vca",
