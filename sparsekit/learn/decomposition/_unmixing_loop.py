@@ -22,7 +22,18 @@ from ..._core.scaling import times_power_of_two, unit_exponent
 from ._endmembers import nfindr, spa, vca
 from ._fcls import check_pixels, solve_constrained
 
-__all__ = ["COMMON_CONSTRAINTS", "grid_laplacian", "initial_factors", "prepare", "run_unmixing"]
+__all__ = [
+    "COMMON_CONSTRAINTS",
+    "band_residuals",
+    "finish",
+    "grid_laplacian",
+    "heat_kernel_laplacian",
+    "initial_factors",
+    "lp_penalty",
+    "prepare",
+    "run_unmixing",
+    "scaled",
+]
 
 COMMON_CONSTRAINTS = {
     "n_endmembers": [Interval(Integral, 1, None, closed="left")],
@@ -47,6 +58,39 @@ def grid_laplacian(height, width):
     cols = np.concatenate([b for a, b in pairs] + [a for a, b in pairs])
     W = sparse.csr_array((np.ones(rows.size), (rows, cols)), shape=(height * width,) * 2)
     return (sparse.diags_array(np.asarray(W.sum(axis=1)).ravel()) - W).tocsr()
+
+
+def heat_kernel_laplacian(Y, height, width):
+    """The 4-neighbour grid Laplacian with heat-kernel weights ``exp(-||y_i - y_j||^2 / s)``, ``s`` their mean.
+
+    Neighbours across a material boundary (spectrally far apart) are coupled less (SS-NMF's weights).
+    """
+    index = np.arange(height * width).reshape(height, width)
+    rows = np.concatenate([index[:, :-1].ravel(), index[:-1, :].ravel()])
+    cols = np.concatenate([index[:, 1:].ravel(), index[1:, :].ravel()])
+    if rows.size == 0:
+        return sparse.csr_array((height * width,) * 2)
+    distance = np.einsum("ij,ij->i", Y[rows] - Y[cols], Y[rows] - Y[cols])
+    spread = float(distance.mean())
+    weight = np.exp(-distance / spread) if spread > 0 else np.ones_like(distance)
+    W = sparse.csr_array((np.concatenate([weight, weight]), (np.concatenate([rows, cols]), np.concatenate([cols, rows]))),
+                         shape=(height * width,) * 2)
+    return (sparse.diags_array(np.asarray(W.sum(axis=1)).ravel()) - W).tocsr()
+
+
+def lp_penalty(lam, p, guidance=None, eps=1e-2):
+    """``penalty(A)`` for ``lam * sum_n h_n sum_k (a_nk + eps)^p``: its tangent's slope at ``A`` and its value.
+
+    ``guidance(A) -> h`` gives the per-pixel weights (all ones when None). The tangent majorises the
+    concave term (``p <= 1``); ``eps`` keeps the slope at a zero abundance finite.
+    """
+
+    def penalty(A):
+        h = np.ones(A.shape[0]) if guidance is None else guidance(A)
+        shifted = A + eps
+        return lam * p * h[:, None] * shifted ** (p - 1.0), lam * float(h @ (shifted**p).sum(axis=1))
+
+    return penalty
 
 
 def prepare(Y, n_endmembers):
@@ -104,10 +148,11 @@ def run_unmixing(Y, E, A, *, weigh, penalty=None, laplacian=None, spatial=0.0, s
         ``penalty(A) -> (linear_term, value)``: the gradient of the majoriser of an abundance penalty at
         ``A`` (n_pixels, n_endmembers) and the penalty's value.
     laplacian : sparse array, optional
-        Graph Laplacian of the pixels; adds ``spatial / 2 * tr(A^T L A)``, majorised with the curvature
+        Graph Laplacian of the pixels; adds ``beta / 2 * tr(A^T L A)``, majorised with the curvature
         bound ``c = max row sum of |L|`` so that every pixel keeps the shared Gram matrix.
     spatial : float
-        Weight of the Laplacian term.
+        Weight of the Laplacian term relative to the data term: ``beta = spatial * trace(G_1) / p``
+        with ``G_1`` the first abundance update's (weighted) Gram matrix.
     sum_to_one : bool
         Abundance rows on the simplex (else only non-negative).
     max_iter : int
@@ -132,6 +177,7 @@ def run_unmixing(Y, E, A, *, weigh, penalty=None, laplacian=None, spatial=0.0, s
     AA = A.T @ A
     p = E.shape[0]
     curvature = float(abs(laplacian).sum(axis=1).max()) if laplacian is not None and spatial > 0 else 0.0
+    beta = None
     history, status, message = [], 1, f"endmembers still changing after max_iter={max_iter} iterations"
     with IterationMonitor(caller, total=max_iter, verbose=verbose, callback=callback) as monitor:
         for iteration in range(1, max_iter + 1):
@@ -145,10 +191,12 @@ def run_unmixing(Y, E, A, *, weigh, penalty=None, laplacian=None, spatial=0.0, s
                 B = B - linear
                 extra += value
             if curvature:
+                if beta is None:  # dimensionless ``spatial``: relative to the data term's curvature at the start
+                    beta = spatial * float(np.trace(G)) / p
                 LA = laplacian @ A
-                extra += 0.5 * spatial * float(np.einsum("ij,ij->", A, LA))
-                B = B + spatial * (curvature * A - LA)
-                G = G + spatial * curvature * np.eye(p)
+                extra += 0.5 * beta * float(np.einsum("ij,ij->", A, LA))
+                B = B + beta * (curvature * A - LA)
+                G = G + beta * curvature * np.eye(p)
             history.append(fit + extra)
             A, _ = solve_constrained(G, B, A, sum_to_one=sum_to_one, max_iter=_QP_STEPS, tol=1e-12)
             AY = A.T @ Y

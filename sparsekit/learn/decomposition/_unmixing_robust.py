@@ -12,14 +12,13 @@ from ._unmixing_loop import (
     finish,
     grid_laplacian,
     initial_factors,
+    lp_penalty,
     prepare,
     run_unmixing,
     scaled,
 )
 
 __all__ = ["RobustSparseNMF", "robust_sparse_nmf"]
-
-_EPS = 1e-2  # the l_p term is majorised at a + _EPS: a zero abundance keeps a finite, strong pull to stay zero
 
 
 def guidance_map(A, laplacian=None):
@@ -52,7 +51,7 @@ def robust_sparse_nmf(Y, n_endmembers, *, alpha=0.0, p=0.5, sum_to_one=True, spa
     """Unmix with an l2,1 loss over bands (outlier bands cost their norm, not its square) and l_p sparsity.
 
     Minimises ``sum_l ||y_l - A m_l||_2 + lam * sum_n h_n sum_k (a_nk + 0.01)^p
-    + spatial / 2 * tr(A^T L A)`` over ``M >= 0`` and ``A >= 0`` (rows summing
+    + beta / 2 * tr(A^T L A)`` over ``M >= 0`` and ``A >= 0`` (rows summing
     to one with ``sum_to_one``), ``y_l`` the image in band ``l``.
 
     Parameters
@@ -69,8 +68,9 @@ def robust_sparse_nmf(Y, n_endmembers, *, alpha=0.0, p=0.5, sum_to_one=True, spa
     sum_to_one : bool, default=True
         Constrain each pixel's abundances to sum to one (exactly).
     spatial : float >= 0, default=0.0
-        Weight of the graph-Laplacian smoothness of the abundance maps; used
-        only for a cube, whose 4-neighbour grid defines ``L``.
+        Weight of the graph-Laplacian smoothness of the abundance maps,
+        relative to the data term's curvature at the start; used only for a
+        cube, whose 4-neighbour grid defines ``L``.
     init : {"spa", "vca", "nfindr"} or array-like of shape (n_endmembers, n_bands), default="spa"
         Starting endmembers; the starting abundances are their FCLS.
     max_iter : int, default=200
@@ -143,13 +143,8 @@ def robust_sparse_nmf(Y, n_endmembers, *, alpha=0.0, p=0.5, sum_to_one=True, spa
     if alpha > 0:
         yy = np.einsum("ij,ij->j", work, work, dtype=np.float64)
         loss0 = float(np.sqrt(band_residuals(yy, A.T @ work, A.T @ A, E)).sum())
-        lam = alpha * loss0 / work.shape[0]
         grid = grid_laplacian(*image) if image is not None else None
-
-        def penalty(A):
-            h = guidance_map(A, grid)
-            shifted = A + _EPS
-            return lam * p * h[:, None] * shifted ** (p - 1.0), lam * float(h @ (shifted**p).sum(axis=1))
+        penalty = lp_penalty(alpha * loss0 / work.shape[0], p, lambda A: guidance_map(A, grid))
 
     result = run_unmixing(work, E, A, weigh=weigh, penalty=penalty, laplacian=laplacian, spatial=spatial,
                           sum_to_one=sum_to_one, max_iter=max_iter, tol=tol, callback=callback, verbose=verbose,

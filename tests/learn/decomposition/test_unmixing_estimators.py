@@ -5,9 +5,9 @@ import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sparsekit.datasets import make_hyperspectral
-from sparsekit.learn.decomposition import RobustSparseNMF
+from sparsekit.learn.decomposition import CorrentropyNMF, RobustSparseNMF, StructuredSparseNMF
 
-ESTIMATORS = [RobustSparseNMF(2, max_iter=30)]
+ESTIMATORS = [RobustSparseNMF(2, max_iter=30), CorrentropyNMF(2, max_iter=30), StructuredSparseNMF(2, max_iter=30)]
 
 
 @parametrize_with_checks(ESTIMATORS)
