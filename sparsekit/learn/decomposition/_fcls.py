@@ -42,16 +42,72 @@ def solve_constrained(G, B, X, *, sum_to_one, max_iter, tol):
     return X, n_iter
 
 
-def residual_norm(Y, A, B, G, exponent=0):
-    """``||Y - A E||_F`` from ``B = Y E^T`` and ``G = E E^T``, without a pixels x bands temporary.
+def residual_square(Y, A, B, G):
+    """``||Y - A E||_F^2`` from ``B = Y E^T`` and ``G = E E^T``, without a pixels x bands temporary.
 
     ``||Y||^2 - 2 <A, B> + <A^T A, G>``, clipped at zero (it loses digits to cancellation below
-    ``sqrt(eps) ||Y||``, more than enough for a reported fit); scaled back by ``2**-exponent``.
+    ``sqrt(eps) ||Y||``, more than enough for a reported fit).
     """
     with np.errstate(over="ignore", invalid="ignore"):
         square = float(np.einsum("ij,ij->", Y, Y, dtype=np.float64)) - 2.0 * float(np.einsum("ij,ij->", A, B)) \
             + float(np.einsum("ij,ij->", A.T @ A, G))
-    return float(np.ldexp(np.sqrt(max(square, 0.0)), -exponent))
+    return max(square, 0.0)
+
+
+def unmix_pixels(Y, E, weights, *, sum_to_one, max_iter, tol):
+    """Abundances of the pixel rows of ``Y`` (band-weighted when ``weights`` is given), in ``Y``'s dtype.
+
+    Returns the abundances, the active-set changes per pixel, and the squared residual
+    ``||Y - A E||_F^2`` (unweighted; NaN when weighted). ``Y`` and ``E`` are rescaled together by a
+    power of two when ``E`` lies far from unit scale (the abundances do not change).
+    """
+    exponent = unit_exponent(E, dtype=np.float64, margin=4)
+    if exponent:
+        Y, E = times_power_of_two(Y, exponent), times_power_of_two(E, exponent)
+    Ew = E if weights is None else E * weights
+    B = Y @ Ew.T.astype(Y.dtype, copy=False)
+    G = Ew @ E.T
+    A, n_iter = solve_constrained(G, B, np.full(B.shape, -1.0), sum_to_one=sum_to_one, max_iter=max_iter, tol=tol)
+    square = float(np.ldexp(residual_square(Y, A, B, G), -2 * exponent)) if weights is None else np.nan
+    return A.astype(Y.dtype, copy=False), n_iter, square
+
+
+def is_dask(Y):
+    """Whether ``Y`` is a Dask array (checked by module name: Dask is not imported for NumPy input)."""
+    return type(Y).__module__.split(".")[0] == "dask"
+
+
+def _tile(block, E, weights, sum_to_one, max_iter, tol):
+    """One tile's abundances, with the active-set changes and squared residual per pixel as two extra columns."""
+    shape = block.shape
+    Y = check_array(block.reshape(-1, shape[-1]), "Y")
+    A, n_iter, _ = unmix_pixels(Y, E, weights, sum_to_one=sum_to_one, max_iter=max_iter, tol=tol)
+    if weights is None:
+        with np.errstate(over="ignore", invalid="ignore"):
+            fit = Y - A @ E.astype(Y.dtype, copy=False)
+            square = np.einsum("ij,ij->i", fit, fit, dtype=np.float64)
+    else:
+        square = np.full(A.shape[0], np.nan)
+    out = np.column_stack([A.astype(np.float64), n_iter.astype(np.float64), square])
+    return out.reshape(*shape[:-1], A.shape[1] + 2)
+
+
+def unmix_tiles(Y, E, weights, *, sum_to_one, max_iter, tol):
+    """:func:`unmix_pixels` over the tiles of a Dask array (pixels x bands, or a cube chunked in space).
+
+    Each tile is unmixed on its own (the pixels are independent), the band axis whole; the abundances
+    (``n_endmembers / n_bands`` of the cube's size) come back as one NumPy array.
+    """
+    if Y.ndim not in (2, 3):
+        raise ValueError(f"Y must be 2-D (pixels x bands) or 3-D (height, width, bands); got {Y.ndim} dimensions.")
+    Y = Y.rechunk({Y.ndim - 1: -1})
+    p = E.shape[0]
+    out = Y.map_blocks(_tile, E, weights, sum_to_one, max_iter, tol, dtype=np.float64,
+                       chunks=(*Y.chunks[:-1], (p + 2,))).compute()
+    dtype = Y.dtype if Y.dtype in (np.float32, np.float64) else np.float64
+    A = np.ascontiguousarray(out[..., :p]).astype(dtype, copy=False)
+    n_iter = out[..., p].astype(np.int64).ravel()
+    return A, n_iter, float(out[..., p + 1].sum()) if weights is None else np.nan
 
 
 @validate_params({
@@ -67,7 +123,9 @@ def fcls(Y, E, *, max_iter=None, tol=1e-12):
     Parameters
     ----------
     Y : array-like of shape (n_pixels, n_bands) or (height, width, n_bands)
-        The pixels, or an image cube.
+        The pixels, or an image cube; a Dask array is unmixed tile by tile
+        (chunks over pixels or space; the band axis is made whole), so the
+        cube need not fit in memory.
     E : array-like of shape (n_endmembers, n_bands)
         The endmember spectra.
     max_iter : int, optional
@@ -83,7 +141,8 @@ def fcls(Y, E, *, max_iter=None, tol=1e-12):
         With fields
 
         - ``abundances``: ndarray of shape (n_pixels, n_endmembers) or
-          (height, width, n_endmembers), the dtype of ``Y``: non-negative
+          (height, width, n_endmembers), the dtype of ``Y`` (a NumPy array
+          also for Dask input): non-negative
           exactly, rows summing to one up to rounding;
         - ``n_iter``: the largest number of active-set changes of a pixel;
         - ``n_unconverged``: pixels stopped by ``max_iter`` before their
@@ -124,22 +183,19 @@ def fcls(Y, E, *, max_iter=None, tol=1e-12):
     >>> bool(result.converged)
     True
     """
-    Y2, image = check_pixels(Y)
-    E = check_endmembers(E, Y2.shape[1])
-    p = E.shape[0]
-    max_iter = 3 * p + 10 if max_iter is None else max_iter
-    exponent = unit_exponent(E, dtype=np.float64, margin=4)
-    if exponent:
-        Y2, E = times_power_of_two(Y2, exponent), times_power_of_two(E, exponent)
-    Ew = E.astype(Y2.dtype, copy=False)
-    B = Y2 @ Ew.T
-    A, n_iter = solve_constrained(E @ E.T, B, np.full((Y2.shape[0], p), -1.0), sum_to_one=True, max_iter=max_iter,
-                                  tol=tol)
+    if is_dask(Y):
+        E = check_endmembers(E, Y.shape[-1])
+        max_iter = 3 * E.shape[0] + 10 if max_iter is None else max_iter
+        A, n_iter, square = unmix_tiles(Y, E, None, sum_to_one=True, max_iter=max_iter, tol=tol)
+    else:
+        Y2, image = check_pixels(Y)
+        E = check_endmembers(E, Y2.shape[1])
+        max_iter = 3 * E.shape[0] + 10 if max_iter is None else max_iter
+        A, n_iter, square = unmix_pixels(Y2, E, None, sum_to_one=True, max_iter=max_iter, tol=tol)
+        A = A.reshape(*image, E.shape[0]) if image is not None else A
     n_unconverged = int(np.count_nonzero(n_iter > max_iter))
-    residual = residual_norm(Y2, A, B, E @ E.T, exponent)
-    A = A.astype(Y2.dtype, copy=False)
-    result = Result(abundances=A.reshape(*image, p) if image is not None else A, n_iter=int(n_iter.max()),
-                    n_unconverged=n_unconverged, residual_norm=residual)
+    result = Result(abundances=A, n_iter=int(n_iter.max()), n_unconverged=n_unconverged,
+                    residual_norm=float(np.sqrt(square)))
     if n_unconverged:
         return end_run(result, caller="fcls", status=1,
                        message=f"{n_unconverged} pixels reached max_iter={max_iter} before their optimality test")

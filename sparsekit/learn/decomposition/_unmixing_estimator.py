@@ -7,7 +7,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..._core.params import ParamsValidationMixin
 from .._data import validate_data
 from .._result_attributes import store_result
-from ._fcls import solve_constrained
+from ._fcls import is_dask, unmix_pixels, unmix_tiles
 
 __all__ = ["UnmixingMixin"]
 
@@ -92,21 +92,25 @@ class UnmixingMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ParamsVal
         Parameters
         ----------
         X : array-like of shape (n_pixels, n_bands) or (height, width, n_bands)
-            Non-negative pixels, or an image cube.
+            Non-negative pixels, or an image cube; a Dask array is unmixed
+            tile by tile (the cube need not fit in memory).
 
         Returns
         -------
         ndarray of shape (n_pixels, n_components) or (height, width, n_components)
-            Non-negative abundances (summing to one with ``sum_to_one``).
+            Non-negative abundances (summing to one with ``sum_to_one``), a
+            NumPy array also for Dask input.
         """
         check_is_fitted(self)
-        X, image = self._check(X, reset=False)
         E = self.components_.astype(np.float64)
-        Ew = E * self.band_weights_
-        B = X @ Ew.T.astype(X.dtype, copy=False)
-        A, _ = solve_constrained(Ew @ E.T, B, np.full(B.shape, -1.0), sum_to_one=self.sum_to_one, max_iter=50,
-                                 tol=1e-12)
-        A = A.astype(X.dtype, copy=False)
+        options = dict(sum_to_one=self.sum_to_one, max_iter=50, tol=1e-12)
+        if is_dask(X):
+            if X.shape[-1] != self.n_features_in_:
+                raise ValueError(f"X has {X.shape[-1]} bands but {type(self).__name__} is expecting "
+                                 f"{self.n_features_in_} features as input.")
+            return unmix_tiles(X, E, self.band_weights_, **options)[0]
+        X, image = self._check(X, reset=False)
+        A = unmix_pixels(X, E, self.band_weights_, **options)[0]
         return A.reshape(*image, A.shape[1]) if image is not None else A
 
     def inverse_transform(self, A):

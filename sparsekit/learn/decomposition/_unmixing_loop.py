@@ -70,7 +70,12 @@ def heat_kernel_laplacian(Y, height, width):
     cols = np.concatenate([index[:, 1:].ravel(), index[1:, :].ravel()])
     if rows.size == 0:
         return sparse.csr_array((height * width,) * 2)
-    distance = np.einsum("ij,ij->i", Y[rows] - Y[cols], Y[rows] - Y[cols])
+    # ||y_i - y_j||^2 = ||y_i||^2 + ||y_j||^2 - 2 y_i.y_j, products over views of the cube: no edges x bands copy
+    cube = Y.reshape(height, width, -1)
+    norms = np.einsum("ij,ij->i", Y, Y, dtype=np.float64)
+    products = np.concatenate([np.einsum("hwl,hwl->hw", cube[:, :-1], cube[:, 1:], dtype=np.float64).ravel(),
+                               np.einsum("hwl,hwl->hw", cube[:-1, :], cube[1:, :], dtype=np.float64).ravel()])
+    distance = np.maximum(norms[rows] + norms[cols] - 2.0 * products, 0.0)
     spread = float(distance.mean())
     weight = np.exp(-distance / spread) if spread > 0 else np.ones_like(distance)
     W = sparse.csr_array((np.concatenate([weight, weight]), (np.concatenate([rows, cols]), np.concatenate([cols, rows]))),
