@@ -146,7 +146,7 @@ class CorrentropyNMF(UnmixingMixin):
     sigma : float > 0, optional
         Kernel width; adaptive when None (see :func:`correntropy_nmf`).
     alpha : float >= 0, default=0.0
-        l_1/2 sparsity weight.
+        Weight of the l_1/2 sparsity.
     sum_to_one : bool, default=True
         Abundances on the simplex.
     spatial : float >= 0, default=0.0

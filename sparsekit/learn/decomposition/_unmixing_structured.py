@@ -135,7 +135,7 @@ class StructuredSparseNMF(UnmixingMixin):
     spatial : float >= 0, default=1e-4
         Laplacian weight (cube input only), relative to the data term.
     alpha : float >= 0, default=0.0
-        l_1 weight (acts with ``sum_to_one=False``).
+        Weight of the l_1 term (acts with ``sum_to_one=False``).
     sum_to_one : bool, default=True
         Abundances on the simplex.
     init : {"spa", "vca", "nfindr"} or array-like, default="spa"
