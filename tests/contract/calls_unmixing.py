@@ -58,7 +58,7 @@ CALLS = {
                            accepts=_ESTIMATOR),
     "structured_sparse_nmf": Call(lambda: (*pixels(), 3), dict(alpha=0.1, sum_to_one=False, max_iter=30),
                                   force=dict(max_iter=1, tol=0.0), solution="endmembers", accepts=_CUBE),
-    "StructuredSparseNMF": Call(pixels, dict(n_components=3, max_iter=30), force=dict(max_iter=1, tol=0.0),
+    "StructuredSparseNMF": Call(pixels, dict(n_components=3, max_iter=200), force=dict(max_iter=1, tol=0.0),
                                 accepts=_ESTIMATOR),
     "spectral_angle_distance": Call(endmember_pair, accepts=_SPECTRA),
     "match_endmembers": Call(endmember_pair, accepts=_SPECTRA),

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from sparsekit import ConvergenceWarning
 from sparsekit.datasets import make_hyperspectral
 from sparsekit.learn.decomposition import CorrentropyNMF, fcls
 from sparsekit.learn.decomposition._unmixing_loop import grid_laplacian, heat_kernel_laplacian
@@ -54,3 +55,24 @@ def test_grid_laplacians():
     edges = [(i, j) for i in range(12) for j in range(i + 1, 12) if L[i, j] != 0]
     distance = np.array([np.sum((Y[i] - Y[j]) ** 2) for i, j in edges])
     np.testing.assert_allclose([-H[i, j] for i, j in edges], np.exp(-distance / distance.mean()))
+
+
+@pytest.mark.parametrize("solver", ["robust_sparse_nmf", "correntropy_nmf", "structured_sparse_nmf"])
+def test_memory_stays_within_the_cube(solver):
+    """No pixels x bands temporary: the run allocates well under one cube's bytes (the issue allows 3 in all)."""
+    import tracemalloc
+
+    from sparsekit.learn import decomposition
+
+    cube, _, _ = make_hyperspectral(80, 80, 100, 4, n_outlier_bands=4, random_state=0)
+    run = getattr(decomposition, solver)
+    with pytest.warns(ConvergenceWarning):  # load the compiled kernels before measuring
+        run(cube[:6, :6], 4, max_iter=1, tol=0.0)
+    tracemalloc.start()
+    try:
+        with pytest.warns(ConvergenceWarning, match="max_iter=5"):
+            run(cube, 4, max_iter=5, tol=0.0)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 0.5 * cube.nbytes, peak / cube.nbytes
