@@ -25,6 +25,11 @@ def _as_pixels(X):
 class UnmixingMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ParamsValidationMixin, BaseEstimator):
     """Fit/transform plumbing; a subclass defines ``_solver`` (its function) and ``_solver_options()``."""
 
+    @property
+    def _n_features_out(self):
+        """Number of output features (abundance columns), for ``get_feature_names_out``."""
+        return self.components_.shape[0]
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.positive_only = True

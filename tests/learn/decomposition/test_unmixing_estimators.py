@@ -44,3 +44,14 @@ def test_cube_in_cube_out(model, cube):
     np.testing.assert_allclose(abundances.sum(axis=2), 1.0, atol=1e-12)
     again = model.transform(cube)
     assert again.shape == abundances.shape and again.min() >= 0
+
+
+@pytest.mark.parametrize("model", ESTIMATORS, ids=lambda m: type(m).__name__)
+def test_feature_names_and_pandas_output(model, cube):
+    pixels = cube.reshape(-1, 30)
+    fitted = type(model)(3).fit(pixels)
+    name = type(model).__name__.lower()
+    assert fitted.get_feature_names_out().tolist() == [f"{name}{k}" for k in range(3)]
+    pd = pytest.importorskip("pandas")
+    frame = fitted.set_output(transform="pandas").transform(pixels)
+    assert isinstance(frame, pd.DataFrame) and frame.shape == (120, 3)
