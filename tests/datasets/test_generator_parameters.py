@@ -20,6 +20,7 @@ from sparsekit.datasets import (
     decaying_spectrum_regression,
     helmholtz_sequence,
     ill_conditioned_lstsq,
+    make_hyperspectral,
     make_kronecker_regression,
     make_linear_sem,
     make_sparse_regression,
@@ -114,6 +115,12 @@ SPECS = {
         {"n_samples": 6, "n_features": 4, "random_state": 0},
         {"n_samples": 1, "n_features": 1},
         {"noise": (0.0, 1e100), "decay": (0.0, 1.7e308)},
+    ),
+    "make_hyperspectral": (
+        make_hyperspectral,
+        {"height": 4, "width": 5, "n_bands": 6, "n_endmembers": 2, "n_outlier_bands": 1, "random_state": 0},
+        {"height": 1, "width": 1, "n_bands": 1, "n_endmembers": 1, "n_outlier_bands": 0},
+        {"noise_std": (0.0, 1e3), "snr": (-1000.0, 1000.0), "outlier_std": (0.0, 1e3)},
     ),
 }
 # Sizes the memory does not grow with: at INDEX_MAX they are accepted and must work.
@@ -210,6 +217,11 @@ _SHAPES = {
         (out[1].shape, (math.prod(r for r, _ in a["factor_shapes"]),)),
         (out[2].shape, (math.prod(c for _, c in a["factor_shapes"]),)),
     ],
+    "make_hyperspectral": lambda out, a: [
+        (out[0].shape, (a["height"], a["width"], a["n_bands"])),
+        (out[1].shape, (a["n_endmembers"], a["n_bands"])),
+        (out[2].shape, (a["height"], a["width"], a["n_endmembers"])),
+    ],
     "ill_conditioned_lstsq": lambda out, a: [(out[0].shape, (a["m"], a["n"])), (out[1].shape, (a["m"],))],
     "sparse_matrix": lambda out, a: [(out.shape, (a["m"], a["n"]))],
     "sparse_rows_pair": lambda out, a: [(out[0].shape, (a["n"], a["d"])), (out[1].shape, (a["n"], a["d"]))],
@@ -260,6 +272,8 @@ def test_bad_sizes_are_named(name, param, value):
 def test_bad_reals_are_named(name, param, value):
     if value is None and (name, param) == ("make_sparse_regression", "noise_std"):
         pytest.skip("noise_std=None means: from snr_db")
+    if value is None and (name, param) == ("make_hyperspectral", "snr"):
+        pytest.skip("snr=None means: from noise_std")
     with pytest.raises(InvalidParameterError, match=f"'{param}' parameter"):
         _call(name, **{param: value})
 
@@ -353,6 +367,7 @@ _TOO_BIG = [
         {"factor_shapes": [(10**5, 10**5)], "support_sizes": [1]},
         "factor_shapes=1",
     ),
+    ("make_hyperspectral", {"height": 10**5, "width": 10**5}, "height=100000, width=100000"),
     ("ill_conditioned_lstsq", {"m": 10**9, "n": 10**3}, "m=1000000000, n=1000"),
     ("sparse_matrix", {"nnz": 10**12}, "nnz=1000000000000"),
     ("sparse_rows_pair", {"n": 10**6, "d": 10**5, "nnz_per_row": 10**5}, "n=1000000, d=100000"),
