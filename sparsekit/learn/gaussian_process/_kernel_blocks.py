@@ -1,0 +1,148 @@
+"""scikit-learn kernels evaluated on many small blocks at once, with their gradients in ``kernel.theta``.
+
+A Vecchia factor needs ``n`` kernel matrices of size ``(k+1) x (k+1)``; calling a scikit-learn kernel ``n``
+times costs tens of microseconds of Python per block. The kernels users build from ``ConstantKernel``,
+``WhiteKernel``, ``RBF``, ``Matern`` (nu in 0.5, 1.5, 2.5, inf) and ``RationalQuadratic`` with ``+`` and ``*``
+are evaluated here on a stack of blocks in a few vectorised NumPy operations, with the gradient with respect to
+``kernel.theta`` (log hyperparameters, fixed ones left out, in scikit-learn's order). Any other kernel falls back
+to one scikit-learn call per block, which gives the same numbers, slower.
+
+``WhiteKernel`` is index-based as in scikit-learn (``k(X)`` adds the noise on the diagonal only; duplicated
+inputs stay distinct points), which is what makes the last entry of a prediction block ``kernel.diag(x*)``.
+"""
+
+import numpy as np
+from sklearn.gaussian_process import kernels
+
+_MATERN_NU = (0.5, 1.5, 2.5, np.inf)
+
+
+def is_vectorised(kernel):
+    """Whether :func:`block_kernel` evaluates ``kernel`` without one scikit-learn call per block."""
+    if isinstance(kernel, (kernels.Sum, kernels.Product)):
+        return is_vectorised(kernel.k1) and is_vectorised(kernel.k2)
+    if isinstance(kernel, kernels.Matern):
+        return float(kernel.nu) in _MATERN_NU
+    return type(kernel) in (kernels.ConstantKernel, kernels.WhiteKernel, kernels.RBF, kernels.RationalQuadratic)
+
+
+def length_scale_of(kernel, n_features):
+    """The length scales (one per feature) of the first RBF/Matern/RationalQuadratic part of ``kernel``, or ones."""
+    if isinstance(kernel, (kernels.Sum, kernels.Product)):
+        first = length_scale_of(kernel.k1, n_features)
+        return first if first is not None else length_scale_of(kernel.k2, n_features)
+    if isinstance(kernel, (kernels.RBF, kernels.Matern, kernels.RationalQuadratic)):
+        return np.broadcast_to(np.asarray(kernel.length_scale, dtype=np.float64), (n_features,)).copy()
+    return None
+
+
+def _radial(kernel, diff, eval_gradient):
+    """RBF / Matern: ``K`` and ``dK/dlog(length_scale)``."""
+    scale = np.asarray(kernel.length_scale, dtype=np.float64)
+    scaled2 = (diff / scale) ** 2
+    r2 = scaled2.sum(axis=-1)
+    nu = float(kernel.nu) if isinstance(kernel, kernels.Matern) else np.inf  # Matern subclasses RBF
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if nu == np.inf:
+            K = np.exp(-0.5 * r2)
+            h = K
+        elif nu == 0.5:
+            r = np.sqrt(r2)
+            K = np.exp(-r)
+            h = np.where(r > 0, K / np.where(r > 0, r, 1.0), 0.0)
+        elif nu == 1.5:
+            r = np.sqrt(3.0 * r2)
+            e = np.exp(-r)
+            K = (1.0 + r) * e
+            h = 3.0 * e
+        else:
+            r = np.sqrt(5.0 * r2)
+            e = np.exp(-r)
+            K = (1.0 + r + r * r / 3.0) * e
+            h = (5.0 / 3.0) * (1.0 + r) * e
+    if not eval_gradient or kernel.hyperparameter_length_scale.fixed:
+        return K, np.empty(K.shape + (0,))
+    if scale.ndim and scale.size > 1:
+        return K, h[..., None] * scaled2
+    return K, (h * r2)[..., None]
+
+
+def _rational_quadratic(kernel, diff, eval_gradient):
+    scale, alpha = float(kernel.length_scale), float(kernel.alpha)
+    dists = (diff**2).sum(axis=-1)
+    base = 1.0 + dists / (2.0 * alpha * scale**2)
+    K = base**-alpha
+    if not eval_gradient:
+        return K, None
+    parts = []
+    if not kernel.hyperparameter_alpha.fixed:
+        parts.append(K * (-alpha * np.log(base) + dists / (2.0 * scale**2 * base)))
+    if not kernel.hyperparameter_length_scale.fixed:
+        parts.append(dists * K / (scale**2 * base))
+    return K, np.stack(parts, axis=-1) if parts else np.empty(K.shape + (0,))
+
+
+def _evaluate(kernel, diff, eye, eval_gradient):
+    shape = diff.shape[:-1]
+    if isinstance(kernel, (kernels.Sum, kernels.Product)):
+        K1, G1 = _evaluate(kernel.k1, diff, eye, eval_gradient)
+        K2, G2 = _evaluate(kernel.k2, diff, eye, eval_gradient)
+        if isinstance(kernel, kernels.Sum):
+            return K1 + K2, (np.concatenate((G1, G2), axis=-1) if eval_gradient else None)
+        return K1 * K2, (np.concatenate((G1 * K2[..., None], K1[..., None] * G2), axis=-1) if eval_gradient else None)
+    if isinstance(kernel, kernels.ConstantKernel):
+        K = np.full(shape, float(kernel.constant_value))
+        fixed = kernel.hyperparameter_constant_value.fixed
+    elif isinstance(kernel, kernels.WhiteKernel):
+        K = np.broadcast_to(float(kernel.noise_level) * eye, shape).copy()
+        fixed = kernel.hyperparameter_noise_level.fixed
+    elif isinstance(kernel, kernels.RationalQuadratic):
+        return _rational_quadratic(kernel, diff, eval_gradient)
+    else:
+        K, G = _radial(kernel, diff, eval_gradient)
+        return K, (G if eval_gradient else None)
+    if not eval_gradient:
+        return K, None
+    return K, (K[..., None] if not fixed else np.empty(shape + (0,)))
+
+
+def block_kernel(kernel, Xb, valid, *, eval_gradient=False):
+    """The kernel matrices of a stack of blocks.
+
+    Parameters
+    ----------
+    kernel : sklearn.gaussian_process.kernels.Kernel
+    Xb : ndarray of shape (n_blocks, m, n_features)
+        The points of each block.
+    valid : ndarray of bool, shape (n_blocks, m)
+        Padding positions (False) get the identity's rows and columns and a zero gradient.
+    eval_gradient : bool
+        Also return the gradient with respect to ``kernel.theta``.
+
+    Returns
+    -------
+    K : ndarray of shape (n_blocks, m, m)
+    G : ndarray of shape (n_blocks, m, m, n_theta), only with ``eval_gradient``
+    """
+    n_blocks, m, _ = Xb.shape
+    if is_vectorised(kernel):
+        diff = Xb[:, :, None, :] - Xb[:, None, :, :]
+        K, G = _evaluate(kernel, diff, np.eye(m), eval_gradient)
+    else:
+        K = np.zeros((n_blocks, m, m))
+        G = np.zeros((n_blocks, m, m, kernel.theta.size)) if eval_gradient else None
+        for b in range(n_blocks):
+            where = np.flatnonzero(valid[b])
+            inner = np.ix_(where, where)
+            if eval_gradient:
+                K[b][inner], G[b][inner] = kernel(Xb[b, where], eval_gradient=True)
+            else:
+                K[b][inner] = kernel(Xb[b, where])
+    pad = ~valid
+    if pad.any():
+        both = pad[:, :, None] | pad[:, None, :]
+        K[both] = 0.0
+        K[:, np.arange(m), np.arange(m)] += pad
+        if eval_gradient:
+            G[both] = 0.0
+    return (K, G) if eval_gradient else K
