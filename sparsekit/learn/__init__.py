@@ -5,7 +5,7 @@ Subpackages are imported on first use.
 
 import importlib
 
-_SUBPACKAGES = ("dag", "linear_model")
+_SUBPACKAGES = ("dag", "gaussian_process", "linear_model")
 
 __all__ = list(_SUBPACKAGES)
 

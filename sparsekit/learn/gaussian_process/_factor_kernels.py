@@ -111,3 +111,104 @@ def kl_factor_columns_twin(K, Y):
             a[b, -1] = 0.0
             break
     return u, a, jitter
+
+
+#: Codes of the radial profiles of :func:`radial_blocks`: Matern nu = 0.5, 1.5, 2.5 and the RBF (nu = inf).
+RADIAL_CODES = {0.5: 0, 1.5: 1, 2.5: 2, np.inf: 3}
+
+
+@kernel
+def _profile(r2, code):
+    """``(k, h)`` of a radial profile at squared scaled distance ``r2``; ``dk/dlog(l_t) = h * (scaled d_t)²``."""
+    if code == 3:
+        k = np.exp(-0.5 * r2)
+        return k, k
+    if code == 0:
+        r = np.sqrt(r2)
+        k = np.exp(-r)
+        return k, (k / r if r > 0.0 else 0.0)
+    if code == 1:
+        r = np.sqrt(3.0 * r2)
+        e = np.exp(-r)
+        return (1.0 + r) * e, 3.0 * e
+    r = np.sqrt(5.0 * r2)
+    e = np.exp(-r)
+    return (1.0 + r + r * r / 3.0) * e, (5.0 / 3.0) * (1.0 + r) * e
+
+
+@kernel
+def radial_blocks(Xb, inv_scale, code, with_gradient):
+    """``(K, h, r2)`` of a radial kernel on a stack of blocks: ``r2`` the squared scaled distances.
+
+    Without ``with_gradient``, ``h`` and ``r2`` are empty ``(0, m, m)`` arrays.
+    """
+    n_blocks, m, d = Xb.shape
+    K = np.empty((n_blocks, m, m))
+    extra = n_blocks if with_gradient else 0
+    h = np.empty((extra, m, m))
+    r2 = np.zeros((extra, m, m))
+    k0, h0 = _profile(0.0, code)
+    for b in range(n_blocks):
+        for i in range(m):
+            K[b, i, i] = k0
+            if with_gradient:
+                h[b, i, i] = h0
+            for j in range(i):
+                s = 0.0
+                for t in range(d):
+                    diff = (Xb[b, i, t] - Xb[b, j, t]) * inv_scale[t]
+                    s += diff * diff
+                kv, hv = _profile(s, code)
+                K[b, i, j] = kv
+                K[b, j, i] = kv
+                if with_gradient:
+                    r2[b, i, j] = s
+                    r2[b, j, i] = s
+                    h[b, i, j] = hv
+                    h[b, j, i] = hv
+    return K, h, r2
+
+
+def radial_blocks_twin(Xb, inv_scale, code, with_gradient):
+    """NumPy twin of :func:`radial_blocks`."""
+    if not with_gradient:
+        K = radial_blocks_twin(Xb, inv_scale, code, True)[0]
+        return K, np.empty((0,) + K.shape[1:]), np.zeros((0,) + K.shape[1:])
+    r2 = (((Xb[:, :, None, :] - Xb[:, None, :, :]) * inv_scale) ** 2).sum(axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if code == 3:
+            K = np.exp(-0.5 * r2)
+            return K, K.copy(), r2
+        if code == 0:
+            r = np.sqrt(r2)
+            K = np.exp(-r)
+            return K, np.where(r > 0, K / np.where(r > 0, r, 1.0), 0.0), r2
+        c = 3.0 if code == 1 else 5.0
+        r = np.sqrt(c * r2)
+        e = np.exp(-r)
+        if code == 1:
+            return (1.0 + r) * e, 3.0 * e, r2
+        return (1.0 + r + r * r / 3.0) * e, (5.0 / 3.0) * (1.0 + r) * e, r2
+
+
+@kernel
+def scaled_sqdist(Xb, inv_scale):
+    """``r2[b, i, j] = ||(Xb[b, i] - Xb[b, j]) * inv_scale||²`` for a stack of blocks (symmetric, zero diagonal)."""
+    n_blocks, m, d = Xb.shape
+    r2 = np.zeros((n_blocks, m, m))
+    for b in range(n_blocks):
+        for i in range(m):
+            for j in range(i):
+                s = 0.0
+                for t in range(d):
+                    diff = (Xb[b, i, t] - Xb[b, j, t]) * inv_scale[t]
+                    s += diff * diff
+                r2[b, i, j] = s
+                r2[b, j, i] = s
+    return r2
+
+
+def scaled_sqdist_twin(Xb, inv_scale):
+    """NumPy twin of :func:`scaled_sqdist`."""
+    diff = (Xb[:, :, None, :] - Xb[:, None, :, :]) * inv_scale
+    return (diff**2).sum(axis=-1)

@@ -14,6 +14,8 @@ inputs stay distinct points), which is what makes the last entry of a prediction
 import numpy as np
 from sklearn.gaussian_process import kernels
 
+from ._factor_kernels import RADIAL_CODES, radial_blocks, scaled_sqdist
+
 _MATERN_NU = (0.5, 1.5, 2.5, np.inf)
 
 
@@ -36,40 +38,24 @@ def length_scale_of(kernel, n_features):
     return None
 
 
-def _radial(kernel, diff, eval_gradient):
+def _radial(kernel, Xb, eval_gradient):
     """RBF / Matern: ``K`` and ``dK/dlog(length_scale)``."""
     scale = np.asarray(kernel.length_scale, dtype=np.float64)
-    scaled2 = (diff / scale) ** 2
-    r2 = scaled2.sum(axis=-1)
     nu = float(kernel.nu) if isinstance(kernel, kernels.Matern) else np.inf  # Matern subclasses RBF
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if nu == np.inf:
-            K = np.exp(-0.5 * r2)
-            h = K
-        elif nu == 0.5:
-            r = np.sqrt(r2)
-            K = np.exp(-r)
-            h = np.where(r > 0, K / np.where(r > 0, r, 1.0), 0.0)
-        elif nu == 1.5:
-            r = np.sqrt(3.0 * r2)
-            e = np.exp(-r)
-            K = (1.0 + r) * e
-            h = 3.0 * e
-        else:
-            r = np.sqrt(5.0 * r2)
-            e = np.exp(-r)
-            K = (1.0 + r + r * r / 3.0) * e
-            h = (5.0 / 3.0) * (1.0 + r) * e
-    if not eval_gradient or kernel.hyperparameter_length_scale.fixed:
+    inv_scale = np.broadcast_to(1.0 / scale, (Xb.shape[2],)).copy()
+    with_gradient = bool(eval_gradient and not kernel.hyperparameter_length_scale.fixed)
+    K, h, r2 = radial_blocks(Xb, inv_scale, RADIAL_CODES[nu], with_gradient)
+    if not with_gradient:
         return K, np.empty(K.shape + (0,))
     if scale.ndim and scale.size > 1:
+        scaled2 = ((Xb[:, :, None, :] - Xb[:, None, :, :]) / scale) ** 2
         return K, h[..., None] * scaled2
     return K, (h * r2)[..., None]
 
 
-def _rational_quadratic(kernel, diff, eval_gradient):
+def _rational_quadratic(kernel, Xb, eval_gradient):
     scale, alpha = float(kernel.length_scale), float(kernel.alpha)
-    dists = (diff**2).sum(axis=-1)
+    dists = scaled_sqdist(Xb, np.ones(Xb.shape[2]))
     base = 1.0 + dists / (2.0 * alpha * scale**2)
     K = base**-alpha
     if not eval_gradient:
@@ -82,11 +68,11 @@ def _rational_quadratic(kernel, diff, eval_gradient):
     return K, np.stack(parts, axis=-1) if parts else np.empty(K.shape + (0,))
 
 
-def _evaluate(kernel, diff, eye, eval_gradient):
-    shape = diff.shape[:-1]
+def _evaluate(kernel, Xb, eye, eval_gradient):
+    shape = (Xb.shape[0],) + eye.shape
     if isinstance(kernel, (kernels.Sum, kernels.Product)):
-        K1, G1 = _evaluate(kernel.k1, diff, eye, eval_gradient)
-        K2, G2 = _evaluate(kernel.k2, diff, eye, eval_gradient)
+        K1, G1 = _evaluate(kernel.k1, Xb, eye, eval_gradient)
+        K2, G2 = _evaluate(kernel.k2, Xb, eye, eval_gradient)
         if isinstance(kernel, kernels.Sum):
             return K1 + K2, (np.concatenate((G1, G2), axis=-1) if eval_gradient else None)
         return K1 * K2, (np.concatenate((G1 * K2[..., None], K1[..., None] * G2), axis=-1) if eval_gradient else None)
@@ -97,9 +83,9 @@ def _evaluate(kernel, diff, eye, eval_gradient):
         K = np.broadcast_to(float(kernel.noise_level) * eye, shape).copy()
         fixed = kernel.hyperparameter_noise_level.fixed
     elif isinstance(kernel, kernels.RationalQuadratic):
-        return _rational_quadratic(kernel, diff, eval_gradient)
+        return _rational_quadratic(kernel, Xb, eval_gradient)
     else:
-        K, G = _radial(kernel, diff, eval_gradient)
+        K, G = _radial(kernel, Xb, eval_gradient)
         return K, (G if eval_gradient else None)
     if not eval_gradient:
         return K, None
@@ -126,8 +112,7 @@ def block_kernel(kernel, Xb, valid, *, eval_gradient=False):
     """
     n_blocks, m, _ = Xb.shape
     if is_vectorised(kernel):
-        diff = Xb[:, :, None, :] - Xb[:, None, :, :]
-        K, G = _evaluate(kernel, diff, np.eye(m), eval_gradient)
+        K, G = _evaluate(kernel, Xb, np.eye(m), eval_gradient)
     else:
         K = np.zeros((n_blocks, m, m))
         G = np.zeros((n_blocks, m, m, kernel.theta.size)) if eval_gradient else None
@@ -140,9 +125,9 @@ def block_kernel(kernel, Xb, valid, *, eval_gradient=False):
                 K[b][inner] = kernel(Xb[b, where])
     pad = ~valid
     if pad.any():
-        both = pad[:, :, None] | pad[:, None, :]
-        K[both] = 0.0
+        both = valid[:, :, None] & valid[:, None, :]
+        K *= both
         K[:, np.arange(m), np.arange(m)] += pad
         if eval_gradient:
-            G[both] = 0.0
+            G *= both[..., None]
     return (K, G) if eval_gradient else K

@@ -179,16 +179,50 @@ def _node_min_rank(start, end, perm, rank):
     return out
 
 
+#: Below this many points a scan of all of them beats the KD-tree (in 5 dimensions, measured).
+BRUTE_FORCE_SIZE = 4096
+
+
+@kernel
+def _insert(best2, best, candidate, p):
+    k = best2.shape[0]
+    slot = k - 1
+    while slot > 0 and best2[slot - 1] > candidate:
+        best2[slot] = best2[slot - 1]
+        best[slot] = best[slot - 1]
+        slot -= 1
+    best2[slot] = candidate
+    best[slot] = p
+
+
 @kernel
 def earlier_neighbors_kernel(X, rank, Q, limit, k):
     """For each query row ``Q[q]``: the ``k`` rows ``p`` of ``X`` nearest to it with ``rank[p] < limit[q]``.
 
     Returns ``(neighbors, distances)`` of shape ``(len(Q), k)``, nearest first; ``-1`` / ``inf`` where fewer
-    than ``k`` points qualify.
+    than ``k`` points qualify. A KD-tree search, or a scan of all points below ``BRUTE_FORCE_SIZE`` of them.
     """
     m, d = Q.shape
+    if X.shape[0] <= BRUTE_FORCE_SIZE:
+        neighbors = np.full((m, k), -1, np.int64)
+        found2 = np.full((m, k), np.inf)
+        for q in range(m):
+            x = Q[q]
+            for p in range(X.shape[0]):
+                if rank[p] >= limit[q]:
+                    continue
+                candidate = _distance2(X, p, x)
+                if candidate < found2[q, k - 1]:
+                    _insert(found2[q], neighbors[q], candidate, p)
+        return neighbors, np.sqrt(found2)
     perm, start, end, left, right, lo, hi = build_kdtree(X)
     min_rank = _node_min_rank(start, end, perm, rank)
+    # points and ranks in tree order: the leaf scans read memory contiguously
+    Xp = np.empty((X.shape[0], d))
+    rank_p = np.empty(X.shape[0], np.int64)
+    for t in range(X.shape[0]):
+        Xp[t] = X[perm[t]]
+        rank_p[t] = rank[perm[t]]
     neighbors = np.full((m, k), -1, np.int64)
     found2 = np.full((m, k), np.inf)
     stack = np.empty(4 * 64, np.int64)
@@ -206,18 +240,11 @@ def earlier_neighbors_kernel(X, rank, Q, limit, k):
                 continue
             if left[v] < 0:
                 for t in range(start[v], end[v]):
-                    p = perm[t]
-                    if rank[p] >= limit[q]:
+                    if rank_p[t] >= limit[q]:
                         continue
-                    candidate = _distance2(X, p, x)
+                    candidate = _distance2(Xp, t, x)
                     if candidate < best2[k - 1]:
-                        slot = k - 1
-                        while slot > 0 and best2[slot - 1] > candidate:
-                            best2[slot] = best2[slot - 1]
-                            best[slot] = best[slot - 1]
-                            slot -= 1
-                        best2[slot] = candidate
-                        best[slot] = p
+                        _insert(best2, best, candidate, perm[t])
             else:
                 # the nearer child last, so that it is searched first
                 a, b = left[v], right[v]
