@@ -14,7 +14,7 @@ inputs stay distinct points), which is what makes the last entry of a prediction
 import numpy as np
 from sklearn.gaussian_process import kernels
 
-from ._factor_kernels import RADIAL_CODES, radial_blocks, scaled_sqdist
+from ._factor_kernels import RADIAL_CODES, radial_blocks, radial_weighted_gradient, scaled_sqdist
 
 _MATERN_NU = (0.5, 1.5, 2.5, np.inf)
 
@@ -68,31 +68,42 @@ def _rational_quadratic(kernel, Xb, eval_gradient):
     return K, np.stack(parts, axis=-1) if parts else np.empty(K.shape + (0,))
 
 
-def _evaluate(kernel, Xb, eye, eval_gradient):
+def _evaluate(kernel, Xb, eye, eval_gradient, cache=None):
+    """``K`` (possibly a scalar or an ``(m, m)`` array, broadcast against the blocks) and ``G``.
+
+    Without ``eval_gradient``, the value of every sub-kernel is kept in ``cache`` (keyed by ``id``) for
+    :func:`weighted_gradient`.
+    """
     shape = (Xb.shape[0],) + eye.shape
     if isinstance(kernel, (kernels.Sum, kernels.Product)):
-        K1, G1 = _evaluate(kernel.k1, Xb, eye, eval_gradient)
-        K2, G2 = _evaluate(kernel.k2, Xb, eye, eval_gradient)
+        K1, G1 = _evaluate(kernel.k1, Xb, eye, eval_gradient, cache)
+        K2, G2 = _evaluate(kernel.k2, Xb, eye, eval_gradient, cache)
         if isinstance(kernel, kernels.Sum):
-            return K1 + K2, (np.concatenate((G1, G2), axis=-1) if eval_gradient else None)
-        return K1 * K2, (np.concatenate((G1 * K2[..., None], K1[..., None] * G2), axis=-1) if eval_gradient else None)
-    if isinstance(kernel, kernels.ConstantKernel):
-        K = np.full(shape, float(kernel.constant_value))
+            K, G = K1 + K2, (np.concatenate((G1, G2), axis=-1) if eval_gradient else None)
+        else:
+            K = K1 * K2
+            G = None
+            if eval_gradient:
+                K1, K2 = np.broadcast_to(K1, shape), np.broadcast_to(K2, shape)
+                G = np.concatenate((G1 * K2[..., None], K1[..., None] * G2), axis=-1)
+    elif isinstance(kernel, kernels.ConstantKernel):
+        K = np.float64(kernel.constant_value)
         fixed = kernel.hyperparameter_constant_value.fixed
+        G = None if not eval_gradient else np.full(shape + (1 - fixed,), K)
     elif isinstance(kernel, kernels.WhiteKernel):
-        K = np.broadcast_to(float(kernel.noise_level) * eye, shape).copy()
+        K = float(kernel.noise_level) * eye
         fixed = kernel.hyperparameter_noise_level.fixed
+        G = None if not eval_gradient else np.broadcast_to(K[..., None], shape + (1,))[..., : 1 - fixed]
     elif isinstance(kernel, kernels.RationalQuadratic):
-        return _rational_quadratic(kernel, Xb, eval_gradient)
+        K, G = _rational_quadratic(kernel, Xb, eval_gradient)
     else:
         K, G = _radial(kernel, Xb, eval_gradient)
-        return K, (G if eval_gradient else None)
-    if not eval_gradient:
-        return K, None
-    return K, (K[..., None] if not fixed else np.empty(shape + (0,)))
+    if cache is not None:
+        cache[id(kernel)] = K
+    return K, (G if eval_gradient else None)
 
 
-def block_kernel(kernel, Xb, valid, *, eval_gradient=False):
+def block_kernel(kernel, Xb, valid, *, eval_gradient=False, cache=None):
     """The kernel matrices of a stack of blocks.
 
     Parameters
@@ -104,6 +115,8 @@ def block_kernel(kernel, Xb, valid, *, eval_gradient=False):
         Padding positions (False) get the identity's rows and columns and a zero gradient.
     eval_gradient : bool
         Also return the gradient with respect to ``kernel.theta``.
+    cache : dict, optional
+        Filled with the values of the sub-kernels (for :func:`weighted_gradient` on the same blocks).
 
     Returns
     -------
@@ -112,7 +125,8 @@ def block_kernel(kernel, Xb, valid, *, eval_gradient=False):
     """
     n_blocks, m, _ = Xb.shape
     if is_vectorised(kernel):
-        K, G = _evaluate(kernel, Xb, np.eye(m), eval_gradient)
+        K, G = _evaluate(kernel, Xb, np.eye(m), eval_gradient, cache)
+        K = np.broadcast_to(K, (n_blocks, m, m)).copy() if K.shape != (n_blocks, m, m) else K
     else:
         K = np.zeros((n_blocks, m, m))
         G = np.zeros((n_blocks, m, m, kernel.theta.size)) if eval_gradient else None
@@ -131,3 +145,42 @@ def block_kernel(kernel, Xb, valid, *, eval_gradient=False):
         if eval_gradient:
             G *= both[..., None]
     return (K, G) if eval_gradient else K
+
+
+def _weighted_gradient(kernel, Xb, eye, W, cache):
+    """``Σ W ∘ dK/dθ`` for each entry of ``kernel.theta`` (vectorised kernels)."""
+    if isinstance(kernel, kernels.Sum):
+        return np.concatenate((_weighted_gradient(kernel.k1, Xb, eye, W, cache),
+                               _weighted_gradient(kernel.k2, Xb, eye, W, cache)))
+    if isinstance(kernel, kernels.Product):
+        K1, K2 = cache[id(kernel.k1)], cache[id(kernel.k2)]
+        return np.concatenate((_weighted_gradient(kernel.k1, Xb, eye, W * K2, cache),
+                               _weighted_gradient(kernel.k2, Xb, eye, W * K1, cache)))
+    if isinstance(kernel, kernels.ConstantKernel):
+        fixed = kernel.hyperparameter_constant_value.fixed
+        return np.empty(0) if fixed else np.array([float(kernel.constant_value) * W.sum()])
+    if isinstance(kernel, kernels.WhiteKernel):
+        fixed = kernel.hyperparameter_noise_level.fixed
+        return np.empty(0) if fixed else np.array([float(kernel.noise_level) * np.einsum("bii->", W)])
+    if isinstance(kernel, kernels.RationalQuadratic):
+        _, G = _rational_quadratic(kernel, Xb, True)
+        return np.einsum("bij,bijp->p", W, G)
+    if kernel.hyperparameter_length_scale.fixed:
+        return np.empty(0)
+    scale = np.asarray(kernel.length_scale, dtype=np.float64)
+    nu = float(kernel.nu) if isinstance(kernel, kernels.Matern) else np.inf
+    inv_scale = np.broadcast_to(1.0 / scale, (Xb.shape[2],)).copy()
+    return radial_weighted_gradient(Xb, inv_scale, RADIAL_CODES[nu], W, bool(scale.ndim and scale.size > 1))
+
+
+def weighted_gradient(kernel, Xb, valid, W, cache):
+    """``g_p = Σ_b Σ_ij W[b,i,j] dK_b[i,j]/dθ_p``: the gradient contracted with weights ``W``, zero on padding.
+
+    ``W`` must vanish on padding positions; ``cache`` is the one :func:`block_kernel` filled on these blocks.
+    For the vectorised kernels the gradient tensor is never formed.
+    """
+    m = Xb.shape[1]
+    if is_vectorised(kernel):
+        return _weighted_gradient(kernel, Xb, np.eye(m), W, cache)
+    _, G = block_kernel(kernel, Xb, valid, eval_gradient=True)
+    return np.einsum("bij,bijp->p", W, G)

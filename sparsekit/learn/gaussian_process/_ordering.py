@@ -68,10 +68,10 @@ def maximin_ordering(X, *, length_scale=None):
     --------
     >>> import numpy as np
     >>> from sparsekit.learn.gaussian_process import maximin_ordering
-    >>> X = np.array([[0.0], [1.0], [2.0], [3.0], [4.0]])
+    >>> X = np.array([[0.0], [1.2], [2.0], [3.1], [4.0]])
     >>> order, distances = maximin_ordering(X)
-    >>> order.tolist(), distances.tolist()
-    ([2, 0, 4, 1, 3], [inf, 2.0, 2.0, 1.0, 1.0])
+    >>> order.tolist(), distances.round(2).tolist()
+    ([2, 0, 4, 3, 1], [inf, 2.0, 2.0, 0.9, 0.8])
     """
     X = _scaled(X, length_scale, "maximin_ordering")
     return maximin_kernel(X)
@@ -111,8 +111,8 @@ def nearest_earlier_neighbors(X, order, n_neighbors, *, length_scale=None):
     --------
     >>> import numpy as np
     >>> from sparsekit.learn.gaussian_process import nearest_earlier_neighbors
-    >>> X = np.array([[0.0], [1.0], [2.0], [3.0], [4.0]])
-    >>> nearest_earlier_neighbors(X, [2, 0, 4, 1, 3], 2).tolist()
+    >>> X = np.array([[0.0], [1.2], [2.0], [3.1], [4.0]])
+    >>> nearest_earlier_neighbors(X, [2, 0, 4, 3, 1], 2).tolist()
     [[2, -1], [2, 0], [-1, -1], [4, 2], [2, 0]]
     """
     X = _scaled(X, length_scale, "nearest_earlier_neighbors")

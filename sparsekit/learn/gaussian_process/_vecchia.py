@@ -10,7 +10,7 @@ from ..._core.params import Interval, check_params
 from ..._core.result import STATUS_CONVERGED, Result, end_run
 from ..._core.validation import check_array
 from ._factor_kernels import kl_factor_columns
-from ._kernel_blocks import block_kernel, length_scale_of
+from ._kernel_blocks import block_kernel, length_scale_of, weighted_gradient
 from ._ordering import maximin_ordering
 from ._ordering_kernels import earlier_neighbors_kernel
 
@@ -35,7 +35,17 @@ def _chunks(n, m, width):
     return [slice(s, min(n, s + step)) for s in range(0, n, step)]
 
 
-def gather_blocks(X_train, neighbors, Q, alpha, kernel, y_train=None, *, eval_gradient=False, nugget_last=True):
+def Xb_of(X_train, neighbors, Q):
+    """The points of the blocks ``(x_c1..x_ck, q)`` (padding slots hold ``X_train[0]``)."""
+    k = neighbors.shape[1]
+    Xb = np.empty((neighbors.shape[0], k + 1, X_train.shape[1]))
+    Xb[:, :k] = X_train[np.where(neighbors >= 0, neighbors, 0)]
+    Xb[:, k] = Q
+    return Xb
+
+
+def gather_blocks(X_train, neighbors, Q, alpha, kernel, y_train=None, *, eval_gradient=False, nugget_last=True,
+                  cache=None):
     """Kernel blocks ``(x_c1..x_ck, q)`` for the rows ``Q`` conditioned on ``X_train[neighbors]``.
 
     Returns ``K`` (with ``alpha`` on the diagonal of the training entries, and of the last one when
@@ -46,10 +56,8 @@ def gather_blocks(X_train, neighbors, Q, alpha, kernel, y_train=None, *, eval_gr
     valid = np.ones((n_q, m), dtype=bool)
     valid[:, :k] = neighbors >= 0
     safe = np.where(neighbors >= 0, neighbors, 0)
-    Xb = np.empty((n_q, m, X_train.shape[1]))
-    Xb[:, :k] = X_train[safe]
-    Xb[:, k] = Q
-    out = block_kernel(kernel, Xb, valid, eval_gradient=eval_gradient)
+    Xb = Xb_of(X_train, neighbors, Q)
+    out = block_kernel(kernel, Xb, valid, eval_gradient=eval_gradient, cache=cache)
     K, G = out if eval_gradient else (out, None)
     diagonal = np.where(valid, alpha, 0.0)
     if not nugget_last:
@@ -77,10 +85,10 @@ def vecchia_loglik(X, y, kernel, neighbors, alpha, *, eval_gradient=False):
     (``K⁻¹ - pad(K_cc⁻¹) = uuᵀ`` and ``K⁻¹y = pad(a) + z u``).
     """
     n, k = neighbors.shape
-    width = max(X.shape[1], kernel.theta.size) if eval_gradient else X.shape[1]
     total, gradient, max_jitter = 0.0, np.zeros(kernel.theta.size), 0.0
-    for part in _chunks(n, k + 1, width):
-        K, Y, _, G = gather_blocks(X, neighbors[part], X[part], alpha, kernel, y, eval_gradient=eval_gradient)
+    for part in _chunks(n, k + 1, X.shape[1]):
+        cache = {} if eval_gradient else None
+        K, Y, valid, _ = gather_blocks(X, neighbors[part], X[part], alpha, kernel, y, cache=cache)
         Y[:, k] = y[part]
         u, a, jitter = kl_factor_columns(K, Y)
         _check_jitter(jitter, "vecchia")
@@ -88,8 +96,11 @@ def vecchia_loglik(X, y, kernel, neighbors, alpha, *, eval_gradient=False):
         z = np.einsum("nm,nm->n", u, Y)
         total += float(np.sum(np.log(u[:, k])) - 0.5 * np.sum(z * z))
         if eval_gradient:
-            Gu = np.einsum("nabp,nb->nap", G, u)
-            gradient += np.einsum("n,na,nap->p", z, a, Gu) + 0.5 * np.einsum("n,na,nap->p", z * z - 1.0, u, Gu)
+            # d/dθ = Σ W ∘ dK/dθ with W = z (a uᵀ + u aᵀ) / 2 + (z² - 1) u uᵀ / 2 (zero on padding)
+            za = z[:, None] * a
+            W = 0.5 * (za[:, :, None] * u[:, None, :] + u[:, :, None] * za[:, None, :])
+            W += 0.5 * (z * z - 1.0)[:, None, None] * (u[:, :, None] * u[:, None, :])
+            gradient += weighted_gradient(kernel, Xb_of(X, neighbors[part], X[part]), valid, W, cache)
     total -= 0.5 * n * np.log(2.0 * np.pi)
     return (total, gradient, max_jitter) if eval_gradient else (total, max_jitter)
 

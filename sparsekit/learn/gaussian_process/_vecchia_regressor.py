@@ -39,10 +39,12 @@ class VecchiaGaussianProcessRegressor(ParamsValidationMixin, RegressorMixin, Bas
     kernel : Kernel, default=None
         The covariance function; ``None`` is scikit-learn's default
         ``ConstantKernel(1.0, "fixed") * RBF(1.0, "fixed")``. Add a ``WhiteKernel`` for noisy targets.
-    n_neighbors : int, default=30
+    n_neighbors : int, default=15
         Conditioning-set size of the likelihood (clamped to ``n_samples - 1``, where the model is exact).
-    n_neighbors_predict : int, optional
-        Training points each prediction conditions on; default ``2 * n_neighbors`` (clamped to ``n_samples``).
+    n_neighbors_predict : int, default=50
+        Training points each prediction conditions on (clamped to ``n_samples``). Prediction accuracy needs more
+        neighbours than hyperparameter estimation: at d = 5, 30 / 40 / 50 / 60 neighbours gave test RMSEs 3.6 /
+        2.3 / 1.5 / 1.3 % above the exact GP's.
     alpha : float, default=1e-10
         Added to the diagonal of the training covariance (scikit-learn's ``alpha``).
     optimizer : "fmin_l_bfgs_b" or None, default="fmin_l_bfgs_b"
@@ -116,11 +118,11 @@ class VecchiaGaussianProcessRegressor(ParamsValidationMixin, RegressorMixin, Bas
         **{key: FIT_CONSTRAINTS[key] for key in ("n_neighbors", "alpha", "optimizer", "max_iter", "normalize_y",
                                                   "verbose")},
         "kernel": [Kernel, None],
-        "n_neighbors_predict": [Interval(Integral, 1, None, closed="left"), None],
+        "n_neighbors_predict": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
     }
 
-    def __init__(self, kernel=None, *, n_neighbors=30, n_neighbors_predict=None, alpha=1e-10,
+    def __init__(self, kernel=None, *, n_neighbors=15, n_neighbors_predict=50, alpha=1e-10,
                  optimizer="fmin_l_bfgs_b", max_iter=200, normalize_y=False, verbose=0, random_state=None):
         self.kernel = kernel
         self.n_neighbors = n_neighbors
@@ -158,9 +160,6 @@ class VecchiaGaussianProcessRegressor(ParamsValidationMixin, RegressorMixin, Bas
         self.log_marginal_likelihood_value_ = result.log_likelihood
         return store_result(self, result, ("kernel", "order", "neighbors", "n_iter", "converged"))
 
-    def _k_predict(self):
-        return self.n_neighbors_predict if self.n_neighbors_predict is not None else 2 * self.n_neighbors
-
     def predict(self, X, return_std=False, return_cov=False):
         """Predictive mean (and standard deviation or covariance) at ``X``.
 
@@ -193,7 +192,7 @@ class VecchiaGaussianProcessRegressor(ParamsValidationMixin, RegressorMixin, Bas
         if return_cov:
             mean, cov = self._joint(X)
             return mean * self._y_train_std + self._y_train_mean, cov * self._y_train_std**2
-        mean, var, _ = conditional(self.X_train_, self.y_train_, self.kernel_, X, self._k_predict(), self.alpha)
+        mean, var, _ = conditional(self.X_train_, self.y_train_, self.kernel_, X, self.n_neighbors_predict, self.alpha)
         mean = mean * self._y_train_std + self._y_train_mean
         if not return_std:
             return mean
@@ -201,7 +200,7 @@ class VecchiaGaussianProcessRegressor(ParamsValidationMixin, RegressorMixin, Bas
 
     def _joint(self, X):
         """Mean and covariance of ``y(X)`` given the union of the test points' training neighbours."""
-        _, _, neighbors = conditional(self.X_train_, self.y_train_, self.kernel_, X, self._k_predict(), self.alpha)
+        _, _, neighbors = conditional(self.X_train_, self.y_train_, self.kernel_, X, self.n_neighbors_predict, self.alpha)
         union = np.unique(neighbors[neighbors >= 0])
         if union.size > MAX_JOINT_CONDITIONING:
             raise ValueError(
