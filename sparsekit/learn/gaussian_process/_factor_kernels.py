@@ -120,6 +120,8 @@ RADIAL_CODES = {0.5: 0, 1.5: 1, 2.5: 2, np.inf: 3}
 @kernel
 def _profile(r2, code):
     """``(k, h)`` of a radial profile at squared scaled distance ``r2``; ``dk/dlog(l_t) = h * (scaled d_t)²``."""
+    if r2 == np.inf:  # points too far apart for r² to be represented: uncorrelated
+        return 0.0, 0.0
     if code == 3:
         k = np.exp(-0.5 * r2)
         return k, k
@@ -235,6 +237,8 @@ def radial_weighted_gradient(Xb, inv_scale, code, W, anisotropic):
                     sq[t] = diff * diff
                     s += sq[t]
                 _, hv = _profile(s, code)
+                if hv == 0.0:  # also where r² overflowed: no correlation to differentiate
+                    continue
                 if anisotropic:
                     for t in range(d):
                         out[t] += weight * hv * sq[t]

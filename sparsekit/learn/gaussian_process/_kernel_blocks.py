@@ -56,8 +56,10 @@ def _radial(kernel, Xb, eval_gradient):
 def _rational_quadratic(kernel, Xb, eval_gradient):
     scale, alpha = float(kernel.length_scale), float(kernel.alpha)
     dists = scaled_sqdist(Xb, np.ones(Xb.shape[2]))
+    far = ~np.isfinite(dists)  # squared distances beyond float64: uncorrelated, zero gradient
+    dists[far] = 0.0
     base = 1.0 + dists / (2.0 * alpha * scale**2)
-    K = base**-alpha
+    K = np.where(far, 0.0, base**-alpha)
     if not eval_gradient:
         return K, None
     parts = []

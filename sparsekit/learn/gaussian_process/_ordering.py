@@ -5,6 +5,7 @@ from numbers import Integral
 import numpy as np
 
 from ..._core.exceptions import InvalidParameterError
+from ..._core.scaling import unit_exponent
 from ..._core.validation import check_array
 from ._ordering_kernels import earlier_neighbors_kernel, maximin_kernel
 
@@ -22,7 +23,13 @@ def _scaled(X, length_scale, caller):
         if not (np.all(np.isfinite(scale)) and np.all(scale > 0)):
             raise ValueError(f"{caller}: length_scale must be positive and finite.")
         X = X / scale
-    return np.ascontiguousarray(X)
+    return unit_scaled(X)
+
+
+def unit_scaled(X):
+    """``(X 2**e, e)``: an exact power-of-two rescaling so that squared distances neither overflow nor underflow."""
+    exponent = unit_exponent(X, margin=4)
+    return np.ascontiguousarray(np.ldexp(X, exponent) if exponent else X), exponent
 
 
 def maximin_ordering(X, *, length_scale=None):
@@ -41,8 +48,8 @@ def maximin_ordering(X, *, length_scale=None):
     order : ndarray of int64, shape (n_samples,)
         ``X[order]`` is the maximin ordering.
     distances : ndarray of shape (n_samples,)
-        ``distances[j]``: the scaled distance of ``X[order[j]]`` to ``X[order[:j]]`` (``inf`` for the first);
-        non-increasing.
+        ``distances[j]``: the scaled distance of ``X[order[j]]`` to ``X[order[:j]]``; for the first point, its
+        largest distance to any point (so that the sequence is non-increasing and finite).
 
     Raises
     ------
@@ -71,10 +78,11 @@ def maximin_ordering(X, *, length_scale=None):
     >>> X = np.array([[0.0], [1.2], [2.0], [3.1], [4.0]])
     >>> order, distances = maximin_ordering(X)
     >>> order.tolist(), distances.round(2).tolist()
-    ([2, 0, 4, 3, 1], [inf, 2.0, 2.0, 0.9, 0.8])
+    ([2, 0, 4, 3, 1], [2.0, 2.0, 2.0, 0.9, 0.8])
     """
-    X = _scaled(X, length_scale, "maximin_ordering")
-    return maximin_kernel(X)
+    X, exponent = _scaled(X, length_scale, "maximin_ordering")
+    order, distances = maximin_kernel(X)
+    return order, np.ldexp(distances, -exponent)
 
 
 def nearest_earlier_neighbors(X, order, n_neighbors, *, length_scale=None):
@@ -115,7 +123,7 @@ def nearest_earlier_neighbors(X, order, n_neighbors, *, length_scale=None):
     >>> nearest_earlier_neighbors(X, [2, 0, 4, 3, 1], 2).tolist()
     [[2, -1], [2, 0], [-1, -1], [4, 2], [2, 0]]
     """
-    X = _scaled(X, length_scale, "nearest_earlier_neighbors")
+    X, _ = _scaled(X, length_scale, "nearest_earlier_neighbors")
     n = X.shape[0]
     if not isinstance(n_neighbors, Integral) or isinstance(n_neighbors, bool) or n_neighbors < 1:
         raise InvalidParameterError(f"n_neighbors must be an integer >= 1; got {n_neighbors!r}.")

@@ -93,8 +93,8 @@ def _distance2(X, p, x):
 def maximin_kernel(X):
     """Exact maximin ordering of the rows of ``X``; returns ``(order, distances)``.
 
-    The first point is the one nearest the centroid (lowest index on ties), its distance ``inf``; then each step
-    picks the point farthest from the points already picked (lowest index on ties).
+    The first point is the one nearest the centroid (lowest index on ties), its distance the largest from it to
+    any point; then each step picks the point farthest from the points already picked (lowest index on ties).
     """
     n, d = X.shape
     perm, start, end, left, right, lo, hi = build_kdtree(X)
@@ -125,7 +125,7 @@ def maximin_kernel(X):
             current_d2 = dist2[current]
         picked[current] = True
         order[step] = current
-        distances[step] = np.sqrt(current_d2)
+        distances[step] = np.sqrt(current_d2) if step > 0 else 0.0
         x = X[current].copy()
         # every point within the current maximum distance of x may get closer to the picked set
         top = 0
@@ -149,6 +149,8 @@ def maximin_kernel(X):
                 stack[top] = left[v]
                 stack[top + 1] = right[v]
                 top += 2
+    if n > 1:
+        distances[0] = distances[1]
     return order, distances
 
 
@@ -157,8 +159,8 @@ def maximin_twin(X):
     n = X.shape[0]
     first = int(np.argmin(((X - X.mean(axis=0)) ** 2).sum(axis=1)))
     dist2 = ((X - X[first]) ** 2).sum(axis=1)
+    order, distances = [first], [float(np.sqrt(dist2.max())) if n > 1 else 0.0]
     dist2[first] = -np.inf
-    order, distances = [first], [np.inf]
     for _ in range(n - 1):
         current = int(np.argmax(dist2))
         order.append(current)

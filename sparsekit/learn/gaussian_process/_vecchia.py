@@ -11,7 +11,7 @@ from ..._core.result import STATUS_CONVERGED, Result, end_run
 from ..._core.validation import check_array
 from ._factor_kernels import kl_factor_columns
 from ._kernel_blocks import block_kernel, length_scale_of, weighted_gradient
-from ._ordering import maximin_ordering
+from ._ordering import maximin_ordering, unit_scaled
 from ._ordering_kernels import earlier_neighbors_kernel
 
 __all__ = ["sparse_inverse_cholesky"]
@@ -108,7 +108,7 @@ def vecchia_loglik(X, y, kernel, neighbors, alpha, *, eval_gradient=False):
 def order_and_neighbors(X, kernel, n_neighbors):
     """Maximin order of the length-scaled ``X`` and the nearest earlier neighbours (in those scaled units)."""
     scale = length_scale_of(kernel, X.shape[1])
-    scaled = np.ascontiguousarray(X / scale) if scale is not None else X
+    scaled, _ = unit_scaled(X / scale if scale is not None else X)
     order, _ = maximin_ordering(scaled)
     rank = np.empty(X.shape[0], np.int64)
     rank[order] = np.arange(X.shape[0])
@@ -120,7 +120,8 @@ def conditional(X_train, y_train, kernel, Q, n_neighbors, alpha):
     """Mean and variance of ``y(q)`` given the ``n_neighbors`` nearest training responses, for each row of ``Q``."""
     scale = length_scale_of(kernel, X_train.shape[1])
     scale = np.ones(X_train.shape[1]) if scale is None else scale
-    scaled, q_scaled = np.ascontiguousarray(X_train / scale), np.ascontiguousarray(Q / scale)
+    exponent = unit_scaled(np.concatenate((X_train / scale, Q / scale)))[1]
+    scaled, q_scaled = np.ldexp(X_train / scale, exponent), np.ldexp(Q / scale, exponent)
     n = X_train.shape[0]
     k = min(n_neighbors, n)
     neighbors, _ = earlier_neighbors_kernel(
@@ -157,7 +158,8 @@ def sparse_inverse_cholesky(X, kernel, *, n_neighbors=30, alpha=1e-10):
         ``U`` (scipy.sparse CSC array, rows and columns in the order of ``X``: upper triangular once permuted by
         ``order``), ``order`` (the maximin ordering of the length-scaled points), ``neighbors``
         (``(n_samples, n_neighbors)``, ``-1``-padded), ``jitter`` (the largest diagonal jitter a block needed,
-        0 unless duplicated inputs made one singular), ``converged``/``status``/``message``.
+        0 unless duplicated inputs made one singular), ``n_iter`` (0: a direct method),
+        ``converged``/``status``/``message``.
 
     Raises
     ------
@@ -222,6 +224,6 @@ def sparse_inverse_cholesky(X, kernel, *, n_neighbors=30, alpha=1e-10):
     indptr = np.concatenate(([0], np.cumsum(counts)))
     U = scipy.sparse.csc_array((columns[keep], rows[keep], indptr), shape=(n, n))
     U.sort_indices()
-    result = Result(U=U, order=order, neighbors=neighbors, jitter=max_jitter)
+    result = Result(U=U, order=order, neighbors=neighbors, jitter=max_jitter, n_iter=0)
     return end_run(result, caller="sparse_inverse_cholesky", status=STATUS_CONVERGED,
                    message="factor computed column by column", check=("jitter",))

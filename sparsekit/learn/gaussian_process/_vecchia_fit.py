@@ -115,8 +115,13 @@ def vecchia_gp_fit(X, y, kernel, *, n_neighbors=15, alpha=1e-10, optimizer="fmin
         raise ValueError(f"vecchia_gp_fit: X must have at least 2 rows and 1 column; got shape {X.shape}.")
     y_mean, y_std = 0.0, 1.0
     if normalize_y:
-        y_mean, y_std = float(y.mean()), float(y.std())
+        top = float(np.max(np.abs(y)))
+        top = top if top > 0 else 1.0
+        y_mean, y_std = top * float(np.mean(y / top)), top * float(np.std(y / top))
         y_std = y_std if y_std > 0 else 1.0
+    elif not np.isfinite(np.dot(y, y)):
+        raise ValueError("vecchia_gp_fit: y is too large in magnitude (its squares overflow float64); rescale y or "
+                         "pass normalize_y=True.")
     y = (y - y_mean) / y_std
     alpha = float(alpha)
     history, n_iter, status, message = [], 0, STATUS_CONVERGED, "hyperparameters held fixed"
