@@ -101,7 +101,7 @@ def nearest_earlier_neighbors(X, order, n_neighbors, *, length_scale=None):
 
     Returns
     -------
-    neighbors : ndarray of int64, shape (n_samples, n_neighbors)
+    ndarray of int64, shape (n_samples, n_neighbors)
         ``neighbors[i]``: indices (into ``X``) of the nearest points before ``i`` in ``order``, nearest first,
         padded with ``-1``.
 

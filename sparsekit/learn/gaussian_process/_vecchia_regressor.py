@@ -140,11 +140,14 @@ class VecchiaGaussianProcessRegressor(ParamsValidationMixin, RegressorMixin, Bas
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Training inputs.
         y : array-like of shape (n_samples,)
+            Training targets.
 
         Returns
         -------
-        self : VecchiaGaussianProcessRegressor
+        VecchiaGaussianProcessRegressor
+            The fitted estimator.
         """
         self._validate_params()
         if self.kernel is not None:
@@ -166,6 +169,7 @@ class VecchiaGaussianProcessRegressor(ParamsValidationMixin, RegressorMixin, Bas
         Parameters
         ----------
         X : array-like of shape (n_queries, n_features)
+            Query points.
         return_std : bool, default=False
             Also return the predictive standard deviation (noise of a ``WhiteKernel`` included).
         return_cov : bool, default=False
@@ -174,8 +178,11 @@ class VecchiaGaussianProcessRegressor(ParamsValidationMixin, RegressorMixin, Bas
         Returns
         -------
         y_mean : ndarray of shape (n_queries,)
-        y_std : ndarray of shape (n_queries,), only with ``return_std``
-        y_cov : ndarray of shape (n_queries, n_queries), only with ``return_cov``
+            Predictive mean.
+        y_std : ndarray of shape (n_queries,)
+            Predictive standard deviation, only with ``return_std``.
+        y_cov : ndarray of shape (n_queries, n_queries)
+            Joint predictive covariance, only with ``return_cov``.
 
         Raises
         ------
@@ -230,13 +237,16 @@ class VecchiaGaussianProcessRegressor(ParamsValidationMixin, RegressorMixin, Bas
         Parameters
         ----------
         X : array-like of shape (n_queries, n_features)
+            Query points.
         n_samples : int, default=1
+            Number of functions drawn.
         random_state : None, int or Generator, optional
             Defaults to the estimator's ``random_state``.
 
         Returns
         -------
-        y_samples : ndarray of shape (n_queries, n_samples)
+        ndarray of shape (n_queries, n_samples)
+            The draws, one per column.
         """
         rng = check_random_state(self.random_state if random_state is None else random_state)
         mean, cov = self.predict(X, return_cov=True)
@@ -256,7 +266,10 @@ class VecchiaGaussianProcessRegressor(ParamsValidationMixin, RegressorMixin, Bas
 
         Returns
         -------
-        float, or (float, ndarray) with ``eval_gradient``
+        log_likelihood : float
+            The Vecchia log-likelihood.
+        gradient : ndarray of shape (n_theta,)
+            Its gradient in ``theta``, only with ``eval_gradient``.
         """
         check_is_fitted(self)
         if theta is None and not eval_gradient:

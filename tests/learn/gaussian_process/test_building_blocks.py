@@ -5,9 +5,9 @@ import pytest
 from sklearn.gaussian_process.kernels import RBF, ConstantKernel, Matern, RationalQuadratic, WhiteKernel
 
 from sparsekit._core._testing import assert_kernel_matches_twin, readonly
-from sparsekit.learn.gaussian_process import maximin_ordering, nearest_earlier_neighbors, sparse_inverse_cholesky
 from sparsekit.learn.gaussian_process import _factor_kernels as fk
 from sparsekit.learn.gaussian_process import _ordering_kernels as ok
+from sparsekit.learn.gaussian_process import maximin_ordering, nearest_earlier_neighbors, sparse_inverse_cholesky
 from sparsekit.learn.gaussian_process._kernel_blocks import block_kernel, weighted_gradient
 
 

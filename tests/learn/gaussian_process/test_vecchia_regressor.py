@@ -9,7 +9,6 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from sparsekit import ConvergenceWarning
 from sparsekit.learn.gaussian_process import VecchiaGaussianProcessRegressor, vecchia_gp_fit
 
-
 EXPECTED_FAILURES = {
     # scikit-learn's default kernel, ours too, has only fixed hyperparameters: nothing is optimised, n_iter_ = 0
     "check_non_transformer_estimators_n_iter": "the default kernel has no free hyperparameter: n_iter_ is 0",
