@@ -168,8 +168,9 @@ class VecchiaGaussianProcessRegressor(ParamsValidationMixin, RegressorMixin, Bas
 
         Parameters
         ----------
-        X : array-like of shape (n_queries, n_features)
-            Query points.
+        X : array-like or dask array of shape (n_queries, n_features)
+            Query points. A dask array gives lazy dask arrays, computed chunk by chunk of rows (each chunk
+            needs only the fitted model: memory ``O(chunk * n_neighbors_predict²)``).
         return_std : bool, default=False
             Also return the predictive standard deviation (noise of a ``WhiteKernel`` included).
         return_cov : bool, default=False
@@ -195,6 +196,8 @@ class VecchiaGaussianProcessRegressor(ParamsValidationMixin, RegressorMixin, Bas
         if return_std and return_cov:
             raise RuntimeError("At most one of return_std or return_cov can be requested.")
         check_is_fitted(self)
+        if type(X).__module__.startswith("dask."):
+            return self._predict_dask(X, return_std, return_cov)
         X = validate_data(self, X, reset=False, dtype=np.float64)
         if return_cov:
             mean, cov = self._joint(X)
@@ -204,6 +207,20 @@ class VecchiaGaussianProcessRegressor(ParamsValidationMixin, RegressorMixin, Bas
         if not return_std:
             return mean
         return mean, np.sqrt(np.clip(var, 0.0, None)) * self._y_train_std
+
+    def _predict_dask(self, X, return_std, return_cov):
+        """Lazy prediction over a dask array, one row chunk at a time (each chunk's points are independent)."""
+        if return_cov:
+            raise ValueError("X: return_cov needs all query points at once; pass a NumPy array, not a dask array.")
+        if X.ndim != 2:
+            raise ValueError(f"X: expected a 2-D dask array; got {X.ndim} dimensions.")
+        X = X.rechunk({1: -1})
+
+        def block(chunk):
+            return np.column_stack(self.predict(chunk, return_std=True))
+
+        out = X.map_blocks(block, chunks=(X.chunks[0], (2,)), dtype=np.float64)
+        return (out[:, 0], out[:, 1]) if return_std else out[:, 0]
 
     def _joint(self, X):
         """Mean and covariance of ``y(X)`` given the union of the test points' training neighbours."""

@@ -117,3 +117,23 @@ def test_sample_y_follows_the_predictive_distribution(rng):
     assert samples.shape == (5, 4000)
     np.testing.assert_allclose(samples.mean(axis=1), mean, atol=4 * std.max() / np.sqrt(4000) + 1e-12)
     np.testing.assert_allclose(samples.std(axis=1), std, rtol=0.1)
+
+
+def test_dask_prediction_is_chunked_and_equal(rng):
+    da = pytest.importorskip("dask.array")
+    X, y = _data(rng, n=200)
+    model = VecchiaGaussianProcessRegressor(KERNEL, optimizer=None).fit(X, y)
+    Xt = rng.random((250, 2))
+    mean, std = model.predict(da.from_array(Xt, chunks=(60, 2)), return_std=True)
+    assert mean.chunks == ((60, 60, 60, 60, 10),)
+    mean_ref, std_ref = model.predict(Xt, return_std=True)
+    np.testing.assert_allclose(mean.compute(), mean_ref, rtol=1e-12)
+    np.testing.assert_allclose(std.compute(), std_ref, rtol=1e-12)
+    np.testing.assert_allclose(model.predict(da.from_array(Xt, chunks=100)).compute(), mean_ref, rtol=1e-12)
+
+
+def test_progress_is_logged_on_long_fits(rng, caplog):
+    X, y = _data(rng, n=100)
+    with caplog.at_level("INFO", logger="sparsekit"):
+        VecchiaGaussianProcessRegressor(Matern(1.0) + WhiteKernel(1.0), verbose=2).fit(X, y)
+    assert any("iter" in record.getMessage() for record in caplog.records)
