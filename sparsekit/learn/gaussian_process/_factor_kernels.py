@@ -253,3 +253,32 @@ def radial_weighted_gradient_twin(Xb, inv_scale, code, W, anisotropic):
     sq = ((Xb[:, :, None, :] - Xb[:, None, :, :]) * inv_scale) ** 2
     per_dim = np.einsum("bij,bij,bijt->t", W, h, sq)
     return per_dim if anisotropic else np.array([per_dim.sum()])
+
+
+@kernel
+def affine_radial_blocks(Xb, valid, inv_scale, code, amplitude, noise):
+    """``amplitude * radial + noise * I`` on a stack of blocks in one pass; padding (``~valid``) gets the identity."""
+    n_blocks, m, d = Xb.shape
+    K = np.empty((n_blocks, m, m))
+    k0, _ = _profile(0.0, code)
+    for b in range(n_blocks):
+        for i in range(m):
+            K[b, i, i] = amplitude * k0 + noise if valid[b, i] else 1.0
+            for j in range(i):
+                value = 0.0
+                if valid[b, i] and valid[b, j]:
+                    s = 0.0
+                    for t in range(d):
+                        diff = (Xb[b, i, t] - Xb[b, j, t]) * inv_scale[t]
+                        s += diff * diff
+                    value = amplitude * _profile(s, code)[0]
+                K[b, i, j] = value
+                K[b, j, i] = value
+    return K
+
+
+def affine_radial_blocks_twin(Xb, valid, inv_scale, code, amplitude, noise):
+    """NumPy twin of :func:`affine_radial_blocks`."""
+    K = amplitude * radial_blocks_twin(Xb, inv_scale, code, False)[0] + noise * np.eye(Xb.shape[1])
+    both = valid[:, :, None] & valid[:, None, :]
+    return np.where(both, K, 0.0) + np.eye(Xb.shape[1]) * ~valid[:, :, None]

@@ -14,7 +14,13 @@ inputs stay distinct points), which is what makes the last entry of a prediction
 import numpy as np
 from sklearn.gaussian_process import kernels
 
-from ._factor_kernels import RADIAL_CODES, radial_blocks, radial_weighted_gradient, scaled_sqdist
+from ._factor_kernels import (
+    RADIAL_CODES,
+    affine_radial_blocks,
+    radial_blocks,
+    radial_weighted_gradient,
+    scaled_sqdist,
+)
 
 _MATERN_NU = (0.5, 1.5, 2.5, np.inf)
 
@@ -26,6 +32,33 @@ def is_vectorised(kernel):
     if isinstance(kernel, kernels.Matern):
         return float(kernel.nu) in _MATERN_NU
     return type(kernel) in (kernels.ConstantKernel, kernels.WhiteKernel, kernels.RBF, kernels.RationalQuadratic)
+
+
+def affine_form(kernel):
+    """``(c, radial, w)`` with ``kernel(X) = c * radial(X) + w * I`` (``radial`` None for noise alone), or None.
+
+    Covers ``Matern``/``RBF``, times ``ConstantKernel``, plus ``WhiteKernel``: the common GP kernels, evaluated by
+    :func:`affine_radial_blocks` in one pass.
+    """
+    if isinstance(kernel, kernels.WhiteKernel):
+        return 0.0, None, float(kernel.noise_level)
+    if type(kernel) is kernels.RBF or (isinstance(kernel, kernels.Matern) and float(kernel.nu) in _MATERN_NU):
+        return 1.0, kernel, 0.0
+    if isinstance(kernel, kernels.Product):
+        for constant, other in ((kernel.k1, kernel.k2), (kernel.k2, kernel.k1)):
+            if isinstance(constant, kernels.ConstantKernel):
+                form = affine_form(other)
+                if form is not None:
+                    c = float(constant.constant_value)
+                    return c * form[0], form[1], c * form[2]
+        return None
+    if isinstance(kernel, kernels.Sum):
+        first, second = affine_form(kernel.k1), affine_form(kernel.k2)
+        if first is None or second is None or (first[1] is not None and second[1] is not None):
+            return None
+        radial = first if first[1] is not None else second
+        return radial[0], radial[1], first[2] + second[2]
+    return None
 
 
 def length_scale_of(kernel, n_features):
@@ -126,6 +159,12 @@ def block_kernel(kernel, Xb, valid, *, eval_gradient=False, cache=None):
     G : ndarray of shape (n_blocks, m, m, n_theta), only with ``eval_gradient``
     """
     n_blocks, m, _ = Xb.shape
+    form = affine_form(kernel) if not eval_gradient and cache is None else None
+    if form is not None and form[1] is not None:
+        amplitude, radial, noise = form
+        nu = float(radial.nu) if isinstance(radial, kernels.Matern) else np.inf
+        inv_scale = np.broadcast_to(1.0 / np.asarray(radial.length_scale, dtype=np.float64), (Xb.shape[2],)).copy()
+        return affine_radial_blocks(Xb, valid, inv_scale, RADIAL_CODES[nu], amplitude, noise)
     if is_vectorised(kernel):
         K, G = _evaluate(kernel, Xb, np.eye(m), eval_gradient, cache)
         K = np.broadcast_to(K, (n_blocks, m, m)).copy() if K.shape != (n_blocks, m, m) else K

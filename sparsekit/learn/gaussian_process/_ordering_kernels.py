@@ -206,16 +206,21 @@ def earlier_neighbors_kernel(X, rank, Q, limit, k):
     """
     m, d = Q.shape
     if X.shape[0] <= BRUTE_FORCE_SIZE:
+        # scan the points in rank order and stop at the first one not earlier than the query
+        by_rank = np.argsort(rank, kind="mergesort")
+        Xr = np.empty((X.shape[0], d))
+        for t in range(X.shape[0]):
+            Xr[t] = X[by_rank[t]]
         neighbors = np.full((m, k), -1, np.int64)
         found2 = np.full((m, k), np.inf)
         for q in range(m):
             x = Q[q]
-            for p in range(X.shape[0]):
-                if rank[p] >= limit[q]:
-                    continue
-                candidate = _distance2(X, p, x)
+            for t in range(X.shape[0]):
+                if rank[by_rank[t]] >= limit[q]:
+                    break
+                candidate = _distance2(Xr, t, x)
                 if candidate < found2[q, k - 1]:
-                    _insert(found2[q], neighbors[q], candidate, p)
+                    _insert(found2[q], neighbors[q], candidate, by_rank[t])
         return neighbors, np.sqrt(found2)
     perm, start, end, left, right, lo, hi = build_kdtree(X)
     min_rank = _node_min_rank(start, end, perm, rank)

@@ -132,3 +132,17 @@ def test_duplicated_inputs_get_a_reported_jitter(rng):
     X = np.repeat(rng.random((30, 2)), 2, axis=0)
     res = sparse_inverse_cholesky(X, RBF(0.5), n_neighbors=5, alpha=0.0)
     assert res.jitter > 0 and np.all(np.isfinite(res.U.data))
+
+
+def test_affine_radial_blocks_match_twin_and_the_general_path(rng):
+    Xb = rng.random((10, 6, 3))
+    valid = rng.random((10, 6)) > 0.2
+    valid[:, -1] = True
+    inv_scale = np.array([1.0, 2.0, 0.5])
+    for code in range(4):
+        assert_kernel_matches_twin(fk.affine_radial_blocks, fk.affine_radial_blocks_twin, Xb, valid, inv_scale,
+                                   code, 1.7, 0.05, rtol=1e-12, atol=1e-15)
+    kernel = ConstantKernel(1.7) * Matern([1.0, 0.5, 2.0], nu=1.5) + WhiteKernel(0.05)
+    fast = block_kernel(kernel, Xb, valid)
+    general = block_kernel(kernel, Xb, valid, cache={})
+    np.testing.assert_allclose(fast, general, rtol=1e-13, atol=1e-15)
