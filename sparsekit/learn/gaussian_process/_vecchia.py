@@ -44,12 +44,12 @@ def Xb_of(X_train, neighbors, Q):
     return Xb
 
 
-def gather_blocks(X_train, neighbors, Q, alpha, kernel, y_train=None, *, eval_gradient=False, nugget_last=True,
-                  cache=None):
+def gather_blocks(X_train, neighbors, Q, alpha, kernel, y_train=None, *, nugget_last=True, cache=None):
     """Kernel blocks ``(x_c1..x_ck, q)`` for the rows ``Q`` conditioned on ``X_train[neighbors]``.
 
     Returns ``K`` (with ``alpha`` on the diagonal of the training entries, and of the last one when
-    ``nugget_last``), the responses ``Y`` (0 in the last slot), the valid mask and, with ``eval_gradient``, ``G``.
+    ``nugget_last``), the responses ``Y`` (0 in the last slot) and the valid mask; ``cache`` as for
+    :func:`block_kernel`.
     """
     n_q, k = neighbors.shape
     m = k + 1
@@ -57,8 +57,7 @@ def gather_blocks(X_train, neighbors, Q, alpha, kernel, y_train=None, *, eval_gr
     valid[:, :k] = neighbors >= 0
     safe = np.where(neighbors >= 0, neighbors, 0)
     Xb = Xb_of(X_train, neighbors, Q)
-    out = block_kernel(kernel, Xb, valid, eval_gradient=eval_gradient, cache=cache)
-    K, G = out if eval_gradient else (out, None)
+    K = block_kernel(kernel, Xb, valid, cache=cache)
     diagonal = np.where(valid, alpha, 0.0)
     if not nugget_last:
         diagonal[:, k] = 0.0
@@ -66,7 +65,7 @@ def gather_blocks(X_train, neighbors, Q, alpha, kernel, y_train=None, *, eval_gr
     Y = np.zeros((n_q, m))
     if y_train is not None:
         Y[:, :k] = np.where(neighbors >= 0, y_train[safe], 0.0)
-    return K, Y, valid, G
+    return K, Y, valid
 
 
 def _check_jitter(jitter, caller):
@@ -88,7 +87,7 @@ def vecchia_loglik(X, y, kernel, neighbors, alpha, *, eval_gradient=False):
     total, gradient, max_jitter = 0.0, np.zeros(kernel.theta.size), 0.0
     for part in _chunks(n, k + 1, X.shape[1]):
         cache = {} if eval_gradient else None
-        K, Y, valid, _ = gather_blocks(X, neighbors[part], X[part], alpha, kernel, y, cache=cache)
+        K, Y, valid = gather_blocks(X, neighbors[part], X[part], alpha, kernel, y, cache=cache)
         Y[:, k] = y[part]
         u, a, jitter = kl_factor_columns(K, Y)
         _check_jitter(jitter, "vecchia")
@@ -129,7 +128,7 @@ def conditional(X_train, y_train, kernel, Q, n_neighbors, alpha):
     )
     mean, var = np.empty(Q.shape[0]), np.empty(Q.shape[0])
     for part in _chunks(Q.shape[0], k + 1, X_train.shape[1]):
-        K, Y, _, _ = gather_blocks(X_train, neighbors[part], Q[part], alpha, kernel, y_train, nugget_last=False)
+        K, Y, _ = gather_blocks(X_train, neighbors[part], Q[part], alpha, kernel, y_train, nugget_last=False)
         u, _, jitter = kl_factor_columns(K, Y)
         _check_jitter(jitter, "predict")
         last = u[:, k]
@@ -213,7 +212,7 @@ def sparse_inverse_cholesky(X, kernel, *, n_neighbors=30, alpha=1e-10):
     columns = np.empty((n, k + 1))
     max_jitter = 0.0
     for part in _chunks(n, k + 1, X.shape[1]):
-        K, Y, _, _ = gather_blocks(X, neighbors[part], X[part], float(alpha), kernel)
+        K, Y, _ = gather_blocks(X, neighbors[part], X[part], float(alpha), kernel)
         u, _, jitter = kl_factor_columns(K, Y)
         _check_jitter(jitter, "sparse_inverse_cholesky")
         columns[part] = u

@@ -224,7 +224,8 @@ class VecchiaGaussianProcessRegressor(ParamsValidationMixin, RegressorMixin, Bas
 
     def _joint(self, X):
         """Mean and covariance of ``y(X)`` given the union of the test points' training neighbours."""
-        _, _, neighbors = conditional(self.X_train_, self.y_train_, self.kernel_, X, self.n_neighbors_predict, self.alpha)
+        _, _, neighbors = conditional(self.X_train_, self.y_train_, self.kernel_, X, self.n_neighbors_predict,
+                                      self.alpha)
         union = np.unique(neighbors[neighbors >= 0])
         if union.size > MAX_JOINT_CONDITIONING:
             raise ValueError(
