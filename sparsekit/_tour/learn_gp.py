@@ -1,0 +1,88 @@
+"""Tour rows for Vecchia Gaussian processes: VecchiaGaussianProcessRegressor vs scikit-learn's exact GP."""
+
+import numpy as np
+import scipy.sparse.linalg
+from threadpoolctl import threadpool_limits
+
+from sparsekit.learn.gaussian_process import VecchiaGaussianProcessRegressor, sparse_inverse_cholesky
+
+from ._case import TourRow, tour_case
+
+#: Exact draws (a dense Cholesky) up to this many points; Vecchia draws beyond.
+EXACT_DRAW_LIMIT = 4000
+
+
+def gp_kernel(d, length_scale=0.5, noise=0.01):
+    """The benchmark kernel: ``ConstantKernel(1) * Matern(length_scale, nu=1.5) + WhiteKernel(noise)``."""
+    from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
+
+    return ConstantKernel(1.0) * Matern(length_scale=length_scale, nu=1.5) + WhiteKernel(noise)
+
+
+def gp_problem(n_train, n_test, d=5, seed=0, length_scale=0.5, noise=0.01):
+    """``X, y, X_test, y_test, kernel``: uniform inputs in ``[0, 1]^d``, targets drawn from the GP of ``gp_kernel``.
+
+    Up to ``EXACT_DRAW_LIMIT`` points the draw is exact; beyond, it is drawn from the Vecchia approximation with
+    30 neighbours (``y = U⁻ᵀ z`` with the sparse factor ``U``), whose covariance is that of the GP up to the
+    factor's KL error.
+    """
+    rng = np.random.default_rng(seed)
+    kernel = gp_kernel(d, length_scale, noise)
+    n = n_train + n_test
+    X = rng.random((n, d))
+    z = rng.standard_normal(n)
+    if n <= EXACT_DRAW_LIMIT:
+        y = np.linalg.cholesky(kernel(X) + 1e-10 * np.eye(n)) @ z
+    else:
+        res = sparse_inverse_cholesky(X, kernel, n_neighbors=30)
+        order = res.order
+        U = res.U.tocsr()[order][:, order]  # upper triangular in the maximin order
+        y = np.empty(n)
+        y[order] = scipy.sparse.linalg.spsolve_triangular(U.T.tocsr(), z, lower=True)
+    return X[:n_train], y[:n_train], X[n_train:], y[n_train:], kernel
+
+
+def rmse(model_mean, y):
+    """Root mean squared error."""
+    return float(np.sqrt(np.mean((model_mean - y) ** 2)))
+
+
+def nlpd(mean, std, y):
+    """Mean negative log predictive density of ``y`` under ``N(mean, std²)``."""
+    return float(np.mean(0.5 * np.log(2 * np.pi * std**2) + 0.5 * ((y - mean) / std) ** 2))
+
+
+def _fit_predict(model, X, y, X_test):
+    model.fit(X, y)
+    return model.predict(X_test, return_std=True)
+
+
+@tour_case("learn.gp", "Vecchia GP vs scikit-learn's exact GaussianProcessRegressor (Matern-1.5, d=5)")
+def tour_vecchia_vs_exact(ctx):
+    with threadpool_limits(1):
+        return _rows(ctx)
+
+
+def _rows(ctx):
+    n, n_test = (600, 300) if ctx.quick else (2000, 1000)
+    X, y, Xt, yt, kernel = gp_problem(n, n_test)
+    rows = []
+    for label, optimizer in (("fixed", None), ("learnt", "fmin_l_bfgs_b")):
+        if optimizer is not None and not ctx.quick:
+            start = gp_kernel(5, length_scale=[1.0] * 5, noise=0.1)
+        else:
+            start = kernel
+        ours = VecchiaGaussianProcessRegressor(start, optimizer=optimizer, normalize_y=True)
+        (mean, std), seconds = ctx.timed(_fit_predict, ours, X, y, Xt)
+        peer = peer_seconds = peer_value = None
+        if ctx.has("sklearn") and (optimizer is None or ctx.quick):
+            from sklearn.gaussian_process import GaussianProcessRegressor
+
+            exact = GaussianProcessRegressor(start, optimizer=optimizer, normalize_y=True)
+            (peer_mean, _), peer_seconds = ctx.timed(_fit_predict, exact, X, y, Xt)
+            peer, peer_value = f"sklearn GaussianProcessRegressor ({label})", rmse(peer_mean, yt)
+        rows.append(TourRow(problem=f"GP draw, d=5, Matern-1.5, {label} hyperparameters",
+                            method="VecchiaGaussianProcessRegressor", size=f"{n} train / {n_test} test",
+                            seconds=seconds, metric="test RMSE", value=rmse(mean, yt), peer=peer,
+                            peer_seconds=peer_seconds, peer_value=peer_value))
+    return rows

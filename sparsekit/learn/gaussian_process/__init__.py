@@ -1,0 +1,14 @@
+"""Gaussian processes at scale: Vecchia (sparse inverse-Cholesky) approximations with scikit-learn kernels."""
+
+from ._ordering import maximin_ordering, nearest_earlier_neighbors
+from ._vecchia import sparse_inverse_cholesky
+from ._vecchia_fit import vecchia_gp_fit
+from ._vecchia_regressor import VecchiaGaussianProcessRegressor
+
+__all__ = [
+    "VecchiaGaussianProcessRegressor",
+    "maximin_ordering",
+    "nearest_earlier_neighbors",
+    "sparse_inverse_cholesky",
+    "vecchia_gp_fit",
+]
