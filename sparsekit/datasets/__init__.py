@@ -15,6 +15,7 @@ from ._sketch_problems import (
     sparse_rows_pair,
 )
 from ._sparse_regression import make_kronecker_regression, make_sparse_regression
+from ._spiked_covariance import make_spiked_covariance
 
 __all__ = [
     "HeatEquation2D",
@@ -25,6 +26,7 @@ __all__ = [
     "make_kronecker_regression",
     "make_linear_sem",
     "make_sparse_regression",
+    "make_spiked_covariance",
     "poisson2d",
     "poisson3d",
     "poisson_sequence",
