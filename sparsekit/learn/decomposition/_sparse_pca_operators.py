@@ -32,7 +32,8 @@ class CentredData:
         self.is_sparse = sparse.issparse(X)
         self.mean = np.asarray(X.mean(axis=0), dtype=X.dtype).ravel()
         if self.is_sparse:
-            squares = np.asarray(X.multiply(X).sum(axis=0), dtype=X.dtype).ravel()
+            columns = X.indices if X.format == "csr" else np.repeat(np.arange(X.shape[1]), np.diff(X.indptr))
+            squares = np.bincount(columns, weights=X.data**2, minlength=X.shape[1]).astype(X.dtype)
             self.column_sq_norms = np.maximum(squares - n * self.mean**2, 0.0)
         else:
             self.column_sq_norms = np.einsum("ij,ij->j", X, X) - n * self.mean**2

@@ -1,20 +1,13 @@
 import numpy as np
 import pytest
 from scipy import sparse
-from scipy.optimize import linear_sum_assignment
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sparsekit.datasets import make_spiked_covariance
 from sparsekit.learn.decomposition import SparsePCA, sparse_pca
 from sparsekit.learn.decomposition._sparse_pca import adjusted_variance
+from sparsekit.learn.decomposition._sparse_pca_metrics import matched_support_f1 as support_f1
 from sparsekit.learn.decomposition._sparse_pca_operators import CentredData
-
-
-def support_f1(true, found):
-    """F1 of the (component, feature) support pairs after matching components by |cosine|."""
-    rows, cols = linear_sum_assignment(-np.abs(true @ found.T))
-    S, T = true[rows] != 0, found[cols] != 0
-    return 2 * (S & T).sum() / (S.sum() + T.sum())
 
 
 @pytest.fixture(scope="module")
@@ -102,3 +95,9 @@ def test_non_convergence_is_reported(spiked):
     with pytest.warns(Warning, match="max_iter"):
         res = sparse_pca(X, 2, method="gpower-l1", max_iter=1)
     assert not res.converged and res.status == 1
+
+
+def test_support_f1_counts_misses():
+    true = np.array([[1.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 1.0]])
+    assert support_f1(true, true) == 1.0
+    assert support_f1(true, np.array([[0.0, 0.0, 1.0, 0.0]])) == pytest.approx(2 / 5)
