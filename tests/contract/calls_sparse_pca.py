@@ -1,5 +1,7 @@
 """Contract entries of sparse PCA, supervised and masked dictionary learning, and the spiked-covariance generator."""
 
+import numpy as np
+
 from ._call import Call
 
 
@@ -10,10 +12,20 @@ def spiked():
     return (X,)
 
 
+def labelled():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 6))
+    return X, (X[:, 5] > 0).astype(int)
+
+
 CALLS = {
     "make_spiked_covariance": Call(lambda: (40, 12, 2), dict(cardinality=3, random_state=0)),
     "sparse_pca": Call(lambda: (*spiked(), 2), dict(cardinality=3), force=dict(max_iter=1),
                        solution="components", sparse=("X",)),
     "SparsePCA": Call(spiked, dict(n_components=2, cardinality=3), force=dict(max_iter=1),
                       sparse=("X",), accepts={"X": ("object", "str")}),
+    "supervised_dictionary_learning": Call(lambda: (*labelled(), 2), dict(random_state=0), force=dict(max_iter=1),
+                                           solution="components", accepts={"y": ("object", "str")}),
+    "SupervisedDictionaryLearning": Call(labelled, dict(n_components=2, random_state=0), force=dict(max_iter=1),
+                                         accepts={"X": ("object", "str"), "y": ("object", "str")}),
 }
