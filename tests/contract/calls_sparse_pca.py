@@ -28,4 +28,10 @@ CALLS = {
                                            solution="components", accepts={"y": ("object", "str")}),
     "SupervisedDictionaryLearning": Call(labelled, dict(n_components=2, random_state=0), force=dict(max_iter=1),
                                          accepts={"X": ("object", "str"), "y": ("object", "str")}),
+    "masked_dictionary_learning": Call(lambda: (labelled()[0], 8), dict(n_nonzero_coefs=2, batch_size=20, max_epochs=20,
+                                                                    tol=1e-2, random_state=0),
+                                       force=dict(max_epochs=1), solution="components"),
+    "MaskedDictionaryLearning": Call(lambda: (labelled()[0],), dict(n_components=8, n_nonzero_coefs=2, batch_size=20,
+                                                                    max_epochs=20, tol=1e-2, random_state=0),
+                                     force=dict(max_epochs=1), accepts={"X": ("object", "str")}),
 }
