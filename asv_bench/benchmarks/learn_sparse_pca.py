@@ -205,9 +205,33 @@ def _masked_case(n_components=200, epochs=100):
     )
 
 
+def _masked_vs_minibatch_case(n_components=200, epochs=100):
+    """The notes' peer: MiniBatchDictionaryLearning(alpha=0.05, lars, OMP transform) from the same start."""
+    from sklearn.decomposition import MiniBatchDictionaryLearning
+
+    Y, A = make_noisy_sparse_signals(1000, 100, 200, 5, random_state=0)
+    start = over_parameterised_start(Y, A, n_components, random_state=0)
+
+    def error(components):
+        return atom_recovery_error(A, components)
+
+    return CompareCase(
+        case=f"noisy sparse coding d=100, 200 true atoms, {n_components} learned, vs MiniBatchDictionaryLearning",
+        sparsekit=lambda: quiet(MaskedDictionaryLearning(n_components, n_nonzero_coefs=5, max_epochs=epochs, tol=0.0,
+                                                         dict_init=start, random_state=0).fit, Y),
+        peer=lambda: quiet(MiniBatchDictionaryLearning(n_components, alpha=0.05, max_iter=epochs, batch_size=256,
+                                                       dict_init=start, transform_algorithm="omp",
+                                                       transform_n_nonzero_coefs=5, random_state=0).fit, Y),
+        peer_name="sklearn MiniBatchDictionaryLearning(alpha=0.05)",
+        quality=lambda sk, ref: error(sk.components_) < error(ref.components_),
+        metrics={"atom error": (lambda m: error(m.components_), lambda m: error(m.components_))},
+        peer_repeat=1,
+    )
+
+
 def compare_cases(quick=False):
     """SparsePCA vs scikit-learn's SparsePCA and MiniBatchSparsePCA; supervised DL vs PCA/NMF pipelines; masked DL."""
     if quick:
         return [_spca_case("batch", 600, 300), _supervised_case("pca", 1e-3, 1000, 40), _masked_case(200, 5)]
     return [_spca_case("batch"), _spca_case("minibatch"), _supervised_case("pca"), _supervised_case("nmf"),
-            _supervised_case("pca", tol=1e-3), _masked_case(200), _masked_case(600)]
+            _supervised_case("pca", tol=1e-3), _masked_case(200), _masked_case(600), _masked_vs_minibatch_case()]
