@@ -101,3 +101,17 @@ def test_support_f1_counts_misses():
     true = np.array([[1.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 1.0]])
     assert support_f1(true, true) == 1.0
     assert support_f1(true, np.array([[0.0, 0.0, 1.0, 0.0]])) == pytest.approx(2 / 5)
+
+
+def test_sparse_input_memory_stays_near_the_matrix():
+    import tracemalloc
+
+    X = sparse.random(20_000, 2_000, density=2e-3, format="csr", random_state=np.random.default_rng(0))
+    matrix_bytes = X.data.nbytes + X.indices.nbytes + X.indptr.nbytes
+    tracemalloc.start()
+    try:
+        SparsePCA(3, method="gpower-l1", gamma=0.2).fit(X)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak <= 3 * matrix_bytes
