@@ -17,6 +17,7 @@ from ._sketch_problems import (
 )
 from ._sparse_coding import make_sparse_coding
 from ._sparse_regression import make_kronecker_regression, make_sparse_regression
+from ._spiked_covariance import make_spiked_covariance
 
 __all__ = [
     "HeatEquation2D",
@@ -29,6 +30,7 @@ __all__ = [
     "make_linear_sem",
     "make_sparse_coding",
     "make_sparse_regression",
+    "make_spiked_covariance",
     "poisson2d",
     "poisson3d",
     "poisson_sequence",
