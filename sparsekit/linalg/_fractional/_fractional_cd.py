@@ -4,6 +4,7 @@ Two ratio problems: sparse recovery ``(1/2 ||G x - y||^2 + lam ||x||_1) / (lam t
 and the ``l4`` (kurtosis / ICA) ratio ``||x||^2 / ||A x||_4^2`` (:func:`fractional_l4_cd`).
 """
 
+import math
 import time
 from numbers import Integral, Real
 
@@ -52,8 +53,29 @@ class _Ratio:
         return (0.5 * float(r @ r) + self.lam * float(np.abs(x).sum())) / (self.lam * _topk(x, self.k))
 
 
-def _run_cd(G, y, x, lam, k, theta, parametric, tol, window, maxiter, max_time, callback, start):
-    """Cyclic FCD / PCD epochs through the kernels; returns ``x, ratios, times, status``."""
+_MESSAGES = {STATUS_CONVERGED: "the ratio stopped decreasing (tol reached)",
+             STATUS_MAX_ITER: "maxiter or max_time reached before the ratio stopped decreasing",
+             STATUS_STOPPED: "stopped by the callback"}
+
+
+def _iterate(step, x, tol, window, maxiter, max_time, callback, start):
+    """Run ``step()`` (one iteration, updating ``x`` in place, returning the ratio) until the stopping rule."""
+    ratios = []
+    for _ in range(maxiter):
+        ratios.append(float(step()))
+        if not np.isfinite(ratios[-1]):
+            return ratios, STATUS_MAX_ITER  # end_run reports the non-finite field
+        if callback is not None and callback(x.copy()):
+            return ratios, STATUS_STOPPED
+        if _stalled(ratios, window, tol):
+            return ratios, STATUS_CONVERGED
+        if max_time is not None and time.perf_counter() - start > max_time:
+            break
+    return ratios, STATUS_MAX_ITER
+
+
+def _cd_step(G, y, x, lam, k, theta, parametric):
+    """One cyclic FCD / PCD pass through the kernels, as a closure over its running state."""
     r = np.asarray(G @ x - y, dtype=x.dtype)
     if sp.issparse(G):
         colsq = np.asarray(G.multiply(G).sum(axis=0), dtype=x.dtype).ravel()
@@ -64,37 +86,26 @@ def _run_cd(G, y, x, lam, k, theta, parametric, tol, window, maxiter, max_time, 
         arrays = (G,)
         epoch = _k.ratio_epoch_dense
     sv = np.concatenate([np.sort(np.abs(x))[::-1], np.zeros(1, dtype=x.dtype)])
-    ratios, times = [], []
-    status = STATUS_MAX_ITER
-    for _ in range(maxiter):
+
+    def step():
         state = np.array([r @ r, np.abs(x).sum(), sv[:k].sum()], dtype=np.float64)  # re-summed: no drift
-        ratios.append(float(epoch(*arrays, r, x, sv, state, colsq, k, lam, theta, parametric)))
-        times.append(time.perf_counter() - start)
-        if not np.isfinite(ratios[-1]):
-            break
-        if callback is not None and callback(x.copy()):
-            status = STATUS_STOPPED
-            break
-        if _stalled(ratios, window, tol):
-            status = STATUS_CONVERGED
-            break
-        if max_time is not None and times[-1] > max_time:
-            break
-    return x, ratios, times, status
+        return epoch(*arrays, r, x, sv, state, colsq, k, lam, theta, parametric)
+
+    return step
 
 
-def _run_dinkelbach(G, y, x, lam, k, inner, tol, window, maxiter, max_time, callback, start):
-    """Dinkelbach's method; each subproblem ``min N(x) - c lam s^T x`` (``s`` a subgradient of topk at ``x_t``)
-    by ``inner`` accelerated proximal-gradient steps with backtracking, warm-started at ``x_t``."""
+def _dinkelbach_step(G, y, x, lam, k, inner):
+    """One Dinkelbach step: the subproblem ``min N(x) - c lam s^T x`` (``s`` a subgradient of topk at ``x_t``) by
+    ``inner`` accelerated proximal-gradient steps with backtracking, warm-started at ``x_t``."""
     ratio = _Ratio(G, y, lam, k)
-    L = 1.0
-    ratios, times = [], []
-    status = STATUS_MAX_ITER
-    for _ in range(maxiter):
+    lipschitz = [1.0]
+
+    def step():
         c = ratio(x)
         top = np.argpartition(np.abs(x), x.size - k)[x.size - k:]
         lin = np.zeros_like(x)
         lin[top] = c * lam * np.sign(x[top])
+        L = lipschitz[0]
         z, x_prev, mom = x.copy(), x.copy(), 1.0
         for _ in range(inner):
             rz = G @ z - y
@@ -111,21 +122,12 @@ def _run_dinkelbach(G, y, x, lam, k, inner, tol, window, maxiter, max_time, call
             mom_new = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * mom * mom))
             z = x_new + ((mom - 1.0) / mom_new) * (x_new - x_prev)
             x_prev, mom = x_new, mom_new
+        lipschitz[0] = L
         if _topk(x_prev, k) > 0.0 and ratio(x_prev) <= c:  # the subproblem's decrease is the outer decrease
-            x = x_prev
-        ratios.append(ratio(x))
-        times.append(time.perf_counter() - start)
-        if not np.isfinite(ratios[-1]):
-            break
-        if callback is not None and callback(x.copy()):
-            status = STATUS_STOPPED
-            break
-        if _stalled(ratios, window, tol):
-            status = STATUS_CONVERGED
-            break
-        if max_time is not None and times[-1] > max_time:
-            break
-    return x, ratios, times, status
+            x[:] = x_prev
+        return ratio(x)
+
+    return step
 
 
 @validate_params({
@@ -185,8 +187,8 @@ def fractional_cd(G, y, x0=None, *, k=100, lam=None, method="fcd", theta=1e-5, i
     Returns
     -------
     Result
-        ``x``; ``ratio`` (its objective); ``ratios`` and ``times`` (the objective and the seconds since the
-        start after every iteration, for a ratio-vs-time plot); ``n_iter``; ``method``; ``converged``,
+        ``x``; ``ratio`` (its objective); ``ratios`` (the objective after every iteration; for a ratio-vs-time
+        plot, time-stamp them with ``callback``, as the benchmark does); ``n_iter``; ``method``; ``converged``,
         ``status`` (0 converged, 1 maxiter or max_time reached, 2 stopped by the callback, 3 non-finite),
         ``message``.
 
@@ -269,17 +271,14 @@ def fractional_cd(G, y, x0=None, *, k=100, lam=None, method="fcd", theta=1e-5, i
         G = np.asfortranarray(G, dtype=dtype)
     y = y.astype(dtype, copy=False)
     lam = 0.1 / m if lam is None else float(lam)
-    tol_options = (tol, window, maxiter, max_time, callback, start)
     if method == "dinkelbach":
-        x, ratios, times, status = _run_dinkelbach(G, y, x, lam, k, inner, *tol_options)
+        step = _dinkelbach_step(G, y, x, lam, k, inner)
     else:
-        x, ratios, times, status = _run_cd(G, y, x, lam, k, theta, method == "pcd", *tol_options)
-    messages = {STATUS_CONVERGED: "the ratio stopped decreasing (tol reached)",
-                STATUS_MAX_ITER: "maxiter or max_time reached before the ratio stopped decreasing",
-                STATUS_STOPPED: "stopped by the callback"}
-    result = Result(x=x, ratio=ratios[-1], ratios=np.asarray(ratios), times=np.asarray(times), n_iter=len(ratios),
+        step = _cd_step(G, y, x, lam, k, theta, method == "pcd")
+    ratios, status = _iterate(step, x, tol, window, maxiter, max_time, callback, start)
+    result = Result(x=x, ratio=ratios[-1], ratios=np.asarray(ratios), n_iter=len(ratios),
                     method=method)
-    return end_run(result, caller="fractional_cd", status=status, message=messages[status])
+    return end_run(result, caller="fractional_cd", status=status, message=_MESSAGES[status])
 
 
 @validate_params({"callback": ["callable", None], **{key: _COMMON[key] for key in _COMMON if key != "inner"}})
@@ -305,7 +304,7 @@ def fractional_l4_cd(A, x0=None, *, theta=1e-5, tol=1e-10, window=10, maxiter=10
     Returns
     -------
     Result
-        ``x`` (normalised to unit 2-norm), ``ratio``, ``ratios``, ``times``, ``n_iter``, ``converged``,
+        ``x`` (normalised to unit 2-norm), ``ratio``, ``ratios``, ``n_iter``, ``converged``,
         ``status``, ``message``.
 
     Raises
@@ -326,7 +325,9 @@ def fractional_l4_cd(A, x0=None, *, theta=1e-5, tol=1e-10, window=10, maxiter=10
 
     Notes
     -----
-    Along coordinate ``i`` the ratio is ``N(t) / sqrt(Q(t))`` with ``N(t) = ||x||^2 + 2 x_i t + (1 + theta) t^2``
+    ``A`` is first divided by a power of two near its largest entry (exact), so that ``(A x)^4`` neither under- nor
+    overflows; ``x`` does not depend on that scale and ``ratios`` are reported in the caller's scale (they can
+    under- or overflow there for data near the ends of the floating-point range). Along coordinate ``i`` the ratio is ``N(t) / sqrt(Q(t))`` with ``N(t) = ||x||^2 + 2 x_i t + (1 + theta) t^2``
     and ``Q(t) = ||A x + t a_i||_4^4 = sum_j q_j t^j``, whose five coefficients cost one pass over ``a_i``
     (``ComputeCofPoly4`` in [1]_). Stationary points solve ``2 N' Q - N Q' = 0``, a quartic after the ``t^5``
     terms cancel; the step is the best of its real roots and ``t = 0`` ([1]_, ``nonconvex_prox_frac_l2l4``).
@@ -349,8 +350,13 @@ def fractional_l4_cd(A, x0=None, *, theta=1e-5, tol=1e-10, window=10, maxiter=10
     (True, True)
     """
     start = time.perf_counter()
-    A = np.asfortranarray(check_array(A, "A", ndim=2))
+    A = check_array(A, "A", ndim=2)
     n = A.shape[1]
+    peak = float(np.max(np.abs(A)))
+    if peak == 0.0:
+        raise ValueError("A is all zeros: the ratio's denominator ||A x||_4 is 0 for every x.")
+    exponent = math.frexp(peak)[1]  # A / 2**exponent is exact and of unit scale: no under/overflow in (A x)^4
+    A = np.asfortranarray(np.ldexp(A, -exponent))
     if x0 is None:
         x = check_random_state(random_state).standard_normal(n).astype(A.dtype)
     else:
@@ -358,24 +364,11 @@ def fractional_l4_cd(A, x0=None, *, theta=1e-5, tol=1e-10, window=10, maxiter=10
     b = A @ x
     if not np.any(b):
         raise ValueError("A @ x0 is zero: the ratio's denominator ||A x0||_4 is 0.")
-    ratios, times = [], []
-    status = STATUS_MAX_ITER
-    for _ in range(maxiter):
-        ratios.append(float(_k.l4_epoch(A, b, x, np.array([float(x @ x)]), theta)))
-        times.append(time.perf_counter() - start)
-        if not np.isfinite(ratios[-1]):
-            break
-        if callback is not None and callback(x.copy()):
-            status = STATUS_STOPPED
-            break
-        if _stalled(ratios, window, tol):
-            status = STATUS_CONVERGED
-            break
-        if max_time is not None and times[-1] > max_time:
-            break
-    messages = {STATUS_CONVERGED: "the ratio stopped decreasing (tol reached)",
-                STATUS_MAX_ITER: "maxiter or max_time reached before the ratio stopped decreasing",
-                STATUS_STOPPED: "stopped by the callback"}
-    result = Result(x=x / np.linalg.norm(x), ratio=ratios[-1], ratios=np.asarray(ratios), times=np.asarray(times),
-                    n_iter=len(ratios))
-    return end_run(result, caller="fractional_l4_cd", status=status, message=messages[status])
+
+    def step():
+        return _k.l4_epoch(A, b, x, np.array([float(x @ x)]), theta)
+
+    ratios, status = _iterate(step, x, tol, window, maxiter, max_time, callback, start)
+    ratios = np.ldexp(np.asarray(ratios), -2 * exponent).astype(A.dtype)  # back to the caller's scale of A
+    result = Result(x=x / np.linalg.norm(x), ratio=ratios[-1], ratios=ratios, n_iter=len(ratios))
+    return end_run(result, caller="fractional_l4_cd", status=status, message=_MESSAGES[status])
