@@ -298,8 +298,18 @@ def fractional_l4_cd(A, x0=None, *, theta=1e-5, tol=1e-10, window=10, maxiter=10
     theta : float, default=1e-5
         Proximal weight added to the numerator of each 1-D step, ``(||x||^2 + 2 x_i t + (1 + theta) t^2)``
         (the reference code's value).
-    tol, window, maxiter, max_time, random_state, callback
-        As in :func:`fractional_cd` (one iteration is one cyclic pass).
+    tol : float, default=1e-10
+        Stopping rule, as in :func:`fractional_cd`: ``(F_{t-w} - F_t) / (w |F_t|) <= tol``.
+    window : int, default=10
+        ``w`` of the stopping rule, in cyclic passes.
+    maxiter : int, default=1000
+        Maximum number of passes.
+    max_time : float, optional
+        Wall-clock budget in seconds; reaching it ends the run unconverged.
+    random_state : None, int or numpy.random.Generator, optional
+        Draws the default ``x0``.
+    callback : callable, optional
+        ``callback(xk)`` after each pass; returning True stops the run (status 2, no warning).
 
     Returns
     -------
