@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from sparsekit import ConvergenceWarning
 from sparsekit._core._testing import assert_kernel_matches_twin
 from sparsekit.linalg import fractional_cd, fractional_l4_cd
 from sparsekit.linalg._fractional import _fractional_cd_kernels as K
@@ -166,6 +167,11 @@ def test_bad_input_is_named():
         fractional_cd(G, y, k=41)
     with pytest.raises(ValueError, match="y"):
         fractional_cd(G, y[:-1], k=4)
+    G[:, 3] = 0.0
+    with pytest.raises(ValueError, match="theta"):
+        fractional_cd(G, y, k=4, theta=0.0)
+    with pytest.warns(ConvergenceWarning, match="maxiter"):  # a zero column is fine with the default theta
+        assert np.isfinite(fractional_cd(G, y, k=4, maxiter=5, tol=0.0).ratio)
     with pytest.raises(ValueError, match="A"):
         fractional_l4_cd(np.zeros((5, 3)))
 

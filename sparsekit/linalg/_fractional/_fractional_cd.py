@@ -74,15 +74,19 @@ def _iterate(step, x, tol, window, maxiter, max_time, callback, start):
     return ratios, STATUS_MAX_ITER
 
 
-def _cd_step(G, y, x, lam, k, theta, parametric):
+def _column_norms(G):
+    if sp.issparse(G):
+        return np.asarray(G.multiply(G).sum(axis=0), dtype=G.dtype).ravel()
+    return np.einsum("ij,ij->j", G, G)
+
+
+def _cd_step(G, y, x, lam, k, theta, parametric, colsq):
     """One cyclic FCD / PCD pass through the kernels, as a closure over its running state."""
     r = np.asarray(G @ x - y, dtype=x.dtype)
     if sp.issparse(G):
-        colsq = np.asarray(G.multiply(G).sum(axis=0), dtype=x.dtype).ravel()
         arrays = (G.indptr, G.indices, G.data)
         epoch = _k.ratio_epoch_csc
     else:
-        colsq = np.einsum("ij,ij->j", G, G)
         arrays = (G,)
         epoch = _k.ratio_epoch_dense
     sv = np.concatenate([np.sort(np.abs(x))[::-1], np.zeros(1, dtype=x.dtype)])
@@ -195,8 +199,8 @@ def fractional_cd(G, y, x0=None, *, k=100, lam=None, method="fcd", theta=1e-5, i
     Raises
     ------
     ValueError
-        If an array is not finite or has the wrong shape, ``x0`` is all zeros, ``k > n`` or an option is out
-        of range.
+        If an array is not finite or has the wrong shape, ``x0`` is all zeros, ``k > n``, ``theta = 0`` with a
+        zero column in ``G``, or an option is out of range.
     TypeError
         If an array is not numeric.
 
@@ -274,7 +278,10 @@ def fractional_cd(G, y, x0=None, *, k=100, lam=None, method="fcd", theta=1e-5, i
     if method == "dinkelbach":
         step = _dinkelbach_step(G, y, x, lam, k, inner)
     else:
-        step = _cd_step(G, y, x, lam, k, theta, method == "pcd")
+        colsq = _column_norms(G)
+        if theta == 0.0 and not np.all(colsq > 0):
+            raise ValueError("theta must be positive when G has a zero column (its 1-D step is then unbounded).")
+        step = _cd_step(G, y, x, lam, k, theta, method == "pcd", colsq)
     ratios, status = _iterate(step, x, tol, window, maxiter, max_time, callback, start)
     result = Result(x=x, ratio=ratios[-1], ratios=np.asarray(ratios), n_iter=len(ratios),
                     method=method)
