@@ -11,6 +11,7 @@ from ._krylov import (
     _krylov_baselines,  # noqa: F401, I001  (registers "gmres" and "gcrotmk" first, then "gcrodr")
 )
 from ._krylov._gcrodr import RecycleSpace, gcrodr
+from ._fractional._fractional_cd import fractional_cd, fractional_l4_cd
 from ._polar import polar
 from ._relaxation._omega_tuning import OmegaTuner, evaluate_omegas, sor_sequence
 from ._relaxation._sor import sor, ssor_cg, ssor_preconditioner, young_omega
@@ -65,6 +66,9 @@ __all__ = [
     "sketch_and_project",
     "sketch_lstsq",
     "sketched_product",
+    # fractional minimisation
+    "fractional_cd",
+    "fractional_l4_cd",
     # matrix functions
     "polar",
     # constrained optimisation
