@@ -7,6 +7,7 @@ and returns a :class:`sparsekit.Result`.
 
 from ._krylov import _krylov_baselines  # noqa: F401, I001  (registers "gmres" and "gcrotmk" first, then "gcrodr")
 from ._krylov import _gcrodr_sequence  # noqa: F401
+from ._coordinate._greedy_bcd import greedy_bcd
 from ._krylov._gcrodr import RecycleSpace, gcrodr
 from ._relaxation._omega_tuning import OmegaTuner, evaluate_omegas, sor_sequence
 from ._relaxation._sor import sor, ssor_cg, ssor_preconditioner, young_omega
@@ -61,4 +62,6 @@ __all__ = [
     "sketch_and_project",
     "sketch_lstsq",
     "sketched_product",
+    # coordinate descent
+    "greedy_bcd",
 ]
