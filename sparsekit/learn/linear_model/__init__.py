@@ -1,5 +1,6 @@
-"""Linear models: sparse Bayesian learning, locally private sparse regression, sketched ridge ensembles."""
+"""Linear models: greedy-coordinate Lasso, sparse Bayesian learning, locally private sparse regression, sketched ridge ensembles."""
 
+from ._greedy_lasso import GreedyLasso
 from ._kronecker_algebra import kronecker_matvec, nearest_kronecker_factors
 from ._kronecker_sbl import KroneckerSBL, kronecker_sbl
 from ._ldp_estimator import LDPSparseRegression
@@ -12,6 +13,7 @@ from ._sbl_posterior import posterior
 from ._sketched_ridge import SketchedRidgeEnsemble, sketched_ridge_gcv
 
 __all__ = [
+    "GreedyLasso",
     "KroneckerSBL",
     "LDPAccountant",
     "LDPSparseRegression",

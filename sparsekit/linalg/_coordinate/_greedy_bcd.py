@@ -17,6 +17,7 @@ from ..._core.params import Interval, Options, check_params
 from ..._core.progress import IterationMonitor
 from ..._core.random import check_random_state
 from ..._core.result import Result, end_run
+from ..._core.scaling import times_power_of_two, unit_exponent
 from ..._core.threads import small_blocks
 from ..._core.validation import check_array, check_callable, check_vector
 from ._greedy_bcd_kernels import block_cd, greedy_cd, sweep_cd
@@ -239,7 +240,7 @@ def greedy_bcd(
     loss : {"squared", "logistic"}, default="squared"
         The data-fit term.
     alpha : float >= 0, default=0.0
-        ℓ1 penalty (scikit-learn's ``Lasso(alpha)`` scaling for the squared loss).
+        The ℓ1 penalty (scikit-learn's ``Lasso(alpha)`` scaling for the squared loss).
     rule : {"gsq", "gsl", "gs", "cyclic", "random"}, default="gsq"
         Selection rule: Gauss-Southwell-quadratic (largest guaranteed decrease of the model), Gauss-Southwell-
         Lipschitz (``|s_j| / sqrt(L_j)``), Gauss-Southwell (``|s_j|``, with ``s_j`` the minimum-norm subgradient),
@@ -340,13 +341,28 @@ def greedy_bcd(
     n, p = A.shape
     b = check_vector(b, "b", size=n)
     dtype = np.result_type(A.dtype, b.dtype)
-    A = A.astype(np.float64, copy=False).tocsc() if sparse.issparse(A) else np.asarray(A, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
-    if loss == "logistic" and not np.all(np.abs(b) == 1.0):
+    if loss == "logistic" and not np.all(np.abs(np.asarray(b)) == 1.0):
         raise ValueError("b must hold labels -1 and +1 for loss='logistic'.")
     x = np.zeros(p) if x0 is None else np.array(check_vector(x0, "x0", size=p), dtype=np.float64)
     rng = check_random_state(random_state)
-    alpha = float(alpha)
+    # The problem is solved on A' = A 2**eA and b' = b 2**eb (exact; exponents 0 unless Gram entries would
+    # overflow or underflow): its solution is x' = x 2**(eb - eA) with alpha' = alpha 2**(eA + eb), and its
+    # objective is the original times 4**eb.
+    eA = unit_exponent(A, dtype=np.float64, margin=4)
+    eb = unit_exponent(b, dtype=np.float64, margin=4) if loss == "squared" else 0
+    A = times_power_of_two(A, eA, dtype=np.float64) if eA else A.astype(np.float64, copy=False)
+    A = A.tocsc() if sparse.issparse(A) else np.asarray(A)
+    b = times_power_of_two(b, eb, dtype=np.float64) if eb else np.asarray(b, dtype=np.float64)
+    with np.errstate(over="ignore"):
+        alpha = float(np.ldexp(float(alpha), eA + eb))
+        x = np.ldexp(x, eb - eA)
+    if not np.all(np.isfinite(x)):
+        raise ValueError("x0 is too large for the scale of A and b.")
+    if callback is not None and eA != eb:
+        user_callback = callback
+
+        def callback(xk):
+            return user_callback(np.ldexp(xk, eA - eb))
 
     z = np.asarray(A @ x).ravel()
     objective = _loss_value(loss, z, b) + alpha * float(np.abs(x).sum())
@@ -409,11 +425,15 @@ def greedy_bcd(
             else:
                 x, z, objective = _line_search(loss, x, z, b, W, d, Ad, grad[W], alpha, objective)
             n_iter += 1
-    x_out = x.astype(dtype, copy=False)
+    with np.errstate(over="ignore"):
+        x_out = np.ldexp(x, eA - eb).astype(dtype, copy=False)
+        unscale = np.ldexp(1.0, -2 * eb)  # objectives and gaps; gradients scale by 2**(eA + eb)
+        gap_unscale = unscale if alpha > 0 else np.ldexp(1.0, -eA - eb)
+        objective, criterion, threshold = objective * unscale, criterion * gap_unscale, threshold * gap_unscale
     n_epochs = n_updates / max(p, 1)
     result = Result(x=x_out, objective=objective, gap=criterion, n_iter=n_iter, n_updates=n_updates,
-                    n_epochs=n_epochs, objective_history=np.array(histories["objective"]),
-                    gap_history=np.array(histories["gap"]), updates_history=np.array(histories["updates"]))
+                    n_epochs=n_epochs, objective_history=np.array(histories["objective"]) * unscale,
+                    gap_history=np.array(histories["gap"]) * gap_unscale, updates_history=np.array(histories["updates"]))
     what = "duality gap" if alpha > 0 else "largest gradient entry"
     messages = {
         0: f"converged: {what} {criterion:.2e} <= {threshold:.2e} after {n_iter} outer iterations",
