@@ -351,7 +351,7 @@ def greedy_bcd(
     eA = unit_exponent(A, dtype=np.float64, margin=4)
     eb = unit_exponent(b, dtype=np.float64, margin=4) if loss == "squared" else 0
     A = times_power_of_two(A, eA, dtype=np.float64) if eA else A.astype(np.float64, copy=False)
-    A = A.tocsc() if sparse.issparse(A) else np.asarray(A)
+    A = sparse.csc_array(A) if sparse.issparse(A) else np.asarray(A)
     b = times_power_of_two(b, eb, dtype=np.float64) if eb else np.asarray(b, dtype=np.float64)
     with np.errstate(over="ignore"):
         alpha = float(np.ldexp(float(alpha), eA + eb))
