@@ -28,6 +28,9 @@ RULES = {"gs": 0, "gsl": 1, "gsq": 2, "cyclic": -1, "random": -2}
 UPDATES = {"lb": 0, "exact": 1}
 #: With ``active_set``, up to ``NEWTON_REPEATS`` Newton steps in a row while each stops at a sign change.
 NEWTON_REPEATS = 4
+#: Each inner solve stops at a largest violation of INNER_TOL times the outer one on all features (skglm uses
+#: 0.3; with Newton steps ending the inner solves, a tighter one saves outer iterations: 27 -> 6 at 0.1 alpha_max).
+INNER_TOL = 0.01
 
 _CONSTRAINTS = {
     "loss": [Options({"squared", "logistic"})],
@@ -295,12 +298,15 @@ def greedy_bcd(
     -----
     **Algorithm.** Each outer iteration computes the gradient ``g = A^T rho / n`` on all features, the
     stopping criterion, and the working set: the current support plus the features of largest violation
-    ``|s_j|`` (GS-s selection), ``max(10, 2 nnz(x))`` in all, growing, or all features with
-    ``working_set=False``. On it, the quadratic model ``1/2 x^T G x + h^T x + alpha ||x||_1`` (``G = A_W^T
+    ``|s_j|`` (GS-s selection), at least 10 new ones and ``2 nnz(x)`` in all; it only grows, so its Gram
+    matrix is extended, never recomputed (all features with ``working_set=False``). On it, the quadratic model ``1/2 x^T G x + h^T x + alpha ||x||_1`` (``G = A_W^T
     D A_W / n``; ``D = I`` for the squared loss, ``diag(p (1 - p))`` for the logistic loss, its Hessian) is
-    minimised by the greedy kernel to a largest violation of ``0.3`` times the outer one (as skglm does). The
+    minimised by the greedy kernel to a largest violation of ``0.01`` times the outer one. The
     kernel keeps ``grad = G x + h`` exact, ``O(|W| |b|)`` per block update, and rescans the scores in the same
-    pass. For the logistic loss the model's minimiser gives a direction, and the step is halved until the
+    pass. With ``active_set``, the kernel runs one epoch (``|W|`` updates) at a time; once an epoch leaves
+    every sign of ``x`` unchanged (the support is identified), a Newton step on the support with its signs
+    fixed follows (a Cholesky solve of ``G_SS``), stopped where a coordinate would cross zero, which then
+    leaves the support; up to 4 such steps in a row. For the logistic loss the model's minimiser gives a direction, and the step is halved until the
     Armijo condition ``F(x + t d) <= F(x) + 1e-4 t Delta`` holds (``Delta = g^T d + alpha (||x + d||_1 -
     ||x||_1)``, Tseng & Yun).
 
@@ -312,7 +318,8 @@ def greedy_bcd(
     **From the paper** (Nutini, Laradji & Schmidt, "Let's make block coordinate descent converge faster",
     JMLR 2022): the GS, GSL and GSQ rules, variable and fixed ("Sort") blocks, the ``Lb`` and exact updates,
     proximal steps for the ℓ1 term and the active-set identification that makes working sets pay.
-    **Ours:** the working-set outer loop and its inner tolerance (from skglm/celer), the proximal Newton
+    **Ours:** the working-set outer loop (from skglm/celer) and its tighter inner tolerance, the rule that
+    triggers Newton steps (an epoch without sign change), the proximal Newton
     outer loop for the logistic loss, the block scores of fixed blocks under ℓ1 (``||s_b||``,
     ``||s_b||^2 / L_b``, the decrease of the ``Lb`` step), GSQ-VB ranked by the coordinate-wise decrease
     (the exact rule is NP-hard), and exact block minimisation by inner coordinate sweeps. The argmax is
@@ -412,7 +419,7 @@ def greedy_bcd(
                 W = np.arange(p)
             G = cache.extend(new) if cache is not None else _gram(A, W, weights, n)
             x_W, grad_W = x[W].copy(), grad[W].copy()
-            inner_tol = 0.3 * float(violation.max())
+            inner_tol = INNER_TOL * float(violation.max())
             updates = _inner(G, grad_W, x_W, alpha, rule, block_size, blocks, update, active_set,
                              max_epochs * len(W), inner_tol, rng)
             n_updates += updates
