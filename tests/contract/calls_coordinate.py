@@ -1,4 +1,4 @@
-"""Contract entries of the coordinate-descent family: ``linalg.greedy_bcd`` and the estimators built on it."""
+"""Contract entries of issue 17 (parts 1 and 3): ``linalg.greedy_bcd``, GreedyLasso, and the MCP/SCAD solvers."""
 
 from ._call import Call
 
@@ -18,3 +18,12 @@ CALLS = {
     "GreedyLasso": Call(regression, dict(alpha=0.01), force=dict(max_iter=1, tol=1e-15, rule="cyclic"),
                         accepts=_AS_SKLEARN),
 }
+
+CALLS.update({
+    "nonconvex_regression": Call(regression, dict(penalty="mcp", alpha=0.05), force=dict(max_iter=1, tol=1e-15),
+                                 solution="x"),
+    "nonconvex_path": Call(regression, dict(penalty="scad", n_alphas=5), force=dict(max_iter=1, tol=1e-15),
+                           solution="coefs"),
+    "MCPRegression": Call(regression, dict(alpha=0.05), force=dict(max_iter=1, tol=1e-15), accepts=_AS_SKLEARN),
+    "SCADRegression": Call(regression, dict(alpha=0.05), force=dict(max_iter=1, tol=1e-15), accepts=_AS_SKLEARN),
+})

@@ -1,4 +1,4 @@
-"""Linear models: greedy-coordinate Lasso, sparse Bayesian learning, locally private sparse regression, sketched ridge ensembles."""
+"""Linear models: greedy-coordinate Lasso, MCP/SCAD by accelerated gradient, sparse Bayesian learning, locally private sparse regression, sketched ridge ensembles."""
 
 from ._greedy_lasso import GreedyLasso
 from ._kronecker_algebra import kronecker_matvec, nearest_kronecker_factors
@@ -6,6 +6,8 @@ from ._kronecker_sbl import KroneckerSBL, kronecker_sbl
 from ._ldp_estimator import LDPSparseRegression
 from ._ldp_mechanisms import LDPAccountant, gaussian_mechanism_scale
 from ._ldp_solvers import ldp_iht, ldp_sparse_regression
+from ._nonconvex_penalties import nonconvex_path, nonconvex_regression
+from ._nonconvex_penalties_estimators import MCPRegression, SCADRegression
 from ._sbl_estimator import SBL_METHODS, SparseBayesianRegression, sparse_bayesian_learning
 from ._sbl_evidence import sbl_em, sbl_mackay
 from ._sbl_gamp import gamp_damping, ggamp_sbl
@@ -17,7 +19,9 @@ __all__ = [
     "KroneckerSBL",
     "LDPAccountant",
     "LDPSparseRegression",
+    "MCPRegression",
     "SBL_METHODS",
+    "SCADRegression",
     "SketchedRidgeEnsemble",
     "SparseBayesianRegression",
     "gamp_damping",
@@ -28,6 +32,8 @@ __all__ = [
     "ldp_iht",
     "ldp_sparse_regression",
     "nearest_kronecker_factors",
+    "nonconvex_path",
+    "nonconvex_regression",
     "posterior",
     "sbl_em",
     "sbl_mackay",
