@@ -8,6 +8,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.linalg
+import scipy.sparse.linalg
 
 from ..._core.params import Interval, Options, check_params
 from ..._core.progress import IterationMonitor
@@ -80,18 +81,27 @@ def _soft(v, t):
 
 
 def _lipschitz(X):
-    """``lambda_max(X^T X) / n`` from the smaller of the two Gram matrices."""
+    """``lambda_max(X^T X) / n``: Lanczos on the Gram operator to ``1e-6`` (raised by ``1e-5`` relative, so that it
+    bounds the exact value), or a dense eigensolve for small ``X``."""
     n, m = X.shape
     if m == 0:
         return 0.0
-    G = X.T @ X if m <= n else X @ X.T
-    return float(scipy.linalg.eigvalsh(G, subset_by_index=[len(G) - 1, len(G) - 1])[0]) / n
+    if min(n, m) <= 200:
+        G = X.T @ X if m <= n else X @ X.T
+        return float(scipy.linalg.eigvalsh(G, subset_by_index=[len(G) - 1, len(G) - 1])[0]) / n
+    gram = scipy.sparse.linalg.LinearOperator((m, m), matvec=lambda v: X.T @ (X @ v), dtype=np.float64)
+    top = scipy.sparse.linalg.eigsh(gram, k=1, which="LA", tol=1e-6, v0=np.ones(m), return_eigenvectors=False)
+    return float(top[0]) * (1 + 1e-5) / n
 
 
-def _solve(X, y, b, alpha, gamma, penalty, method, tol, max_iter, monitor):
-    """AG (or proximal gradient) on the columns of ``X`` from ``b``; returns ``(b, iterations, status)``."""
+def _solve(X, y, b, alpha, gamma, penalty, method, tol, max_iter, monitor, L_loss=None):
+    """AG (or proximal gradient) on the columns of ``X`` from ``b``; returns ``(b, iterations, status)``.
+
+    ``L_loss`` is ``lambda_max(X^T X) / n`` or an upper bound (that of a superset of the columns); computed
+    when None."""
     n = X.shape[0]
-    L = max(_lipschitz(X), 1.0 / (gamma - 1) if penalty == "scad" else 1.0 / gamma)
+    L_loss = _lipschitz(X) if L_loss is None else L_loss
+    L = max(L_loss, 1.0 / (gamma - 1) if penalty == "scad" else 1.0 / gamma)
     step = 0.99 / L  # the paper's beta_k, constant
     ag, x = b.copy(), b.copy()
     md_old, dmd_old = None, np.inf
@@ -138,13 +148,15 @@ def _run(X, y, alpha, gamma, penalty, method, tol, max_iter, working_set, b, pre
     else:
         keep = np.ones(p, dtype=bool)
     total, added = 0, 0
+    L_screen = None  # the constant of the first screened set bounds those of its subsets
     while working_set and keep.sum() > SCREEN_SIZE and total < max_iter:
         # The strong rule keeps too much (alpha far below the previous level): rounds of a few AG steps make
         # the iterate sparse, and the set shrinks to its support and the features violating stationarity,
         # while that removes at least a tenth of it.
         W = np.flatnonzero(keep)
+        L_screen = _lipschitz(X[:, W]) if L_screen is None else L_screen
         b_W, iters, status = _solve(X[:, W], y, b[W], alpha, gamma, penalty, method, tol,
-                                    min(SCREEN_STEPS, max_iter - total), monitor)
+                                    min(SCREEN_STEPS, max_iter - total), monitor, L_screen)
         total += iters
         b = np.zeros(p)
         b[W] = b_W
