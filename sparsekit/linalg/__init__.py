@@ -5,11 +5,10 @@ NumPy arrays, SciPy sparse arrays and (where it makes sense) LinearOperators,
 and returns a :class:`sparsekit.Result`.
 """
 
+from ._krylov import _krylov_baselines  # noqa: F401, I001  (registers "gmres" and "gcrotmk" first, then "gcrodr")
+from ._krylov import _gcrodr_sequence  # noqa: F401
 from ._constrained._sketched_newton import sketched_newton
-from ._krylov import (
-    _gcrodr_sequence,  # noqa: F401
-    _krylov_baselines,  # noqa: F401, I001  (registers "gmres" and "gcrotmk" first, then "gcrodr")
-)
+from ._coordinate._greedy_bcd import greedy_bcd
 from ._krylov._gcrodr import RecycleSpace, gcrodr
 from ._fractional._fractional_cd import fractional_cd, fractional_l4_cd
 from ._polar import polar
@@ -73,4 +72,6 @@ __all__ = [
     "polar",
     # constrained optimisation
     "sketched_newton",
+    # coordinate descent
+    "greedy_bcd",
 ]

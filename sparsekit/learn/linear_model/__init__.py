@@ -1,10 +1,13 @@
-"""Linear models: sparse Bayesian learning, locally private sparse regression, sketched ridge ensembles."""
+"""Linear models: greedy-coordinate Lasso, MCP/SCAD by accelerated gradient, sparse Bayesian learning, locally private sparse regression, sketched ridge ensembles."""
 
+from ._greedy_lasso import GreedyLasso
 from ._kronecker_algebra import kronecker_matvec, nearest_kronecker_factors
 from ._kronecker_sbl import KroneckerSBL, kronecker_sbl
 from ._ldp_estimator import LDPSparseRegression
 from ._ldp_mechanisms import LDPAccountant, gaussian_mechanism_scale
 from ._ldp_solvers import ldp_iht, ldp_sparse_regression
+from ._nonconvex_penalties import nonconvex_path, nonconvex_regression
+from ._nonconvex_penalties_estimators import MCPRegression, SCADRegression
 from ._sbl_estimator import SBL_METHODS, SparseBayesianRegression, sparse_bayesian_learning
 from ._sbl_evidence import sbl_em, sbl_mackay
 from ._sbl_gamp import gamp_damping, ggamp_sbl
@@ -12,10 +15,13 @@ from ._sbl_posterior import posterior
 from ._sketched_ridge import SketchedRidgeEnsemble, sketched_ridge_gcv
 
 __all__ = [
+    "GreedyLasso",
     "KroneckerSBL",
     "LDPAccountant",
     "LDPSparseRegression",
+    "MCPRegression",
     "SBL_METHODS",
+    "SCADRegression",
     "SketchedRidgeEnsemble",
     "SparseBayesianRegression",
     "gamp_damping",
@@ -26,6 +32,8 @@ __all__ = [
     "ldp_iht",
     "ldp_sparse_regression",
     "nearest_kronecker_factors",
+    "nonconvex_path",
+    "nonconvex_regression",
     "posterior",
     "sbl_em",
     "sbl_mackay",

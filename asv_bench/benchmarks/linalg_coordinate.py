@@ -1,0 +1,106 @@
+"""Benchmarks of greedy block coordinate descent (``sparsekit.linalg.greedy_bcd``).
+
+Data: dataset A of Nutini, Laradji & Schmidt as a Lasso (sparse CSC, density ``10 log(n) / n``, columns scaled
+by ``10 N(0, 1)``), ``alpha = 0.01 alpha_max``. The peer is scikit-learn's ``Lasso`` (cyclic coordinate descent)
+with the same ``tol``: both stop at a duality gap ``<= tol ||b||^2 / n``, here ``1e-10`` in absolute terms;
+skglm's ``Lasso`` (working sets + Anderson CD, run to its tightest ``tol``) is the second peer when installed.
+"""
+
+import numpy as np
+from common import CompareCase, PinnedThreads, quiet
+
+from sparsekit._tour.linalg_coordinate import epochs_by_rule, lasso_objective, lasso_problem
+from sparsekit.linalg import greedy_bcd
+
+
+def _gate_tol(b):
+    return 1e-10 / (b @ b / len(b))
+
+
+class GreedyLasso(PinnedThreads):
+    """greedy_bcd on the Lasso, by selection rule, at a 1e-10 duality gap."""
+
+    params = ["gsq", "gsl", "gs", "cyclic"]
+    param_names = ["rule"]
+    timeout = 300
+
+    def setup(self, rule):
+        super().setup(rule)
+        self.A, self.b, alpha_max = lasso_problem(1000, 5000)
+        self.alpha = 0.01 * alpha_max
+        quiet(greedy_bcd, self.A, self.b, alpha=self.alpha, rule=rule, tol=1e-4)  # compile
+
+    def _run(self, rule):
+        return quiet(greedy_bcd, self.A, self.b, alpha=self.alpha, rule=rule, tol=_gate_tol(self.b))
+
+    def time_lasso(self, rule):
+        self._run(rule)
+
+    def peakmem_lasso(self, rule):
+        self._run(rule)
+
+    def track_epochs(self, rule):
+        return self._run(rule).n_epochs
+
+    def track_outer_iterations(self, rule):
+        return self._run(rule).n_iter
+
+
+class RuleEpochs(PinnedThreads):
+    """Epochs to a relative gap of 1e-8 by rule alone (no working set, no Newton step): the paper's comparison."""
+
+    params = ["gsq", "gsl", "gs", "cyclic", "random"]
+    param_names = ["rule"]
+    timeout = 300
+
+    def setup(self, rule):
+        super().setup(rule)
+        self.A, self.b, alpha_max = lasso_problem(1000, 2000, seed=1)
+        self.alpha = 0.1 * alpha_max
+
+    def track_epochs(self, rule):
+        return epochs_by_rule(self.A, self.b, self.alpha, tol=1e-8, rules=(rule,))[rule].n_epochs
+
+
+def _lasso_case(n, p, fraction, peer_name):
+    A, b, alpha_max = lasso_problem(n, p)
+    alpha, tol = fraction * alpha_max, _gate_tol(b)
+
+    def ours():
+        return quiet(greedy_bcd, A, b, alpha=alpha, tol=tol).x
+
+    if peer_name == "sklearn Lasso (cyclic)":
+        from sklearn.linear_model import Lasso
+
+        def peer():
+            return quiet(Lasso(alpha=alpha, tol=tol, fit_intercept=False, max_iter=1_000_000).fit, A, b).coef_
+    else:
+        try:
+            import skglm
+        except ImportError:
+            peer = None
+        else:
+            def peer():
+                return quiet(skglm.Lasso(alpha=alpha, tol=1e-12, fit_intercept=False, max_iter=1000).fit, A, b).coef_
+
+    def objective(x):
+        return lasso_objective(A, b, alpha, x)
+
+    return CompareCase(
+        case=f"Lasso dataset A {n}x{p}, alpha={fraction} alpha_max, gap 1e-10",
+        sparsekit=ours,
+        peer=peer,
+        peer_name=peer_name,
+        quality=lambda sk, ref: objective(sk) <= objective(ref) + 1e-10,
+        metrics={"objective": (objective, objective),
+                 "nonzeros": (np.count_nonzero, np.count_nonzero)},
+        setup=lambda: (ours(), peer() if peer is not None else None),
+    )
+
+
+def compare_cases(quick=False):
+    """greedy_bcd vs sklearn's cyclic Lasso and skglm at 0.1 and 0.01 alpha_max on dataset A."""
+    if quick:
+        return [_lasso_case(300, 1000, 0.01, "sklearn Lasso (cyclic)")]
+    return [_lasso_case(1000, 5000, fraction, peer) for fraction in (0.1, 0.01)
+            for peer in ("sklearn Lasso (cyclic)", "skglm Lasso")]

@@ -1,0 +1,1 @@
+"""Coordinate descent: greedy block coordinate descent (Nutini, Laradji & Schmidt)."""

@@ -1,0 +1,88 @@
+"""MCP/SCAD by accelerated gradient: estimator checks, stationarity, AG vs proximal gradient, paths, bad input."""
+
+import numpy as np
+import pytest
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from sparsekit.learn.linear_model import MCPRegression, SCADRegression, nonconvex_path, nonconvex_regression
+from sparsekit.learn.linear_model._nonconvex_penalties import _concave_gradient, penalty_value
+
+
+@parametrize_with_checks([MCPRegression(alpha=0.05), SCADRegression(alpha=0.05)])
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+def _correlated(seed=0, n=200, p=400, s=8, rho=0.9):
+    rng = np.random.default_rng(seed)
+    X = np.empty((n, p))
+    X[:, 0] = rng.standard_normal(n)
+    for j in range(1, p):  # Toeplitz (AR(1)) correlation rho^|i - j|
+        X[:, j] = rho * X[:, j - 1] + np.sqrt(1 - rho**2) * rng.standard_normal(n)
+    coef = np.zeros(p)
+    support = rng.choice(p, s, replace=False)
+    coef[support] = rng.uniform(1, 2, s) * rng.choice([-1, 1], s)
+    return X, X @ coef + rng.standard_normal(n), coef
+
+
+def _stationarity(X, y, b, alpha, gamma, penalty):
+    """Largest violation of 0 in grad loss + q'(b) + alpha d|b| (a first-order stationary point has 0)."""
+    n = len(y)
+    g = -X.T @ (y - X @ b) / n + _concave_gradient(b, alpha, gamma, penalty)
+    return np.max(np.where(b != 0, np.abs(g + alpha * np.sign(b)), np.maximum(np.abs(g) - alpha, 0)))
+
+
+@pytest.mark.parametrize("penalty,gamma", [("mcp", 3.0), ("scad", 3.7)])
+def test_stationary_and_accurate(penalty, gamma):
+    X, y, coef = _correlated()
+    alpha = np.sqrt(2 * np.log(X.shape[1]) / X.shape[0])
+    res = nonconvex_regression(X, y, penalty=penalty, alpha=alpha, gamma=gamma, tol=1e-8)
+    assert res.converged
+    assert _stationarity(X, y, res.x, alpha, gamma, penalty) < 1e-5
+    assert np.linalg.norm(res.x - coef) / np.linalg.norm(coef) < 0.1
+    objective = np.sum((y - X @ res.x) ** 2) / (2 * len(y)) + penalty_value(res.x, alpha, gamma, penalty)
+    assert abs(res.objective - objective) < 1e-12
+
+
+@pytest.mark.parametrize("penalty", ["mcp", "scad"])
+def test_accelerated_needs_fewer_iterations(penalty):
+    X, y, _ = _correlated(1)
+    alpha = np.sqrt(2 * np.log(X.shape[1]) / X.shape[0])
+    ag = nonconvex_regression(X, y, penalty=penalty, alpha=alpha, working_set=False)
+    pg = nonconvex_regression(X, y, penalty=penalty, alpha=alpha, method="pg", working_set=False, max_iter=20000)
+    assert ag.converged and pg.converged
+    assert ag.n_iter < 0.5 * pg.n_iter
+    assert ag.objective <= pg.objective + 1e-3
+
+
+def test_working_set_gives_the_full_solution():
+    X, y, _ = _correlated(2)
+    alpha = 0.2
+    full = nonconvex_regression(X, y, alpha=alpha, working_set=False, tol=1e-9)
+    ws = nonconvex_regression(X, y, alpha=alpha, tol=1e-9)
+    assert ws.objective <= full.objective + 1e-6
+    assert _stationarity(X, y, ws.x, alpha, 3.0, "mcp") < 1e-6
+
+
+def test_path_warm_starts():
+    X, y, _ = _correlated(3)
+    path = nonconvex_path(X, y, penalty="scad", n_alphas=8, eps=0.05)
+    assert path.converged and path.coefs.shape == (X.shape[1], 8)
+    assert np.count_nonzero(path.coefs[:, 0]) == 0
+    assert np.all(np.diff([np.count_nonzero(c) for c in path.coefs.T]) >= -2)
+    single = nonconvex_regression(X, y, penalty="scad", alpha=path.alphas[-1])
+    assert path.objectives[-1] <= single.objective + 1e-3
+
+
+def test_penalty_values():
+    b = np.array([0.0, 0.5, 2.0, 10.0])
+    assert penalty_value(b, 1.0, 3.0, "mcp") == pytest.approx(0 + (0.5 - 0.25 / 6) + (2 - 4 / 6) + 1.5)
+    assert penalty_value(b, 1.0, 3.7, "scad") == pytest.approx(0 + 0.5 + (2 * 3.7 * 2 - 4 - 1) / 5.4 + 4.7 / 2)
+
+
+@pytest.mark.parametrize("kwargs,naming", [(dict(gamma=1.5, penalty="scad"), "gamma"), (dict(penalty="l0"), "penalty"),
+                                           (dict(alpha=-1.0), "alpha"), (dict(method="cd"), "method")])
+def test_bad_input(kwargs, naming):
+    X, y, _ = _correlated(4, n=30, p=20)
+    with pytest.raises(ValueError, match=naming):
+        nonconvex_regression(X, y, **kwargs)
