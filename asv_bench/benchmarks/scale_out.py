@@ -53,7 +53,7 @@ def local_cluster(n_workers=2, processes=True):
 
     from sparsekit.linalg import solve_sequence
 
-    cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=processes, dashboard_address=None)
+    cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=processes, dashboard_address=":0")
     client = Client(cluster)
     systems, features = helmholtz_problem(4, 10)
     solve_sequence(systems, n_systems=4, features=features, client=client, n_chunks=n_workers)

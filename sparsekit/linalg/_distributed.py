@@ -28,7 +28,7 @@ def client_threads(client):
     return max(1, sum(client.nthreads().values()))
 
 
-def run_tasks(client, func, tasks, take, *, name):
+def run_tasks(client, func, tasks, take, *, name, max_in_flight=None):
     """Run ``func(*args)`` for each ``args`` of ``tasks`` on ``client``; hand each result to ``take`` as it completes.
 
     Parameters
@@ -37,15 +37,20 @@ def run_tasks(client, func, tasks, take, *, name):
         Where the tasks run.
     func : callable
         A module-level function (pickled by reference).
-    tasks : list of tuple
+    tasks : iterable of tuple
         Positional arguments of each task, embedded in the task (not
         scattered), so that the scheduler can rerun a task whose worker died.
+        Drawn lazily: a generator is consumed as tasks complete.
     take : callable
-        ``take(i, result)`` in completion order; returning True stops: the
-        tasks not yet taken are cancelled.
+        ``take(i, result)`` in completion order (``i``: the task's position
+        in ``tasks``); returning True stops: the tasks not yet taken are
+        cancelled and no more are drawn.
     name : str
         Prefix of the task keys (shown on the dashboard and in
         ``distributed.progress``).
+    max_in_flight : int, optional
+        Most tasks submitted and not yet taken (default: all at once); bounds
+        the memory of a long generator.
 
     Raises
     ------
@@ -54,11 +59,30 @@ def run_tasks(client, func, tasks, take, *, name):
     """
     from distributed import as_completed
 
-    futures = [client.submit(func, *args, key=f"{name}-{i}") for i, args in enumerate(tasks)]
-    position = {future.key: i for i, future in enumerate(futures)}
+    pending = as_completed()
+    position = {}
+    tasks = iter(tasks)
+    limit = float("inf") if max_in_flight is None else max_in_flight
+
+    def submit_more():
+        while len(position) < limit:
+            args = next(tasks, None)
+            if args is None:
+                return
+            i = len(position) + submit_more.taken
+            future = client.submit(func, *args, key=f"{name}-{i}")
+            position[future.key] = i
+            pending.add(future)
+
+    submit_more.taken = 0
+    submit_more()
     try:
-        for future in as_completed(futures):
-            if take(position[future.key], future.result()):
+        while position:
+            future = next(pending)
+            i = position.pop(future.key)
+            submit_more.taken += 1
+            if take(i, future.result()):
                 break
+            submit_more()
     finally:
-        client.cancel(futures)
+        client.cancel(list(pending.futures))
