@@ -308,6 +308,20 @@ def solve_sequence(
         with LinearOperators.
     n_systems : int, optional
         Number of systems; only (and then required) with a callable.
+    n_chunks : int, optional
+        Cut the solve order into this many contiguous chunks, each solved by
+        its own run of the method (its own recycle space, starting from the
+        same options). Default: 1 (one chain) without ``client``, the number
+        of worker threads with one. Without ``client`` the chunks run here,
+        one after the other: the serial reference of a distributed run.
+    client : distributed.Client, optional
+        Run the chunks on this Dask client's workers (distributed's futures).
+        A callable ``systems`` is sent to the workers, which build their own
+        systems; a list sends each chunk only its matrices. The results are
+        those of the same chunks run here, whichever worker runs them; the
+        scheduler keeps each chunk's arguments, so a chunk whose worker dies
+        is run again elsewhere and only its work is lost. ``callback``,
+        ``verbose`` and ``progress`` act here, as the chunks complete.
     **options
         Options of the method (see each method's documentation, e.g.
         ``rtol``, ``M``, ``m``, ``k``). Options declared per system (such as
@@ -326,7 +340,10 @@ def solve_sequence(
         ``residual_norm`` (``norm(b_i - A_i x_i)``), ``seconds``,
         ``system_status`` and ``system_converged``; ``order`` (the solve
         order as caller indices); ``converged`` (all systems), ``status``,
-        ``message``; and the method's own fields (e.g. ``recycle``).
+        ``message``; and the method's own fields (e.g. ``recycle``). With
+        ``n_chunks`` or ``client``, also ``chunk`` (the chunk each system ran
+        in) and ``n_chunks``; the method's own fields then come from the last
+        chunk.
 
     Raises
     ------
@@ -358,6 +375,15 @@ def solve_sequence(
     recycling itself. The greedy chain costs ``O(N^2 d)`` for ``N`` systems
     with ``d`` features.
 
+    Chunks are the unit of parallel work: the greedy order is computed here,
+    then cut into ``n_chunks`` contiguous pieces of (nearly) equal length.
+    Each chunk costs one cold start (its first system solved without a
+    recycle space), so for ``N`` systems in ``c`` chunks the products per
+    system grow by about ``(c - 1) / N`` cold starts; on 200 Helmholtz
+    systems in 2 chunks we measured 0.4% more. Solutions differ from the
+    one-chain run's by the solver's tolerance (each is a solution to
+    ``rtol``), and equal bit for bit those of the same chunks run here.
+
     References
     ----------
     .. [1] H. Wang, Z. Hao, J. Wang, Z. Geng, Z. Wang, B. Li, F. Wu,
@@ -372,6 +398,9 @@ def solve_sequence(
     >>> res = solve_sequence(data.systems, features=data.features, rtol=1e-8)
     >>> bool(res.converged), len(res.x), res.order.shape
     (True, 4, (4,))
+    >>> chunked = solve_sequence(data.systems, features=data.features, rtol=1e-8, n_chunks=2)
+    >>> chunked.chunk[chunked.order]
+    array([0, 0, 1, 1])
     >>> solve_sequence(data.systems, method="no-such-method")
     Traceback (most recent call last):
     ...

@@ -11,7 +11,7 @@ from .._core.progress import IterationMonitor
 from .._core.result import STATUS_CONVERGED, STATUS_MAX_ITER, STATUS_STOPPED, Result, end_run, inner_runs
 from ._cost import cost_matrix
 from ._distributed import check_client, client_threads, run_tasks
-from ._solve import OT_METHODS, solve
+from ._solve import OT_METHODS, _need_reg, _no_reg, solve
 
 __all__ = ["solve_batch"]
 
@@ -174,6 +174,7 @@ def solve_batch(
     if isinstance(problems, (str, bytes)) or not hasattr(problems, "__iter__"):
         raise TypeError("problems must be an iterable (a list or a generator) of OT problems.")
     name = OT_METHODS.get(method if method is not None else ("emd" if reg is None else "sinkhorn")).name
+    (_no_reg if name == "emd" else _need_reg)(name, reg)
     OT_METHODS.check_options(name, options)
     if client is not None:
         check_client(client)
