@@ -70,9 +70,13 @@ def _warm_ot():
 
 
 def ot_problems(count, n, seed=0):
-    """``count`` pairs of 2-D point clouds of ``n`` points (Gaussian mixtures), as ``(x, y)`` problems."""
+    """``count`` pairs of clouds of ``n`` points uniform in the unit square, as ``(x, y)`` problems.
+
+    The OT benchmarks' problem (squared Euclidean cost, at most 2, uniform
+    weights); the cost matrices are built where the problems are solved.
+    """
     rng = np.random.default_rng(seed)
-    return [(rng.normal(size=(n, 2)), rng.normal(size=(n, 2)) + rng.uniform(-1, 1, size=2)) for _ in range(count)]
+    return [(rng.random((n, 2)), rng.random((n, 2))) for _ in range(count)]
 
 
 # --------------------------------------------------------------------------- asv
