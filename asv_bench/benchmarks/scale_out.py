@@ -6,6 +6,8 @@ gates of the user guide's figures (speed-up, matvecs per system, agreement of
 the solutions and plans with the serial run, load average) and prints them.
 """
 
+import atexit
+import functools
 import os
 import statistics
 import sys
@@ -125,37 +127,58 @@ def _sequence_runs(n_systems, n, rtol, client):
     return run
 
 
+@functools.cache
+def _shared_client():
+    """One warmed LocalCluster for the compare cases, closed when the process exits (cases have no teardown)."""
+    cluster, client = local_cluster()
+
+    def close():
+        client.close()
+        cluster.close()
+
+    atexit.register(close)
+    return client
+
+
 def compare_cases(quick=False):
-    """2 workers (LocalCluster, processes) vs one process: a sorted Helmholtz sequence."""
+    """2 workers (LocalCluster, processes) vs one process: a sorted Helmholtz sequence and a batch of OT problems."""
     if not have("distributed"):
         return []
     n_systems, n = (20, 30) if quick else (200, 100)
+    count, points = (10, 200) if quick else (100, 1000)
     state = {}
 
     def setup():
-        state["cluster"], state["client"] = local_cluster()
+        state["client"] = _shared_client()
         state["run"] = _sequence_runs(n_systems, n, 1e-10, state["client"])
+        state["problems"] = ot_problems(count, points)
 
-    def on_cluster():
-        return state["run"](client=state["client"])
+    def batch(client=None):
+        from sparsekit.ot import solve_batch
 
-    def one_process():
-        return state["run"]()
-
-    def same_solutions(sk, ref):
-        return _max_relative_difference(sk.x, ref.x) <= 1e-10
+        return solve_batch(state["problems"], 1e-3, client=client)
 
     return [
         CompareCase(
             case=f"{n_systems} Helmholtz systems of order {n * n}, 2 workers",
-            sparsekit=on_cluster,
-            peer=one_process,
+            sparsekit=lambda: state["run"](client=state["client"]),
+            peer=lambda: state["run"](),
             peer_name="one process",
             setup=setup,
-            quality=same_solutions,
+            quality=lambda sk, ref: _max_relative_difference(sk.x, ref.x) <= 1e-10,
             metrics={"matvecs per system": (lambda r: np.mean(r.n_matvec), lambda r: np.mean(r.n_matvec))},
             repeat=1,
-        )
+        ),
+        CompareCase(
+            case=f"{count} OT problems n={points}, reg=1e-3, 2 workers",
+            sparsekit=lambda: batch(state["client"]),
+            peer=batch,
+            peer_name="one process",
+            setup=setup,
+            quality=lambda sk, ref: all(np.array_equal(np.asarray(p), np.asarray(q)) for p, q in zip(sk.plan, ref.plan)),
+            metrics={"iterations per problem": (lambda r: np.mean(r.n_iter), lambda r: np.mean(r.n_iter))},
+            repeat=1,
+        ),
     ]
 
 
