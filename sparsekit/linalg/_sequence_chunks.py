@@ -80,11 +80,18 @@ def _chunk_tasks(systems, bounds, spec, options):
     return tasks
 
 
+def _statuses(chunk_result):
+    """Per-system statuses of a chunk (from ``system_converged`` where a method reports no ``system_status``)."""
+    if "system_status" in chunk_result:
+        return np.asarray(chunk_result["system_status"], dtype=np.int64)
+    return np.where(np.asarray(chunk_result["system_converged"], dtype=bool), 0, 1).astype(np.int64)
+
+
 def _system_result(chunk_result, j, chunk, index):
     """The Result of the ``j``-th system of a chunk, for the caller's callback."""
     fields = {name: chunk_result[name][j] for name in SYSTEM_FIELDS if name in chunk_result}
-    return Result(**fields, status=int(fields["system_status"]), converged=bool(fields["system_converged"]),
-                  index=index, chunk=chunk)  # fmt: skip
+    status = int(_statuses(chunk_result)[j])
+    return Result(**fields, status=status, converged=status == 0, index=index, chunk=chunk)
 
 
 def solve_chunked(systems, spec, options, *, n_chunks, client):
@@ -132,7 +139,9 @@ def solve_chunked(systems, spec, options, *, n_chunks, client):
 def _joined(results, solved, bounds, spec, systems):
     """The chunks' results joined in solve order (unsolved systems left to the front door's filling)."""
     count = bounds[-1]
-    fields = [f for f in SYSTEM_FIELDS + spec.per_item_results if any(r is not None and f in r for r in results)]
+    taken = [r for r in results if r is not None]
+    fields = [f for f in SYSTEM_FIELDS + spec.per_item_results if any(r.get(f) is not None for r in taken)]
+    absent = [f for f in spec.per_item_results if f not in fields and any(f in r for r in taken)]  # None throughout
     joined = {f: [None] * count for f in fields}
     chunk = np.full(count, -1, dtype=np.int64)
     status = np.full(count, -3, dtype=np.int64)
@@ -140,21 +149,25 @@ def _joined(results, solved, bounds, spec, systems):
         for j in range(int(solved[c])):
             k = bounds[c] + j
             for f in fields:
-                joined[f][k] = res[f][j] if f in res else None
+                joined[f][k] = res[f][j] if res.get(f) is not None else None
             chunk[k] = c
-            status[k] = res["system_status"][j]
-    last = next((r for r in reversed(results) if r is not None), Result())
+            status[k] = _statuses(res)[j]
+    last = taken[-1] if taken else Result()
     result = Result({k: v for k, v in last.items() if k not in fields and k not in ("converged", "status", "message")})
+    result.update(dict.fromkeys(absent))
     for f in fields:
-        template = next(r[f] for r in results if r is not None and f in r)
+        template = next(r[f] for r in taken if r.get(f) is not None)
         values = joined[f]
         if isinstance(template, np.ndarray):
-            taken = [v for v in values if v is not None]
-            filled = np.zeros(count, dtype=template.dtype) if template.dtype.kind in "biu" else np.full(count, np.nan)
+            # unsolved systems: 0 / False in integer and boolean fields, NaN in the others (as the front door fills)
+            shape = (count, *template.shape[1:])
+            exact = template.dtype.kind in "biu"
+            filled = (
+                np.zeros(shape, template.dtype) if exact else np.full(shape, np.nan, np.result_type(template, float))
+            )
             mask = np.array([v is not None for v in values])
-            if taken:
-                filled = filled.astype(np.result_type(filled, template))
-                filled[mask] = taken
+            if mask.any():
+                filled[mask] = np.stack([v for v in values if v is not None])
             result[f] = filled
         else:
             result[f] = values

@@ -4,12 +4,13 @@ import functools
 import os
 import signal
 import threading
+import time
 
 import numpy as np
 import pytest
 
-from sparsekit.datasets import helmholtz_sequence
-from sparsekit.linalg import solve_sequence
+from sparsekit.datasets import helmholtz_sequence, poisson_sequence
+from sparsekit.linalg import SEQUENCE_METHODS, solve_sequence
 
 distributed = pytest.importorskip("distributed")
 
@@ -110,8 +111,6 @@ def test_a_worker_killed_mid_run_costs_only_its_chunk(data):
     systems = data.systems
 
     def slow_system(i):
-        import time
-
         time.sleep(0.15)
         return systems[i]
 
@@ -122,10 +121,16 @@ def test_a_worker_killed_mid_run_costs_only_its_chunk(data):
         pids = client.run(os.getpid)
 
         def kill_a_busy_worker(result):
-            if not killed:
-                busy = [addr for addr, keys in client.processing().items() if keys]
-                killed.append((busy[0], client.processing()[busy[0]]))
-                os.kill(pids[busy[0]], signal.SIGKILL)
+            # At the first system taken, three chunks remain: some worker runs one (or is about to).
+            deadline = time.monotonic() + 10
+            while not killed and time.monotonic() < deadline:
+                busy = {addr: keys for addr, keys in client.processing().items() if keys}
+                if busy:
+                    addr, keys = next(iter(busy.items()))
+                    os.kill(pids[addr], signal.SIGKILL)
+                    killed.append((addr, keys))
+                else:
+                    time.sleep(0.01)
 
         res = solve_sequence(slow_system, n_systems=12, features=data.features, rtol=1e-10, n_chunks=4,
                              client=client, callback=kill_a_busy_worker)
@@ -133,3 +138,16 @@ def test_a_worker_killed_mid_run_costs_only_its_chunk(data):
     assert res.converged and res.n_chunks == 4
     assert _same(res.x, reference.x)
     np.testing.assert_array_equal(res.n_matvec, reference.n_matvec)
+
+
+@pytest.mark.parametrize("method", SEQUENCE_METHODS.names())
+def test_every_method_runs_in_chunks(method):
+    data = poisson_sequence(6, n=8, random_state=0)
+    options = {"random_state": 0} if "random_state" in SEQUENCE_METHODS.get(method).options else {}
+    res = solve_sequence(data.systems, method=method, order=[5, 4, 3, 2, 1, 0], n_chunks=2, **options)
+    assert res.converged and res.n_chunks == 2
+    np.testing.assert_array_equal(res.chunk, [1, 1, 1, 0, 0, 0])
+    for field in SEQUENCE_METHODS.get(method).per_item_results:
+        assert res[field] is None or len(res[field]) == 6
+    for x, (A, b) in zip(res.x, data.systems):
+        assert np.linalg.norm(b - A @ x) <= 1e-4 * np.linalg.norm(b)
