@@ -213,7 +213,15 @@ def measure_sequence(n_systems, n, rtol, client, rounds):
             np.array_equal(a, b) for a, b in zip(out["client"].x, serial_chunks.x)
         ),
         "all_converged": bool(out["client"].converged and out["one process"].converged),
+        # the balance bounds the speed-up: the largest chunk's share of the products and of the solve seconds
+        "largest_chunk_share_products": _largest_share(out["client"], "n_matvec"),
+        "largest_chunk_share_seconds": _largest_share(out["client"], "seconds"),
     }
+
+
+def _largest_share(result, field):
+    totals = np.bincount(result.chunk, weights=result[field])
+    return float(totals.max() / totals.sum())
 
 
 def measure_ot(count, n, reg, client, rounds, method="sinkhorn"):
