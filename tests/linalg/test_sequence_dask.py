@@ -151,3 +151,10 @@ def test_every_method_runs_in_chunks(method):
         assert res[field] is None or len(res[field]) == 6
     for x, (A, b) in zip(res.x, data.systems):
         assert np.linalg.norm(b - A @ x) <= 1e-4 * np.linalg.norm(b)
+
+
+def test_progress_is_logged_here_as_chunks_complete(data, client, caplog):
+    with caplog.at_level("INFO", logger="sparsekit"):
+        solve_sequence(data.systems, features=data.features, client=client, verbose=2)
+    lines = [r.getMessage() for r in caplog.records if r.name.startswith("sparsekit.linalg.solve_sequence")]
+    assert sum(line.startswith("iter ") for line in lines) == 12
