@@ -186,26 +186,50 @@ def _max_relative_difference(xs, refs):
     return max(float(np.linalg.norm(x - r) / np.linalg.norm(r)) for x, r in zip(xs, refs))
 
 
-def measure_sequence(n_systems, n, rtol, client, rounds):
-    """The sequence gate: speed-up, matvecs per system and solution agreement vs the serial sorted run."""
-    run = _sequence_runs(n_systems, n, rtol, client)
+def _timed_rounds(run, client, rounds):
+    """Wall and CPU seconds of ``run()`` (one process) and ``run(client=client)``, interleaved over ``rounds``.
+
+    CPU seconds are this process's (all its threads) and each worker process's, so that a loaded machine,
+    where wall times say little, still shows the work: ``cpu_bound_speedup`` is the serial CPU time over
+    the client run's driver CPU time plus its busiest worker's, the speed-up two free cores would give if
+    the driver's work did not overlap the workers' (a lower bound, up to scheduling latencies).
+    """
     times = {"one process": [], "client": []}
+    cpu = {"one process": [], "client": []}
     out = {}
     for _ in range(rounds):
         for name, kw in (("one process", {}), ("client", {"client": client})):
-            start = time.perf_counter()
+            workers = client.run(time.process_time)
+            start, start_cpu = time.perf_counter(), time.process_time()
             out[name] = run(**kw)
             times[name].append(time.perf_counter() - start)
+            driver = time.process_time() - start_cpu
+            busiest = max(t - workers[w] for w, t in client.run(time.process_time).items())
+            cpu[name].append(driver if name == "one process" else driver + busiest)
+    median = {name: statistics.median(values) for name, values in times.items()}
+    median_cpu = {name: statistics.median(values) for name, values in cpu.items()}
+    figures = {
+        "serial_s": median["one process"],
+        "client_s": median["client"],
+        "speedup": median["one process"] / median["client"],
+        "serial_cpu_s": median_cpu["one process"],
+        "client_driver_plus_busiest_worker_cpu_s": median_cpu["client"],
+        "cpu_bound_speedup": median_cpu["one process"] / median_cpu["client"],
+    }
+    return out, figures
+
+
+def measure_sequence(n_systems, n, rtol, client, rounds):
+    """The sequence gate: speed-up, matvecs per system and solution agreement vs the serial sorted run."""
+    run = _sequence_runs(n_systems, n, rtol, client)
+    out, figures = _timed_rounds(run, client, rounds)
     serial_chunks = run(n_chunks=out["client"].n_chunks)
-    t_serial, t_client = statistics.median(times["one process"]), statistics.median(times["client"])
     return {
         "systems": n_systems,
         "order": n * n,
         "rtol": rtol,
         "chunks": int(out["client"].n_chunks),
-        "serial_s": t_serial,
-        "client_s": t_client,
-        "speedup": t_serial / t_client,
+        **figures,
         "matvecs_serial": float(np.mean(out["one process"].n_matvec)),
         "matvecs_client": float(np.mean(out["client"].n_matvec)),
         "max_rel_diff_vs_serial": _max_relative_difference(out["client"].x, out["one process"].x),
@@ -229,23 +253,14 @@ def measure_ot(count, n, reg, client, rounds, method="sinkhorn"):
     from sparsekit.ot import solve_batch
 
     problems = ot_problems(count, n)
-    times = {"one process": [], "client": []}
-    out = {}
-    for _ in range(rounds):
-        for name, kw in (("one process", {}), ("client", {"client": client})):
-            start = time.perf_counter()
-            out[name] = solve_batch(problems, reg=reg, method=method, **kw)
-            times[name].append(time.perf_counter() - start)
-    t_serial, t_client = statistics.median(times["one process"]), statistics.median(times["client"])
+    out, figures = _timed_rounds(lambda **kw: solve_batch(problems, reg=reg, method=method, **kw), client, rounds)
     plans = zip(out["client"].plan, out["one process"].plan)
     return {
         "problems": count,
         "n": n,
         "reg": reg,
         "method": method,
-        "serial_s": t_serial,
-        "client_s": t_client,
-        "speedup": t_serial / t_client,
+        **figures,
         "plans_identical": all(np.array_equal(np.asarray(p), np.asarray(q)) for p, q in plans),
         "iterations_mean": float(np.mean(out["client"].n_iter)),
         "all_converged": bool(out["client"].converged),
