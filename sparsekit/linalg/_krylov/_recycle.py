@@ -128,6 +128,14 @@ class RecycleSpace:
     def __repr__(self):
         return f"RecycleSpace(k={self.k}, n={self.n}, dtype={self.dtype})"
 
+    def __getstate__(self):
+        # The origin names operators of this process by weak reference: a copy (another process, a Dask
+        # worker's result) has no such operator, and a space without origin is matched to none.
+        return {**self.__dict__, "_origin": None}
+
+    def __setstate__(self, state):
+        self._set(state["_U_rows"], state["_C_rows"], None, state["_record"])
+
 
 # After a recycled solve that did not pay, recycling is tried again once a fresh solve needs this many
 # times the reference's products: a harder system is where a recycled space can pay again.
