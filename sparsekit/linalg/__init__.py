@@ -7,6 +7,7 @@ and returns a :class:`sparsekit.Result`.
 
 from ._krylov import _krylov_baselines  # noqa: F401, I001  (registers "gmres" and "gcrotmk" first, then "gcrodr")
 from ._krylov import _gcrodr_sequence  # noqa: F401
+from ._completion._altmin import altmin_complete
 from ._krylov._gcrodr import RecycleSpace, gcrodr
 from ._relaxation._omega_tuning import OmegaTuner, evaluate_omegas, sor_sequence
 from ._relaxation._sor import sor, ssor_cg, ssor_preconditioner, young_omega
@@ -28,6 +29,8 @@ from ._sketching._sketch_operators import (
 from ._sketching._trig_sketches import SRDCTSketch, SRHTSketch
 
 __all__ = [
+    # matrix completion
+    "altmin_complete",
     # Krylov recycling and sequences of systems
     "RecycleSpace",
     "SEQUENCE_METHODS",

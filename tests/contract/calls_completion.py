@@ -1,0 +1,22 @@
+"""Contract entries of matrix completion (``altmin_complete``, ``AltMinCompletion``)."""
+
+import numpy as np
+from scipy import sparse
+
+from ._call import Call
+
+
+def observed():
+    """A noisy rank-2 matrix of 30 x 20 with about 40% of its entries observed (every row and column seen)."""
+    rng = np.random.default_rng(11)
+    M = rng.standard_normal((30, 2)) @ rng.standard_normal((2, 20)) + 0.1 * rng.standard_normal((30, 20))
+    mask = rng.random(M.shape) < 0.4
+    mask[np.arange(30), np.arange(30) % 20] = True
+    r, c = np.nonzero(mask)
+    return (sparse.csr_array((M[r, c], (r, c)), shape=M.shape),)
+
+
+CALLS = {
+    "altmin_complete": Call(lambda: (*observed(), 2), dict(random_state=0), force=dict(max_iter=1),
+                            solution="U", sparse=("M_observed",)),
+}
