@@ -16,7 +16,21 @@ def observed():
     return (sparse.csr_array((M[r, c], (r, c)), shape=M.shape),)
 
 
+def with_nan():
+    """The same matrix, dense, its missing entries NaN (scikit-learn's imputers' convention)."""
+    M = observed()[0]
+    X = np.full(M.shape, np.nan)
+    r, c = M.nonzero()
+    X[r, c] = M.data
+    return (X,)
+
+
+# NaN marks a missing entry (valid input); object and numeric-string arrays convert as scikit-learn's own do
+_IMPUTER = {"X": ("nan", "object", "str")}
+
 CALLS = {
     "altmin_complete": Call(lambda: (*observed(), 2), dict(random_state=0), force=dict(max_iter=1),
                             solution="U", sparse=("M_observed",)),
+    "AltMinCompletion": Call(with_nan, dict(rank=2, random_state=0), force=dict(max_iter=1), sparse=("X",),
+                             accepts=_IMPUTER),
 }

@@ -244,3 +244,26 @@ def altmin_complete(M_observed, rank, *, ridge=0.0, bias=False, solver="exact", 
                     col_bias=col_bias * dtype.type(scale), offset=float(offset) * scale,
                     rmse=np.array(rmse) * scale, n_iter=it)
     return end_run(result, caller="altmin_complete", status=status, message=message)
+
+
+def fold_in(M, V, col_bias, offset, ridge, bias):
+    """Row factors and biases of new rows given the fitted columns: one exact row half-step (no iteration).
+
+    Parameters
+    ----------
+    M : scipy.sparse.csr_array of shape (n_new, n_columns)
+        The new rows' observed entries (validated by the caller).
+    V, col_bias, offset, ridge, bias
+        The fitted column factor and bias, the global offset, the ridge and whether biases are fitted.
+
+    Returns
+    -------
+    U : ndarray of shape (n_new, k)
+    row_bias : ndarray of shape (n_new,)
+    """
+    dtype = V.dtype
+    U, row_bias = np.zeros((M.shape[0], V.shape[1]), dtype=dtype), np.zeros(M.shape[0], dtype=dtype)
+    empty = np.zeros(1, dtype=dtype)
+    solve_rows(M.indptr, M.indices, M.data.astype(dtype, copy=False), V, col_bias, dtype.type(offset),
+               dtype.type(ridge), dtype.type(ridge), bias, U, row_bias, EXACT, 1, empty, empty, 1)
+    return U, row_bias
