@@ -1,5 +1,8 @@
 """Contract entries of matrix completion (``altmin_complete``, ``AltMinCompletion``)."""
 
+import pathlib
+import tempfile
+
 import numpy as np
 from scipy import sparse
 
@@ -25,12 +28,22 @@ def with_nan():
     return (X,)
 
 
+def tiny_ratings_file():
+    """A three-rating table in the recbole ``.inter`` format (not MovieLens data: the loader's parsing only)."""
+    path = pathlib.Path(tempfile.mkdtemp(prefix="sparsekit-contract-")) / "ml-100k.inter"
+    path.write_text("user_id:token\titem_id:token\trating:float\ttimestamp:float\n"
+                    "1\t2\t3\t881250949\n2\t1\t5\t891717742\n1\t3\t1\t878887116\n")
+    return path
+
+
 # NaN marks a missing entry (valid input); object and numeric-string arrays convert as scikit-learn's own do
 _IMPUTER = {"X": ("nan", "object", "str")}
 
 CALLS = {
     "altmin_complete": Call(lambda: (*observed(), 2), dict(random_state=0), force=dict(max_iter=1),
                             solution="U", sparse=("M_observed",)),
+    "make_low_rank_completion": Call(lambda: (30, 20, 2), dict(random_state=0)),
+    "load_movielens_100k": Call(lambda: (), dict(path=tiny_ratings_file())),
     "AltMinCompletion": Call(with_nan, dict(rank=2, random_state=0), force=dict(max_iter=1), sparse=("X",),
                              accepts=_IMPUTER),
 }
