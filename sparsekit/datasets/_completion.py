@@ -58,8 +58,9 @@ def make_low_rank_completion(n_rows, n_columns, rank, *, observed=0.05, noise=0.
     M_observed : scipy.sparse.csr_array of shape (n_rows, n_columns)
         The noisy observed entries.
     left : ndarray of shape (n_rows, rank)
+        Left factor of the noiseless truth ``left @ right.T``.
     right : ndarray of shape (n_columns, rank)
-        Factors of the noiseless truth ``left @ right.T``.
+        Right factor of the truth.
 
     Examples
     --------
