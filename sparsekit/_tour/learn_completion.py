@@ -1,0 +1,94 @@
+"""Tour rows for matrix completion: AltMin vs a soft-impute baseline (synthetic) and on MovieLens-100k.
+
+fancyimpute, the usual soft-impute, raises under scikit-learn >= 1.8, so the
+peer is :func:`soft_impute` below: fancyimpute's ``SoftImpute(max_rank=k)``
+algorithm (zero fill, truncated randomized SVD with one power iteration,
+singular values shrunk by ``max(s) / 50`` from the first SVD, missing entries
+replaced until their relative change is below 1e-3, at most 100 iterations).
+"""
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from sparsekit.datasets import load_movielens_100k, make_low_rank_completion
+from sparsekit.learn.decomposition import AltMinCompletion
+
+from ._case import TourRow, tour_case
+
+
+def soft_impute(M_observed, max_rank, *, max_iters=100, threshold=1e-3, random_state=0):
+    """Soft-impute (Mazumder, Hastie and Tibshirani 2010) as fancyimpute 0.7 runs it with ``max_rank``; dense."""
+    from sklearn.utils.extmath import randomized_svd
+
+    filled = M_observed.toarray()
+    missing = np.ones(filled.shape, dtype=bool)
+    missing[M_observed.nonzero()] = False
+    shrinkage = None
+    for it in range(1, max_iters + 1):
+        U, s, Vt = randomized_svd(filled, max_rank, n_iter=1, random_state=random_state)
+        shrinkage = s[0] / 50.0 if shrinkage is None else shrinkage
+        low_rank = (U * np.maximum(s - shrinkage, 0.0)) @ Vt
+        old, new = filled[missing], low_rank[missing]
+        change = np.linalg.norm(old - new) / max(np.linalg.norm(old), np.finfo(float).tiny)
+        filled[missing] = new
+        if it > 1 and change < threshold:
+            break
+    return low_rank, it
+
+
+def synthetic_problem(n=2000, m=1500, rank=10, observed=0.05, noise=0.1, seed=0):
+    """The issue's problem: observed entries, and 20 000 held-out (row, column) pairs with their true values."""
+    M_observed, left, right = make_low_rank_completion(n, m, rank, observed=observed, noise=noise, random_state=seed)
+    rng = np.random.default_rng(seed + 1)
+    rows, cols = rng.integers(0, n, 20_000), rng.integers(0, m, 20_000)
+    observed_flat = np.repeat(np.arange(n), np.diff(M_observed.indptr)) * m + M_observed.indices
+    seen = np.isin(rows * m + cols, observed_flat)
+    rows, cols = rows[~seen], cols[~seen]
+    return M_observed, rows, cols, np.einsum("ij,ij->i", left[rows], right[cols])
+
+
+def relative_rmse(predicted, truth):
+    """Held-out RMSE over the standard deviation of the truth (the notes' relRMSE)."""
+    return float(np.sqrt(np.mean((predicted - truth) ** 2)) / np.std(truth))
+
+
+def movielens_split(seed=0, test_fraction=0.1):
+    """MovieLens-100k ratings split at random into train (a sparse matrix) and test triplets."""
+    from scipy import sparse
+
+    users, items, ratings, _ = load_movielens_100k()
+    order = np.random.default_rng(seed).permutation(len(ratings))
+    n_test = int(round(test_fraction * len(ratings)))
+    train, test = order[n_test:], order[:n_test]
+    shape = (users.max() + 1, items.max() + 1)
+    M = sparse.csr_array((ratings[train], (users[train], items[train])), shape=shape)
+    return M, np.column_stack([users[test], items[test]]), ratings[test]
+
+
+@tour_case("learn.completion", "Matrix completion: AltMin vs soft-impute (2000x1500, rank 10, 5% observed)")
+def tour_altmin_vs_soft_impute(ctx):
+    with threadpool_limits(1):
+        n, m = (600, 450) if ctx.quick else (2000, 1500)
+        M, rows, cols, truth = synthetic_problem(n, m, observed=0.05 if not ctx.quick else 0.1)
+        model, seconds = ctx.timed(AltMinCompletion(10, random_state=0).fit, M)
+        value = relative_rmse(model.predict(np.column_stack([rows, cols])), truth)
+        peer = peer_seconds = peer_value = None
+        if ctx.has("sklearn"):
+            (low_rank, _), peer_seconds = ctx.timed(soft_impute, M, 10)
+            peer, peer_value = "soft-impute(max_rank=10)", relative_rmse(low_rank[rows, cols], truth)
+        return TourRow(problem="rank 10, noise 0.1", method="AltMinCompletion(10)", size=f"{n}x{m}",
+                       seconds=seconds, metric="held-out relRMSE", value=value, peer=peer,
+                       peer_seconds=peer_seconds, peer_value=peer_value)
+
+
+@tour_case("learn.completion", "Matrix completion on MovieLens-100k (90/10 split, seed 0)")
+def tour_movielens(ctx):
+    if not ctx.has("recbole"):
+        return []
+    with threadpool_limits(1):
+        M, pairs, test = movielens_split()
+        model, seconds = ctx.timed(AltMinCompletion(10, ridge=10.0, bias=True, random_state=0).fit, M)
+        rmse = float(np.sqrt(np.mean((np.clip(model.predict(pairs), 1, 5) - test) ** 2)))
+        return TourRow(problem="MovieLens-100k ratings", method="AltMinCompletion(10, ridge=10, bias)",
+                       size=f"{M.shape[0]}x{M.shape[1]}", seconds=seconds, metric="test RMSE", value=rmse,
+                       peer="surprise.SVD() (notes' figure)", peer_value=0.933)
