@@ -86,8 +86,10 @@ def test_max_iter_warns_and_callback_stops():
     seen = []
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
-        res = altmin_complete(M_obs, 4, random_state=0, callback=lambda r: seen.append(r.n_iter) or r.n_iter == 2)
-    assert res.status == 2 and seen == [1, 2] and res.n_iter == 2
+        res = altmin_complete(M_obs * 7.0, 4, random_state=0,
+                              callback=lambda r: seen.append((r.n_iter, r.U @ r.V.T)) or r.n_iter == 2)
+    assert res.status == 2 and [s[0] for s in seen] == [1, 2] and res.n_iter == 2
+    np.testing.assert_allclose(seen[-1][1], res.U @ res.V.T)  # the callback sees the data's units
 
 
 def test_bad_input_is_named():

@@ -129,8 +129,8 @@ def altmin_complete(M_observed, rank, *, ridge=0.0, bias=False, solver="exact", 
         Seeds the start vector of the initial SVD and the sketches.
     callback : callable, optional
         ``callback(result)`` after each sweep, with a :class:`sparsekit.Result`
-        holding ``n_iter``, ``U``, ``V`` and ``rmse`` (the observed-entry RMSE
-        so far); returning True (or raising StopIteration) stops the run
+        holding ``n_iter``, the current ``U``, ``V``, ``row_bias``,
+        ``col_bias``, ``offset`` and ``rmse`` (the observed-entry RMSE so far); returning True (or raising StopIteration) stops the run
         (status 2, no warning).
 
     Returns
@@ -214,6 +214,7 @@ def altmin_complete(M_observed, rank, *, ridge=0.0, bias=False, solver="exact", 
         col_sketch = (rng.random(M.nnz).astype(dtype), rng.choice(np.array([-1.0, 1.0], dtype=dtype), M.nnz))
     else:
         row_sketch = col_sketch = (np.zeros(1, dtype=dtype), np.zeros(1, dtype=dtype))
+    root = dtype.type(np.sqrt(scale))
     rmse, floor = [], 100 * float(np.finfo(dtype).eps)  # an exact fit: the RMSE only jitters at rounding level
     status, message = STATUS_MAX_ITER, f"max_iter={max_iter} sweeps reached before the RMSE settled to tol={tol:g}"
     for it in range(1, max_iter + 1):
@@ -232,14 +233,15 @@ def altmin_complete(M_observed, rank, *, ridge=0.0, bias=False, solver="exact", 
             status, message = STATUS_CONVERGED, f"the observed-entry RMSE changed by less than tol={tol:g}"
         if callback is not None and status != STATUS_CONVERGED:
             try:
-                stop = callback(Result(n_iter=it, U=U, V=V, rmse=np.array(rmse) * scale))
+                stop = callback(Result(n_iter=it, U=U * root, V=V * root, row_bias=row_bias * dtype.type(scale),
+                                       col_bias=col_bias * dtype.type(scale), offset=float(offset) * scale,
+                                       rmse=np.array(rmse) * scale))
             except StopIteration:
                 stop = True
             if stop:
                 status, message = STATUS_STOPPED, "stopped by the callback"
         if status != STATUS_MAX_ITER:
             break
-    root = dtype.type(np.sqrt(scale))
     result = Result(U=U * root, V=V * root, row_bias=row_bias * dtype.type(scale),
                     col_bias=col_bias * dtype.type(scale), offset=float(offset) * scale,
                     rmse=np.array(rmse) * scale, n_iter=it)
