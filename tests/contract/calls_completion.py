@@ -36,6 +36,21 @@ def tiny_ratings_file():
     return path
 
 
+def interactions():
+    """20 users x 8 items of 0/1 interactions (every user and item has one)."""
+    rng = np.random.default_rng(12)
+    X = (rng.random((20, 8)) < 0.3).astype(float)
+    X[np.arange(20), np.arange(20) % 8] = 1.0
+    return (X,)
+
+
+def ranking():
+    """Held-out items of 5 users and 3 recommendations each."""
+    held_out = np.zeros((5, 8))
+    held_out[np.arange(5), [1, 2, 3, 4, 5]] = 1.0
+    return held_out, np.array([[1, 0, 2], [0, 2, 3], [4, 5, 3], [4, 1, 0], [6, 7, 5]])
+
+
 # NaN marks a missing entry (valid input); object and numeric-string arrays convert as scikit-learn's own do
 _IMPUTER = {"X": ("nan", "object", "str")}
 
@@ -44,6 +59,10 @@ CALLS = {
                             solution="U", sparse=("M_observed",)),
     "make_low_rank_completion": Call(lambda: (30, 20, 2), dict(random_state=0)),
     "load_movielens_100k": Call(lambda: (), dict(path=tiny_ratings_file())),
+    "ease_weights": Call(interactions, dict(l2=5.0), sparse=("X",)),
+    "EASE": Call(interactions, dict(l2=5.0), sparse=("X",), accepts={"X": ("object", "str")}),
+    "ndcg_at_k": Call(ranking, dict(k=3), sparse=("held_out",)),
+    "recall_at_k": Call(ranking, dict(k=3), sparse=("held_out",)),
     "AltMinCompletion": Call(with_nan, dict(rank=2, random_state=0), force=dict(max_iter=1), sparse=("X",),
                              accepts=_IMPUTER),
 }
