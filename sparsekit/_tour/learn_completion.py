@@ -149,3 +149,19 @@ def als_ndcg(factors, regularization, alpha, train, fold_in, held_out, k=100, it
     ids, _ = model.recommend(np.arange(fold_in.shape[0]), user_items, N=k, recalculate_user=True,
                              filter_already_liked_items=True)
     return ndcg_at_k(held_out, ids.astype(np.int64), k), model
+
+
+def power_law_interactions(n_users, n_items, mean_per_user=50, exponent=1.0, seed=0):
+    """0/1 interactions with Zipf item popularity (``rank^-exponent``) and log-normal user activity; CSR."""
+    from scipy import sparse
+
+    rng = np.random.default_rng(seed)
+    popularity = 1.0 / np.arange(1, n_items + 1) ** exponent
+    popularity /= popularity.sum()
+    activity = np.minimum(np.maximum(1, rng.lognormal(np.log(mean_per_user) - 0.5, 1.0, n_users).astype(int)),
+                          n_items // 2)
+    rows = np.repeat(np.arange(n_users), activity)
+    cols = rng.choice(n_items, size=len(rows), p=popularity)
+    X = sparse.csr_array((np.ones(len(rows)), (rows, cols)), shape=(n_users, n_items))
+    X.data[:] = 1.0  # repeated draws of a pair are one interaction
+    return X
