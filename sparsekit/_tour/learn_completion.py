@@ -165,3 +165,32 @@ def power_law_interactions(n_users, n_items, mean_per_user=50, exponent=1.0, see
     X = sparse.csr_array((np.ones(len(rows)), (rows, cols)), shape=(n_users, n_items))
     X.data[:] = 1.0  # repeated draws of a pair are one interaction
     return X
+
+
+@tour_case("learn.recommend", "EASE on MovieLens-100k implicit (strong generalisation, NDCG@100) vs implicit ALS")
+def tour_ease_movielens(ctx):
+    if not ctx.has("recbole"):
+        return []
+    with threadpool_limits(1):
+        train, _, (fold_in, held_out) = movielens_implicit()
+        (value, _), seconds = ctx.timed(ease_ndcg, 300.0, train, fold_in, held_out)
+        peer = peer_seconds = peer_value = None
+        if ctx.has("implicit"):
+            (peer_value, _), peer_seconds = ctx.timed(als_ndcg, 16, 1.0, 10.0, train, fold_in, held_out)
+            peer = "implicit ALS(16, 1, alpha=10)"
+        return TourRow(problem="ML-100k >= 4 stars, 150 test users", method="EASE(l2=300)",
+                       size=f"{train.shape[0]}x{train.shape[1]}", seconds=seconds, metric="NDCG@100", value=value,
+                       peer=peer, peer_seconds=peer_seconds, peer_value=peer_value)
+
+
+@tour_case("learn.recommend", "EASE fit on power-law interactions (float32, one item x item matrix)")
+def tour_ease_scale(ctx):
+    from sparsekit.learn.recommend import EASE
+
+    with threadpool_limits(1):
+        n_items = 1000 if ctx.quick else 5000
+        X = power_law_interactions(2 * n_items, n_items)
+        model, seconds = ctx.timed(EASE(l2=500.0).fit, X)
+        return TourRow(problem="power-law interactions", method="EASE(l2=500), float32",
+                       size=f"{X.shape[0]}x{X.shape[1]}, nnz={X.nnz}", seconds=seconds,
+                       metric="B memory [MB]", value=model.coef_.nbytes / 2**20)
