@@ -4,7 +4,7 @@ All data is generated from a seed or shipped with an installed package;
 nothing is downloaded.
 """
 
-from ._completion import load_movielens_100k, make_low_rank_completion
+from ._completion import load_movielens_100k, make_bars, make_low_rank_completion
 from ._grids import poisson2d, poisson3d
 from ._pde_sequences import darcy_sequence, helmholtz_sequence, poisson_sequence
 from ._relaxation import HeatEquation2D, shifted_laplacian_sequence
@@ -24,6 +24,7 @@ __all__ = [
     "helmholtz_sequence",
     "ill_conditioned_lstsq",
     "load_movielens_100k",
+    "make_bars",
     "make_low_rank_completion",
     "make_kronecker_regression",
     "make_linear_sem",

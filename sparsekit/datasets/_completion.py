@@ -1,4 +1,4 @@
-"""Data for matrix completion and recommenders: a seeded low-rank generator and the MovieLens-100k loader."""
+"""Data for matrix completion, recommenders and binary sparse coding: generators and the MovieLens-100k loader."""
 
 import importlib.util
 import io
@@ -12,7 +12,7 @@ from scipy import sparse
 from .._core.params import Interval, validate_params
 from .._core.random import check_random_state
 
-__all__ = ["load_movielens_100k", "make_low_rank_completion"]
+__all__ = ["load_movielens_100k", "make_bars", "make_low_rank_completion"]
 
 _INTER = "recbole/dataset_example/ml-100k/ml-100k.inter"
 _INSTALL_HINT = (
@@ -149,3 +149,58 @@ def load_movielens_100k(*, path=None):
         raise ValueError(f"path={str(path)!r}: expected rows of user, item, rating, timestamp.")
     return (table[:, 0].astype(np.int64) - 1, table[:, 1].astype(np.int64) - 1, table[:, 2],
             table[:, 3].astype(np.int64))
+
+
+@validate_params({
+    "n_samples": [Interval(Integral, 1, None, closed="left")],
+    "size": [Interval(Integral, 2, None, closed="left")],
+    "pi": [Interval(Real, 0, 1, closed="neither")],
+    "amplitude": [Interval(Real, 0, None, closed="neither")],
+    "noise": [Interval(Real, 0, None, closed="left")],
+    "random_state": ["random_state"],
+})
+def make_bars(n_samples, size=5, *, pi=0.2, amplitude=10.0, noise=2.0, random_state=None):
+    """The bars problem of binary sparse coding: superpositions of horizontal and vertical bars plus noise.
+
+    Each of the ``2 size`` bars (a row or a column of a ``size x size``
+    image, of value ``amplitude``) is present with probability ``pi``; the
+    images are their sums plus ``N(0, noise^2)`` noise (ProSper's bars test:
+    5 x 5, pi = 1/5, amplitude 10, sigma 2).
+
+    Parameters
+    ----------
+    n_samples : int
+        Number of images.
+    size : int, default=5
+        Side of the images.
+    pi : float in (0, 1), default=0.2
+        Probability of each bar.
+    amplitude : float, default=10.0
+        Bar value.
+    noise : float, default=2.0
+        Noise standard deviation.
+    random_state : None, int or numpy Generator, default=None
+        Seed.
+
+    Returns
+    -------
+    Y : ndarray of shape (n_samples, size * size)
+        The flattened images.
+    bars : ndarray of shape (2 * size, size * size)
+        The true atoms (``amplitude`` times each bar's indicator).
+
+    Examples
+    --------
+    >>> from sparsekit.datasets import make_bars
+    >>> Y, bars = make_bars(100, random_state=0)
+    >>> Y.shape, bars.shape
+    ((100, 25), (10, 25))
+    """
+    rng = check_random_state(random_state)
+    bars = np.zeros((2 * size, size, size))
+    for b in range(size):
+        bars[b, b, :] = amplitude
+        bars[size + b, :, b] = amplitude
+    bars = bars.reshape(2 * size, size * size)
+    S = rng.random((n_samples, 2 * size)) < pi
+    return S @ bars + noise * rng.standard_normal((n_samples, size * size)), bars

@@ -51,6 +51,15 @@ def ranking():
     return held_out, np.array([[1, 0, 2], [0, 2, 3], [4, 5, 3], [4, 1, 0], [6, 7, 5]])
 
 
+def bars():
+    """40 images of the 4 x 4 bars problem."""
+    from sparsekit.datasets import make_bars
+
+    return (make_bars(40, size=4, random_state=0)[0],)
+
+
+_BSC = dict(n_candidates=4, max_active=2, max_iter=30, random_state=0)
+
 # NaN marks a missing entry (valid input); object and numeric-string arrays convert as scikit-learn's own do
 _IMPUTER = {"X": ("nan", "object", "str")}
 
@@ -63,6 +72,10 @@ CALLS = {
     "EASE": Call(interactions, dict(l2=5.0), sparse=("X",), accepts={"X": ("object", "str")}),
     "ndcg_at_k": Call(ranking, dict(k=3), sparse=("held_out",)),
     "recall_at_k": Call(ranking, dict(k=3), sparse=("held_out",)),
+    "make_bars": Call(lambda: (20,), dict(random_state=0)),
+    "binary_sparse_coding": Call(lambda: (*bars(), 8), _BSC, force=dict(max_iter=1), solution="W"),
+    "BinarySparseCoding": Call(bars, dict(n_components=8, **_BSC), force=dict(max_iter=1),
+                               accepts={"X": ("object", "str")}),
     "AltMinCompletion": Call(with_nan, dict(rank=2, random_state=0), force=dict(max_iter=1), sparse=("X",),
                              accepts=_IMPUTER),
 }
