@@ -16,6 +16,7 @@ from common import CompareCase, PinnedThreads, quiet
 
 from sparsekit._tour.learn_completion import (
     als_ndcg,
+    bar_matching_error,
     ease_ndcg,
     movielens_implicit,
     movielens_split,
@@ -24,7 +25,8 @@ from sparsekit._tour.learn_completion import (
     soft_impute,
     synthetic_problem,
 )
-from sparsekit.learn.decomposition import AltMinCompletion
+from sparsekit.datasets import make_bars
+from sparsekit.learn.decomposition import AltMinCompletion, BinarySparseCoding
 from sparsekit.learn.recommend import EASE
 
 # EASE's l2 and implicit ALS's (factors, regularization, alpha), both picked on the 150 validation users of
@@ -117,6 +119,47 @@ class EASEMovieLens(PinnedThreads):
         return ease_ndcg(EASE_L2, self.train, *self.test)[0]
 
 
+class BinarySparseCodingBars(PinnedThreads):
+    """BinarySparseCoding on ProSper's bars test (5 x 5, 10 bars, pi = 1/5, sigma = 2)."""
+
+    params = [1000]
+    param_names = ["n_samples"]
+    timeout = 300
+
+    def setup(self, n_samples):
+        super().setup(n_samples)
+        self.Y, self.bars = make_bars(n_samples, random_state=0)
+        BinarySparseCoding(10, max_iter=1, random_state=0).fit(self.Y[:20])  # compile
+
+    def time_fit(self, n_samples):
+        quiet(BinarySparseCoding(10, random_state=0).fit, self.Y)
+
+    def track_bar_matching_error(self, n_samples):
+        return bar_matching_error(quiet(BinarySparseCoding(10, random_state=0).fit, self.Y).components_, self.bars)
+
+    def track_noise_std(self, n_samples):
+        return quiet(BinarySparseCoding(10, random_state=0).fit, self.Y).noise_std_
+
+
+def _bars_case(n_samples=1000):
+    from sklearn.decomposition import NMF
+
+    Y, bars = make_bars(n_samples, random_state=0)
+
+    def error(atoms):
+        return bar_matching_error(atoms, bars)
+
+    return CompareCase(
+        case=f"bars 5x5, N={n_samples}, pi=1/5, sigma=2: BinarySparseCoding(10) vs NMF(10)",
+        sparsekit=lambda: quiet(BinarySparseCoding(10, random_state=0).fit, Y),
+        peer=lambda: quiet(NMF(10, init="nndsvda", max_iter=500, random_state=0).fit, np.maximum(Y, 0)),
+        peer_name="sklearn NMF on max(Y, 0)",
+        quality=lambda model, _: error(model.components_) < 0.01 and abs(model.noise_std_ - 2.0) < 0.2,
+        metrics={"bar matching error": (lambda m: error(m.components_), lambda m: error(m.components_))},
+        setup=lambda: BinarySparseCoding(10, max_iter=1, random_state=0).fit(Y[:20]),
+    )
+
+
 def _synthetic_case(n, m, observed, solver="exact"):
     M, rows, cols, truth = synthetic_problem(n, m, observed=observed)
     pairs = np.column_stack([rows, cols])
@@ -205,10 +248,10 @@ def _ease_scale_case(n_items):
 
 
 def compare_cases(quick=False):
-    """AltMin vs soft-impute; MovieLens-100k against surprise's figure; EASE vs implicit ALS (quality and fit time)."""
+    """AltMin vs soft-impute; MovieLens-100k against surprise's figure; EASE vs implicit ALS; bars vs NMF."""
     if quick:
-        return [_synthetic_case(600, 450, 0.1), _ease_scale_case(1000)]
+        return [_synthetic_case(600, 450, 0.1), _ease_scale_case(1000), _bars_case(300)]
     cases = [_synthetic_case(2000, 1500, 0.05, solver) for solver in ("exact", "cg", "sketch")]
     if importlib.util.find_spec("recbole") is not None:
         cases += [_movielens_case(), _ease_movielens_case()]
-    return cases + [_ease_scale_case(10000)]
+    return cases + [_ease_scale_case(10000), _bars_case()]
