@@ -3,7 +3,7 @@
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ..._core.params import Interval, ParamsValidationMixin, validate_params
@@ -133,7 +133,7 @@ def binary_sparse_coding(Y, n_components, *, n_candidates=8, max_active=5, max_i
     return end_run(result, caller="binary_sparse_coding", status=status, message=message)
 
 
-class BinarySparseCoding(ParamsValidationMixin, TransformerMixin, BaseEstimator):
+class BinarySparseCoding(ClassNamePrefixFeaturesOutMixin, ParamsValidationMixin, TransformerMixin, BaseEstimator):
     """Binary sparse coding (ProSper's BSC): a dictionary whose atoms combine with 0/1 weights, learnt by truncated EM.
 
     Parameters
@@ -206,6 +206,10 @@ class BinarySparseCoding(ParamsValidationMixin, TransformerMixin, BaseEstimator)
         self.anneal_fraction = anneal_fraction
         self.tol = tol
         self.random_state = random_state
+
+    @property
+    def _n_features_out(self):
+        return self.components_.shape[0]
 
     def fit(self, X, y=None):
         """Learn the atoms, the noise level and the sparsity.
