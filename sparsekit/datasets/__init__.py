@@ -4,6 +4,7 @@ All data is generated from a seed or shipped with an installed package;
 nothing is downloaded.
 """
 
+from ._completion import load_movielens_100k, make_bars, make_low_rank_completion
 from ._grids import poisson2d, poisson3d
 from ._hyperspectral import make_hyperspectral
 from ._pde_sequences import darcy_sequence, helmholtz_sequence, poisson_sequence
@@ -26,6 +27,9 @@ __all__ = [
     "helmholtz_sequence",
     "ill_conditioned_lstsq",
     "make_hyperspectral",
+    "load_movielens_100k",
+    "make_bars",
+    "make_low_rank_completion",
     "make_kronecker_regression",
     "make_linear_sem",
     "make_sparse_coding",

@@ -5,7 +5,7 @@ Subpackages are imported on first use.
 
 import importlib
 
-_SUBPACKAGES = ("dag", "decomposition", "gaussian_process", "linear_model")
+_SUBPACKAGES = ("dag", "decomposition", "gaussian_process", "linear_model", "recommend")
 
 __all__ = list(_SUBPACKAGES)
 

@@ -9,6 +9,7 @@ from ._krylov import _krylov_baselines  # noqa: F401, I001  (registers "gmres" a
 from ._krylov import _gcrodr_sequence  # noqa: F401
 from ._constrained._sketched_newton import sketched_newton
 from ._coordinate._greedy_bcd import greedy_bcd
+from ._completion._altmin import altmin_complete
 from ._krylov._gcrodr import RecycleSpace, gcrodr
 from ._fractional._fractional_cd import fractional_cd, fractional_l4_cd
 from ._polar import polar
@@ -32,6 +33,8 @@ from ._sketching._sketch_operators import (
 from ._sketching._trig_sketches import SRDCTSketch, SRHTSketch
 
 __all__ = [
+    # matrix completion
+    "altmin_complete",
     # Krylov recycling and sequences of systems
     "RecycleSpace",
     "SEQUENCE_METHODS",

@@ -1,6 +1,9 @@
 """Matrix decompositions for sparse and structured data: orthogonal, online, supervised and masked dictionary
-learning, sparse PCA, and hyperspectral unmixing (FCLS, endmember extraction, robust NMF)."""
+learning, sparse PCA, hyperspectral unmixing (FCLS, endmember extraction, robust NMF), matrix completion by
+alternating minimisation and binary sparse coding."""
 
+from ._altmin_completion import AltMinCompletion
+from ._binary_sparse_coding import BinarySparseCoding, binary_sparse_coding
 from ._dictionary_metrics import dictionary_error, support_f1
 from ._endmembers import nfindr, spa, vca
 from ._fcls import fcls
@@ -20,6 +23,8 @@ from ._unmixing_robust import RobustSparseNMF, robust_sparse_nmf
 from ._unmixing_structured import StructuredSparseNMF, structured_sparse_nmf
 
 __all__ = [
+    "AltMinCompletion",
+    "BinarySparseCoding",
     "CorrentropyNMF",
     "MaskedDictionaryLearning",
     "OnlineOrthogonalDictionaryLearning",
@@ -29,6 +34,7 @@ __all__ = [
     "StructuredSparseNMF",
     "SupervisedDictionaryLearning",
     "abundance_rmse",
+    "binary_sparse_coding",
     "correntropy_nmf",
     "dictionary_error",
     "fcls",

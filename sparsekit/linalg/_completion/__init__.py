@@ -1,0 +1,1 @@
+"""Matrix completion: alternating minimisation with per-row solves."""
