@@ -1,10 +1,13 @@
-"""Linear models: sparse Bayesian learning, locally private sparse regression, sketched ridge ensembles."""
+"""Linear models: sparse Bayesian learning, locally private sparse regression, sketched ridge ensembles,
+loss-based OMP."""
 
 from ._kronecker_algebra import kronecker_matvec, nearest_kronecker_factors
 from ._kronecker_sbl import KroneckerSBL, kronecker_sbl
 from ._ldp_estimator import LDPSparseRegression
 from ._ldp_mechanisms import LDPAccountant, gaussian_mechanism_scale
 from ._ldp_solvers import ldp_iht, ldp_sparse_regression
+from ._loss_omp import loss_omp
+from ._loss_omp_estimator import LossOMP
 from ._sbl_estimator import SBL_METHODS, SparseBayesianRegression, sparse_bayesian_learning
 from ._sbl_evidence import sbl_em, sbl_mackay
 from ._sbl_gamp import gamp_damping, ggamp_sbl
@@ -15,6 +18,7 @@ __all__ = [
     "KroneckerSBL",
     "LDPAccountant",
     "LDPSparseRegression",
+    "LossOMP",
     "SBL_METHODS",
     "SketchedRidgeEnsemble",
     "SparseBayesianRegression",
@@ -25,6 +29,7 @@ __all__ = [
     "kronecker_sbl",
     "ldp_iht",
     "ldp_sparse_regression",
+    "loss_omp",
     "nearest_kronecker_factors",
     "posterior",
     "sbl_em",
