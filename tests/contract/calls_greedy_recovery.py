@@ -1,6 +1,5 @@
 """Contract entries of loss-based OMP and sparse phase retrieval (sparsekit.learn.linear_model)."""
 
-import numpy as np
 
 from ._call import Call
 from .calls import _AS_SKLEARN, regression

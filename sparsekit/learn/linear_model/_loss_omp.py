@@ -9,7 +9,7 @@ LASSO-type loss the most, then refits the data-fit term on the support:
 
 The least-squares refits (squared and square-root losses) update a
 Gram-Schmidt factorisation of the support, O(m k) per step; the LAD refit is a
-warm-started IRLS polished to an exact vertex of the LAD problem.
+warm-started IRLS finished by an exact descent over the vertices of the LAD program.
 """
 
 import math
@@ -38,11 +38,11 @@ _LOSS_OMP_CONSTRAINTS = {
     "max_iter": [Interval(Integral, 1, None, closed="left"), None],
 }
 
-# IRLS of the LAD refit: at most this many reweighted solves per greedy step, stopped earlier when the
-# l1 loss changes by less than _IRLS_RTOL (relative); residuals below _IRLS_FLOOR * max|r| are clamped.
-_IRLS_MAX_ITER = 60
-_IRLS_RTOL = 1e-12
+# LAD refit: _IRLS_MAX_ITER reweighted solves bring the fit near the optimum (residuals below
+# _IRLS_FLOOR * max|r| clamped), then at most _VERTEX_STEPS * p exact vertex steps end at it.
+_IRLS_MAX_ITER = 8
 _IRLS_FLOOR = 1e-9
+_VERTEX_STEPS = 4
 
 
 def default_alpha(loss, n_samples, n_features, n_nonzero_coefs=None):
@@ -104,39 +104,72 @@ class _LeastSquaresSupport:
         return linalg.solve_triangular(self.R[:p, :p], self.Q[:, :p].T @ self.y)
 
 
-def _lad_loss(B, y, z):
-    return np.abs(y - B @ z).sum()
+def _weighted_median(points, weights):
+    order = np.argsort(points, kind="stable")
+    cumulative = np.cumsum(weights[order])
+    return points[order][np.searchsorted(cumulative, 0.5 * cumulative[-1])]
+
+
+def _lad_vertex_descent(B, y, z, loss):
+    """Exact LAD optimum from a near-optimal ``z``: simplex-like descent over the vertices of the LAD program.
+
+    At the vertex through rows ``I`` (``B_I z = y_I``), ``0`` is a subgradient iff ``lambda`` solving
+    ``B_I^T lambda = B_O^T sign(r_O)`` (``O`` the other rows) has ``|lambda| <= 1``; otherwise the edge that frees
+    the row of largest ``|lambda_k|`` descends at rate ``|lambda_k| - 1``, and the exact line search along it is
+    a weighted median (the loss is convex and piecewise linear on the line).
+    """
+    m, p = B.shape
+    best, best_loss = z, loss
+    for _ in range(_VERTEX_STEPS * p):
+        r = y - B @ z
+        rows = np.argsort(np.abs(r), kind="stable")[:p]
+        try:
+            z = np.linalg.solve(B[rows], y[rows])
+        except np.linalg.LinAlgError:
+            break
+        r = y - B @ z
+        loss = np.abs(r).sum()
+        if not np.isfinite(loss):
+            break
+        if loss <= best_loss:
+            best, best_loss = z, loss
+        others = np.ones(m, dtype=bool)
+        others[rows] = False
+        try:
+            lam = np.linalg.solve(B[rows].T, B[others].T @ np.sign(r[others]))
+        except np.linalg.LinAlgError:
+            break
+        k = int(np.argmax(np.abs(lam)))
+        if np.abs(lam[k]) <= 1.0 + 1e-10:
+            break
+        unit = np.zeros(p)
+        unit[k] = np.sign(lam[k])
+        d = np.linalg.solve(B[rows], unit)
+        slope = B @ d
+        moving = slope != 0.0
+        z = z + _weighted_median(r[moving] / slope[moving], np.abs(slope[moving])) * d
+    return best, best_loss
 
 
 def _lad_refit(B, y, z):
-    """Minimise ``||y - B z||_1`` from ``z``: IRLS, then the exact vertex through the ``p`` smallest residuals."""
-    p = B.shape[1]
-    best, best_loss = z, _lad_loss(B, y, z)
+    """Minimise ``||y - B z||_1`` from ``z``: a few IRLS steps, then the exact vertex descent."""
+    r = np.abs(y - B @ z)
+    best, best_loss = z, r.sum()
+    eps = 0.1 * max(r.max(), np.finfo(float).tiny)
     for _ in range(_IRLS_MAX_ITER):
-        r = np.abs(y - B @ z)
-        w = 1.0 / np.maximum(r, _IRLS_FLOOR * max(r.max(), np.finfo(float).tiny))
+        # the smoothing level shrinks geometrically: IRLS with a fixed tiny floor stalls near the nonsmooth optimum
+        eps = max(0.3 * eps, _IRLS_FLOOR * max(r.max(), np.finfo(float).tiny))
+        w = 1.0 / np.maximum(r, eps)
         Bw = B * w[:, None]
         try:
-            z = linalg.solve(B.T @ Bw, Bw.T @ y, assume_a="pos", check_finite=False)
-        except (linalg.LinAlgError, ValueError):
+            z = np.linalg.solve(B.T @ Bw, Bw.T @ y)
+        except np.linalg.LinAlgError:
             break
-        loss = _lad_loss(B, y, z)
-        improved = best_loss - loss
+        r = np.abs(y - B @ z)
+        loss = r.sum()
         if loss < best_loss:
             best, best_loss = z, loss
-        if improved <= _IRLS_RTOL * best_loss:
-            break
-    # an LAD optimum interpolates p rows (a vertex of its linear program): solve through the p rows IRLS
-    # fits best, and keep that vertex where it is at least as good
-    rows = np.argsort(np.abs(y - B @ best), kind="stable")[:p]
-    try:
-        vertex = linalg.solve(B[rows], y[rows], check_finite=False)
-    except (linalg.LinAlgError, ValueError):
-        return best, best_loss
-    vertex_loss = _lad_loss(B, y, vertex)
-    if np.isfinite(vertex_loss) and vertex_loss <= best_loss:
-        return vertex, vertex_loss
-    return best, best_loss
+    return _lad_vertex_descent(B, y, best, best_loss)
 
 
 def _scores(loss, c, rho, mu):
@@ -184,8 +217,9 @@ def loss_omp(A, y, *, loss="squared", weights=None, n_nonzero_coefs=None, tol=No
     fit_intercept : bool, default=False
         Fit an unpenalised intercept (always in the support, not counted).
     max_iter : int, optional
-        Most greedy steps (default ``min(m, N)``). Reaching it before any
-        stopping rule holds is a non-convergence.
+        Most greedy steps. Reaching it before any stopping rule holds is a
+        non-convergence; without it the run ends at the latest with a full
+        support of ``min(m, N)`` indices.
 
     Returns
     -------
@@ -227,10 +261,12 @@ def loss_omp(A, y, *, loss="squared", weights=None, n_nonzero_coefs=None, tol=No
     data-fit term alone on the support (as OMP's orthogonal projection; a
     penalised refit would shrink the coefficients), least squares by a
     Gram-Schmidt update of the support's factorisation (O(m k) per step), LAD
-    by IRLS warm-started at the previous fit plus the selection's step, then
-    polished to the exact vertex through the ``k`` best-fitted rows whenever
-    that vertex is no worse (an LAD optimum interpolates ``k`` rows); no LP
-    is solved. Columns are normalised internally, so ``weights`` and
+    by a few IRLS steps warm-started at the previous fit plus the selection's
+    step, then an exact descent over the vertices of the LAD program (an LAD
+    optimum interpolates ``k`` rows; each step frees the row whose dual
+    variable exceeds 1 and line-searches by a weighted median, as the
+    Barrodale-Roberts simplex does), so the refit is the LP's optimum without
+    an LP solver. Columns are normalised internally, so ``weights`` and
     ``alpha`` refer to unit-norm columns. The defaults are the square-root and
     LAD LASSO's pivotal levels ``1.1 sqrt(2 log N / m)`` and
     ``1.1 sqrt(2 log N)``. With many components of similar size the LAD
@@ -264,7 +300,7 @@ def loss_omp(A, y, *, loss="squared", weights=None, n_nonzero_coefs=None, tol=No
     alpha = default_alpha(loss, m, n, n_nonzero_coefs) if alpha is None else float(alpha)
     if n_nonzero_coefs is None and tol is None and loss == "squared" and alpha == 0.0:
         n_nonzero_coefs = max(n // 10, 1)
-    cap = min(m, n) if max_iter is None else max_iter
+    cap = min(m, n) if max_iter is None else min(m, n, max_iter)
     if n_nonzero_coefs is not None:
         cap = min(cap, n_nonzero_coefs)
     mu = alpha * (np.ones(n) if weights is None else weights)
@@ -283,8 +319,10 @@ def loss_omp(A, y, *, loss="squared", weights=None, n_nonzero_coefs=None, tol=No
         z, support, history, status, message = _lad_pursuit(U, y64, mu, usable, cap, tol, fit_intercept, e_y)
     else:
         z, support, history, status, message = _ls_pursuit(loss, U, y64, mu, usable, cap, tol, fit_intercept, e_y)
-    if n_nonzero_coefs is not None and len(support) == n_nonzero_coefs:
+    if status == STATUS_MAX_ITER and n_nonzero_coefs is not None and len(support) == n_nonzero_coefs:
         status, message = STATUS_CONVERGED, f"{n_nonzero_coefs} nonzero coefficients (n_nonzero_coefs)"
+    elif status == STATUS_MAX_ITER and len(support) == min(m, n) and (max_iter is None or max_iter >= min(m, n)):
+        status, message = STATUS_CONVERGED, f"min(m, N) = {min(m, n)} indices chosen: the support is full"
 
     coef = np.zeros(n)
     support = np.asarray(support, dtype=np.intp)
