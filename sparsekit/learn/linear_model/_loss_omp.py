@@ -40,7 +40,7 @@ _LOSS_OMP_CONSTRAINTS = {
 
 # LAD refit: _IRLS_MAX_ITER reweighted solves bring the fit near the optimum (residuals below
 # _IRLS_FLOOR * max|r| clamped), then at most _VERTEX_STEPS * p exact vertex steps end at it.
-_IRLS_MAX_ITER = 8
+_IRLS_MAX_ITER = 4
 _IRLS_FLOOR = 1e-9
 _VERTEX_STEPS = 4
 
@@ -381,12 +381,14 @@ def _ls_pursuit(loss, U, y, mu, usable, cap, tol, intercept, e_y):
 def _lad_pursuit(U, y, mu, usable, cap, tol, intercept, e_y):
     m = y.shape[0]
     chosen = np.zeros(U.shape[1], dtype=bool)
+    basis = _LeastSquaresSupport(y, cap, intercept)  # only to detect a column dependent on the support
     columns = [np.full(m, 1.0 / math.sqrt(m))] if intercept else []
     z = np.zeros(len(columns))
     if intercept:
         z, _ = _lad_refit(columns[0][:, None], y, np.array([np.median(y) * math.sqrt(m)]))
     r = y - (columns[0] * z[0] if intercept else 0.0)
     support, history = [], [np.abs(r).sum()]
+    step = np.zeros(U.shape[1])
     status, message = STATUS_MAX_ITER, f"max_iter={cap} indices chosen before any stopping rule held"
     while True:
         if _stop_on_fit(history[-1], tol, False, e_y):
@@ -394,15 +396,15 @@ def _lad_pursuit(U, y, mu, usable, cap, tol, intercept, e_y):
             break
         if len(support) == cap:
             break
-        gain, step = lad_selection(U, r, mu, ~chosen & usable)
+        gain, step = lad_selection(U, r, mu, ~chosen & usable, step)
         j = int(np.argmax(gain))
         if not gain[j] > 64.0 * np.finfo(float).eps * history[-1]:
             status, message = STATUS_CONVERGED, "no index decreases the loss"
             break
-        B = np.column_stack(columns + [U[:, j]])
-        if np.linalg.matrix_rank(B) < B.shape[1]:
+        if not basis.add(U[:, j]):
             status, message = STATUS_CONVERGED, f"column {j} is linearly dependent on the support"
             break
+        B = np.column_stack(columns + [U[:, j]])
         z, value = _lad_refit(B, y, np.append(z, step[j]))
         columns.append(U[:, j])
         chosen[j] = True

@@ -14,7 +14,54 @@ __all__ = ["lad_selection", "lad_selection_numpy"]
 
 
 @kernel
-def lad_selection(U, r, mu, candidate):
+def _weighted_median(points, weights, count, half, hint):
+    """A minimiser of ``sum_k weights[k] |points[k] - t|``: the point where the cumulative weight reaches ``half``.
+
+    Weighted quickselect with a three-way partition (expected O(count)), whose first pivot is ``hint`` (the
+    previous step's answer: the residual changes little between greedy steps); reorders both arrays in place.
+    """
+    lo, hi = 0, count - 1
+    first = True
+    while True:
+        if first:
+            pivot = hint
+            first = False
+        else:
+            a, b, c = points[lo], points[(lo + hi) // 2], points[hi]
+            pivot = max(min(a, b), min(max(a, b), c))  # median of three
+        # three-way partition of [lo, hi]: [lo, lt) < pivot, [lt, gt] == pivot, (gt, hi] > pivot
+        lt, i, gt = lo, lo, hi
+        while i <= gt:
+            if points[i] < pivot:
+                points[lt], points[i] = points[i], points[lt]
+                weights[lt], weights[i] = weights[i], weights[lt]
+                lt += 1
+                i += 1
+            elif points[i] > pivot:
+                points[gt], points[i] = points[i], points[gt]
+                weights[gt], weights[i] = weights[i], weights[gt]
+                gt -= 1
+            else:
+                i += 1
+        below = 0.0
+        for k in range(lo, lt):
+            below += weights[k]
+        if below >= half and lt > lo:
+            hi = lt - 1
+            continue
+        equal = 0.0
+        for k in range(lt, gt + 1):
+            equal += weights[k]
+        if below + equal >= half and gt >= lt:
+            return pivot
+        if gt >= hi:  # only rounding can leave no point above: the largest point is the answer
+            return points[lt - 1] if gt < lt else pivot
+        half -= below + equal
+        lo = gt + 1
+
+
+@kernel
+def lad_selection(U, r, mu, candidate, hint):
     """Gain and step of the best single-coordinate LAD step on every candidate column.
 
     Parameters
@@ -27,6 +74,8 @@ def lad_selection(U, r, mu, candidate):
         Per-column penalty ``alpha * weights``.
     candidate : ndarray of shape (N,), bool
         Columns to score; the others get gain ``-inf`` and step 0.
+    hint : ndarray of shape (N,)
+        Guesses of the steps (the previous greedy step's), used as first pivots; any values give the same result.
 
     Returns
     -------
@@ -60,15 +109,7 @@ def lad_selection(U, r, mu, candidate):
             count += 1
         if count == 0:
             continue
-        order = np.argsort(points[:count])
-        half = 0.5 * total
-        acc = 0.0
-        t = 0.0
-        for o in order:
-            acc += weights[o]
-            if acc >= half:
-                t = points[o]
-                break
+        t = _weighted_median(points, weights, count, 0.5 * total, hint[j])
         loss = mu[j] * abs(t)
         for i in range(m):
             loss += abs(r[i] - t * U[i, j])
@@ -77,7 +118,7 @@ def lad_selection(U, r, mu, candidate):
     return gain, step
 
 
-def lad_selection_numpy(U, r, mu, candidate):
+def lad_selection_numpy(U, r, mu, candidate, hint):
     """NumPy twin of :func:`lad_selection` (the test oracle)."""
     n = U.shape[1]
     gain = np.full(n, -np.inf)

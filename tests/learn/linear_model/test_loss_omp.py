@@ -45,14 +45,16 @@ def test_lad_selection_kernel_matches_twin(rng):
     mu[0] = 0.0
     candidate = np.ones(12, dtype=bool)
     candidate[7] = False
-    assert_kernel_matches_twin(lad_selection, lad_selection_numpy, U, rng.standard_normal(40), mu, candidate,
-                               rtol=1e-12, atol=1e-12)
+    r = rng.standard_normal(40)
+    for hint in (np.zeros(12), rng.standard_normal(12), np.full(12, 1e3), r[:12] / U[:12, 0]):  # pivots in or off the data
+        assert_kernel_matches_twin(lad_selection, lad_selection_numpy, U, r, mu, candidate, hint,
+                                   rtol=1e-12, atol=1e-12)
 
 
 def test_lad_step_minimises_the_one_dimensional_loss(rng):
     U = np.asfortranarray(rng.standard_normal((30, 4)))
     r, mu = rng.standard_normal(30), np.array([0.0, 0.5, 2.0, 50.0])
-    gain, step = lad_selection(U, r, mu, np.ones(4, dtype=bool))
+    gain, step = lad_selection(U, r, mu, np.ones(4, dtype=bool), np.zeros(4))
     grid = np.linspace(-5, 5, 20001)
     for j in range(4):
         losses = np.abs(r[:, None] - grid[None, :] * U[:, j:j + 1]).sum(0) + mu[j] * np.abs(grid)
