@@ -1,5 +1,5 @@
 """Linear models: sparse Bayesian learning, locally private sparse regression, sketched ridge ensembles,
-loss-based OMP."""
+loss-based OMP, sparse phase retrieval."""
 
 from ._kronecker_algebra import kronecker_matvec, nearest_kronecker_factors
 from ._kronecker_sbl import KroneckerSBL, kronecker_sbl
@@ -8,6 +8,7 @@ from ._ldp_mechanisms import LDPAccountant, gaussian_mechanism_scale
 from ._ldp_solvers import ldp_iht, ldp_sparse_regression
 from ._loss_omp import loss_omp
 from ._loss_omp_estimator import LossOMP
+from ._phase_retrieval import sparse_phase_retrieval
 from ._sbl_estimator import SBL_METHODS, SparseBayesianRegression, sparse_bayesian_learning
 from ._sbl_evidence import sbl_em, sbl_mackay
 from ._sbl_gamp import gamp_damping, ggamp_sbl
@@ -36,4 +37,5 @@ __all__ = [
     "sbl_mackay",
     "sketched_ridge_gcv",
     "sparse_bayesian_learning",
+    "sparse_phase_retrieval",
 ]
