@@ -1,11 +1,12 @@
-"""Tour rows for greedy sparse recovery: loss-based OMP vs scikit-learn's OMP and QuantileRegressor."""
+"""Tour rows for sparse recovery: loss-based OMP vs scikit-learn's OMP and QuantileRegressor; sparse phase
+retrieval by Newton hard thresholding vs SPARTA."""
 
 import warnings
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from sparsekit.learn.linear_model import loss_omp
+from sparsekit.learn.linear_model import loss_omp, sparse_phase_retrieval
 
 from ._case import TourRow, tour_case
 
@@ -76,4 +77,41 @@ def _loss_omp_rows(ctx):
         peer="sklearn QuantileRegressor(alpha=3e-3)" if peer is not None else None, peer_seconds=peer_seconds,
         peer_value=relative_error(peer, x) if peer is not None else None,
     ))
+    return rows
+
+
+def phaseless(seed, m, n=1000, s=10, noise=0.0):
+    """The notes' phase retrieval problem: Gaussian ``A`` (m x n), ``s`` Gaussian nonzeros, ``y = (A x)^2``
+    with multiplicative noise of relative size ``noise``. Returns ``A, y, x``."""
+    rng = np.random.default_rng(seed)
+    A = rng.standard_normal((m, n))
+    x = np.zeros(n)
+    x[rng.choice(n, s, replace=False)] = rng.standard_normal(s)
+    y = (A @ x) ** 2
+    return A, y * (1.0 + noise * rng.standard_normal(m)), x
+
+
+def sign_distance(estimate, truth):
+    """``min(||z - x||, ||z + x||) / ||x||``: phase retrieval recovers ``x`` up to its sign."""
+    return float(min(np.linalg.norm(estimate - truth), np.linalg.norm(estimate + truth)) / np.linalg.norm(truth))
+
+
+@tour_case("learn.recovery", "Sparse phase retrieval: Newton hard thresholding vs SPARTA (n=1000, s=10)")
+def tour_phase_retrieval(ctx):
+    with threadpool_limits(1):
+        return _phase_retrieval_rows(ctx)
+
+
+def _phase_retrieval_rows(ctx):
+    rows = []
+    for m in (600,) if ctx.quick else (600, 1000, 2000):
+        A, y, x = phaseless(0, m)
+        newton, seconds = ctx.timed(sparse_phase_retrieval, A, y, 10)
+        sparta, sparta_seconds = ctx.timed(sparse_phase_retrieval, A, y, 10, method="sparta", maxiter=500)
+        rows.append(TourRow(
+            problem="noiseless, n=1000, s=10", method=f"sparse_phase_retrieval ({newton.n_iter} iterations)",
+            size=f"m={m}", seconds=seconds, metric="distance up to sign", value=sign_distance(newton.x, x),
+            peer=f"SPARTA, ours ({sparta.n_iter} iterations)", peer_seconds=sparta_seconds,
+            peer_value=sign_distance(sparta.x, x),
+        ))
     return rows
