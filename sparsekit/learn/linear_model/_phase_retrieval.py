@@ -69,6 +69,13 @@ def _newton_ht_step(A, y, amplitude, x, Ax, k, step):
     return x_new
 
 
+def _misfit(Ax, y):
+    """RMS intensity misfit ``sqrt(mean((a_i^T x)^2 - y_i)^2)``; inf, without a warning, when it overflows (a
+    diverging run, which the end of the run reports)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return float(np.sqrt(np.mean((Ax * Ax - y) ** 2)))
+
+
 def _sparta_step(A, y, amplitude, x, Ax, k, step):
     """One SPARTA step: truncated amplitude-flow gradient, then the ``k`` largest entries."""
     m = A.shape[0]
@@ -230,16 +237,17 @@ def sparse_phase_retrieval(A, y, k, *, method="newton-ht", x0=None, step=None, r
     advance = _STEPS[method]
 
     Ax = A @ x
-    residuals, changes = [np.sqrt(np.mean((Ax * Ax - y) ** 2))], []
+    residuals, changes = [_misfit(Ax, y)], []
     status, message = STATUS_MAX_ITER, f"maxiter={maxiter} iterations without reaching rtol={rtol:g}"
     for _ in range(maxiter):
         x_new = advance(A, y, amplitude, x, Ax, k, step)
-        change = np.linalg.norm(x_new - x) / max(np.linalg.norm(x_new), np.finfo(float).tiny)
+        with np.errstate(over="ignore", invalid="ignore"):
+            change = np.linalg.norm(x_new - x) / max(np.linalg.norm(x_new), np.finfo(float).tiny)
         x, Ax = x_new, A @ x_new
-        residuals.append(np.sqrt(np.mean((Ax * Ax - y) ** 2)))
+        residuals.append(_misfit(Ax, y))
         changes.append(change)
         if not np.isfinite(change):
-            status, message = STATUS_MAX_ITER, "the iterate became non-finite"
+            status, message = STATUS_MAX_ITER, "the iterate diverged (too few measurements or too long a step)"
             break
         if change <= rtol:
             status, message = STATUS_CONVERGED, f"relative change {change:.2e} <= rtol"
