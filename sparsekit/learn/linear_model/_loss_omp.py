@@ -22,7 +22,7 @@ from ..._core.params import Interval, Options, validate_params
 from ..._core.result import STATUS_CONVERGED, STATUS_MAX_ITER, Result, end_run
 from ..._core.scaling import times_power_of_two, unit_exponent
 from ..._core.validation import check_array
-from ._loss_omp_kernels import lad_selection
+from ._loss_omp_kernels import lad_selection, lad_vertex_descent
 
 __all__ = ["LOSSES", "loss_omp"]
 
@@ -104,53 +104,6 @@ class _LeastSquaresSupport:
         return linalg.solve_triangular(self.R[:p, :p], self.Q[:, :p].T @ self.y)
 
 
-def _weighted_median(points, weights):
-    order = np.argsort(points, kind="stable")
-    cumulative = np.cumsum(weights[order])
-    return points[order][np.searchsorted(cumulative, 0.5 * cumulative[-1])]
-
-
-def _lad_vertex_descent(B, y, z, loss):
-    """Exact LAD optimum from a near-optimal ``z``: simplex-like descent over the vertices of the LAD program.
-
-    At the vertex through rows ``I`` (``B_I z = y_I``), ``0`` is a subgradient iff ``lambda`` solving
-    ``B_I^T lambda = B_O^T sign(r_O)`` (``O`` the other rows) has ``|lambda| <= 1``; otherwise the edge that frees
-    the row of largest ``|lambda_k|`` descends at rate ``|lambda_k| - 1``, and the exact line search along it is
-    a weighted median (the loss is convex and piecewise linear on the line).
-    """
-    m, p = B.shape
-    best, best_loss = z, loss
-    for _ in range(_VERTEX_STEPS * p):
-        r = y - B @ z
-        rows = np.argsort(np.abs(r), kind="stable")[:p]
-        try:
-            z = np.linalg.solve(B[rows], y[rows])
-        except np.linalg.LinAlgError:
-            break
-        r = y - B @ z
-        loss = np.abs(r).sum()
-        if not np.isfinite(loss):
-            break
-        if loss <= best_loss:
-            best, best_loss = z, loss
-        others = np.ones(m, dtype=bool)
-        others[rows] = False
-        try:
-            lam = np.linalg.solve(B[rows].T, B[others].T @ np.sign(r[others]))
-        except np.linalg.LinAlgError:
-            break
-        k = int(np.argmax(np.abs(lam)))
-        if np.abs(lam[k]) <= 1.0 + 1e-10:
-            break
-        unit = np.zeros(p)
-        unit[k] = np.sign(lam[k])
-        d = np.linalg.solve(B[rows], unit)
-        slope = B @ d
-        moving = slope != 0.0
-        z = z + _weighted_median(r[moving] / slope[moving], np.abs(slope[moving])) * d
-    return best, best_loss
-
-
 def _lad_refit(B, y, z):
     """Minimise ``||y - B z||_1`` from ``z``: a few IRLS steps, then the exact vertex descent."""
     r = np.abs(y - B @ z)
@@ -169,7 +122,7 @@ def _lad_refit(B, y, z):
         loss = r.sum()
         if loss < best_loss:
             best, best_loss = z, loss
-    return _lad_vertex_descent(B, y, best, best_loss)
+    return lad_vertex_descent(np.ascontiguousarray(B), y, best, _VERTEX_STEPS * B.shape[1])
 
 
 def _scores(loss, c, rho, mu):

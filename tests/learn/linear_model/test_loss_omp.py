@@ -11,7 +11,12 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from sparsekit import ConvergenceWarning
 from sparsekit._core._testing import assert_kernel_matches_twin
 from sparsekit.learn.linear_model import LossOMP, loss_omp
-from sparsekit.learn.linear_model._loss_omp_kernels import lad_selection, lad_selection_numpy
+from sparsekit.learn.linear_model._loss_omp_kernels import (
+    lad_selection,
+    lad_selection_numpy,
+    lad_vertex_descent,
+    lad_vertex_descent_numpy,
+)
 
 
 @parametrize_with_checks([LossOMP(), LossOMP(loss="sqrt-lasso"), LossOMP(loss="lad", n_nonzero_coefs=3)])
@@ -49,6 +54,16 @@ def test_lad_selection_kernel_matches_twin(rng):
     for hint in (np.zeros(12), rng.standard_normal(12), np.full(12, 1e3), r[:12] / U[:12, 0]):  # pivots in or off the data
         assert_kernel_matches_twin(lad_selection, lad_selection_numpy, U, r, mu, candidate, hint,
                                    rtol=1e-12, atol=1e-12)
+
+
+def test_lad_vertex_descent_kernel_matches_twin(rng):
+    B = rng.standard_normal((60, 5))
+    y = B @ rng.standard_normal(5) + 0.1 * rng.standard_normal(60)
+    y[:4] += 10.0
+    for start in (np.zeros(5), rng.standard_normal(5)):
+        assert_kernel_matches_twin(lad_vertex_descent, lad_vertex_descent_numpy, B, y, start, 40, rtol=1e-10)
+        z, loss = lad_vertex_descent(B, y, start, 40)
+        assert loss == pytest.approx(np.abs(y - B @ z).sum(), rel=1e-12)
 
 
 def test_lad_step_minimises_the_one_dimensional_loss(rng):
