@@ -1,6 +1,7 @@
 """Linear models: sparse Bayesian learning, locally private sparse regression, sketched ridge ensembles,
-loss-based OMP, sparse phase retrieval."""
+loss-based OMP, sparse phase retrieval, fractional coordinate descent."""
 
+from ._fractional_cd import fractional_cd
 from ._kronecker_algebra import kronecker_matvec, nearest_kronecker_factors
 from ._kronecker_sbl import KroneckerSBL, kronecker_sbl
 from ._ldp_estimator import LDPSparseRegression
@@ -23,6 +24,7 @@ __all__ = [
     "SBL_METHODS",
     "SketchedRidgeEnsemble",
     "SparseBayesianRegression",
+    "fractional_cd",
     "gamp_damping",
     "gaussian_mechanism_scale",
     "ggamp_sbl",
