@@ -1,4 +1,4 @@
-"""Benchmarks of sparse recovery: loss-based OMP, sparse phase retrieval.
+"""Benchmarks of sparse recovery: loss-based OMP, sparse phase retrieval, fractional coordinate descent.
 
 Peers: scikit-learn's ``OrthogonalMatchingPursuit`` told the true sparsity (the
 noise-blind square-root OMP must match its error without knowing it), and
@@ -9,6 +9,8 @@ sensing problem (``sparsekit._tour.learn_recovery.compressed_sensing``).
 Phase retrieval has no peer package: Newton hard thresholding is compared with
 our SPARTA (``method="sparta"``) on the notes' grid (n=1000, s=10, m = 600,
 1000, 2000, 20 noiseless trials each; success = distance up to sign < 1e-10).
+Fractional coordinate descent is compared with our Dinkelbach method (no
+Python package minimises these ratios) on Yuan's sparse-recovery problem.
 """
 
 import numpy as np
@@ -19,10 +21,11 @@ from sparsekit._tour.learn_recovery import (
     oracle_omp,
     phaseless,
     quantile_regressor,
+    ratio_problem,
     relative_error,
     sign_distance,
 )
-from sparsekit.learn.linear_model import loss_omp, sparse_phase_retrieval
+from sparsekit.learn.linear_model import fractional_cd, loss_omp, sparse_phase_retrieval
 
 S = 15
 
@@ -132,10 +135,26 @@ def _phase_case(m, trials=20, noise=0.0):
     )
 
 
+def _fractional_case(n):
+    G, y, k = ratio_problem(0, n=n, k=n // 10)
+    final = lambda res: float(res.objective[-1])  # noqa: E731
+    return CompareCase(
+        case=f"sparse-recovery ratio {n}x{n}, k={n // 10}, 10% noise: fractional CD",
+        sparsekit=lambda: fractional_cd(G, y, k, rtol=1e-8),
+        peer=lambda: quiet(fractional_cd, G, y, k, method="dinkelbach", rtol=1e-8),
+        peer_name="Dinkelbach (sparsekit, DCA + FISTA)",
+        quality=lambda ours, peer: final(ours) <= final(peer) * (1 + 1e-9),
+        metrics={"final ratio F": (final, final), "iterations": (lambda r: r.n_iter, lambda r: r.n_iter)},
+        setup=lambda: fractional_cd(G[:8, :8], y[:8], 2),
+        peer_repeat=1,
+    )
+
+
 def compare_cases(quick=False):
     """Noise-blind sqrt-lasso OMP vs oracle OMP (1% and 10% noise); LAD-OMP vs QuantileRegressor; phase
     retrieval by Newton-HT vs SPARTA on the notes' grid."""
     if quick:
-        return [_sqrt_case(0.1), _lad_case(), _phase_case(600, trials=4)]
+        return [_sqrt_case(0.1), _lad_case(), _phase_case(600, trials=4), _fractional_case(64)]
     return [_sqrt_case(0.01), _sqrt_case(0.1), _lad_case(), _lad_case(seed=3),
-            *(_phase_case(m) for m in (600, 1000, 2000)), *(_phase_case(m, trials=10, noise=0.01) for m in (600, 1000, 2000))]
+            *(_phase_case(m) for m in (600, 1000, 2000)), *(_phase_case(m, trials=10, noise=0.01) for m in (600, 1000, 2000)),
+            _fractional_case(128), _fractional_case(256)]
