@@ -13,11 +13,11 @@ from numbers import Integral
 
 import numpy as np
 
+from .._core.distributed import check_client, client_threads, run_tasks
 from .._core.params import format_value
 from .._core.progress import IterationMonitor
 from .._core.result import Result, end_run, inner_runs
 from .._core.threads import small_blocks
-from ._distributed import check_client, client_threads, run_tasks
 from ._sequence_systems import SEQUENCE_METHODS, SYSTEM_FIELDS, _Systems, sequence_outcome
 
 __all__ = ["chunk_bounds", "solve_chunked"]

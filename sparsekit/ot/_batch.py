@@ -6,11 +6,11 @@ from numbers import Integral
 
 import numpy as np
 
+from .._core.distributed import check_client, client_threads, run_tasks
 from .._core.params import format_value
 from .._core.progress import IterationMonitor
 from .._core.result import STATUS_CONVERGED, STATUS_MAX_ITER, STATUS_STOPPED, Result, end_run, inner_runs
 from ._cost import cost_matrix
-from ._distributed import check_client, client_threads, run_tasks
 from ._solve import OT_METHODS, _need_reg, _no_reg, solve
 
 __all__ = ["solve_batch"]

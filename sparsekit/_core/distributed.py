@@ -1,12 +1,12 @@
 """Independent tasks on a ``dask.distributed`` client: submit, take results as they complete, stop early.
 
-Distributed is imported only when a client is given; ``import sparsekit.linalg``
+Distributed is imported only when a client is given; ``import sparsekit``
 never loads it. The scheduler keeps each task's arguments, so a task whose
 worker dies is run again on another worker (distributed's own recovery) and
 only that task's work is lost.
 
-This module has an identical twin in ``sparsekit/linalg/_distributed.py`` (linalg
-and ot do not import each other); both belong in ``sparsekit/_core``.
+Shared by ``linalg.solve_sequence`` (chunks of a sequence) and ``ot.solve_batch``
+(batches of problems).
 """
 
 __all__ = ["check_client", "client_threads", "run_tasks"]
