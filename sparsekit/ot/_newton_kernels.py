@@ -23,8 +23,9 @@ def sums_and_candidates(M, F, G, inv_reg, low, rows, cols, cand_rows, cand_cols,
     """Marginals and total mass of the plan ``(F, G)``, and its entries with ``log P > low``.
 
     One exponential pass: a vectorised loop per row for the sums, then a
-    scalar loop over the same (cached) row that appends the candidates in
-    row-major order, as long as the candidate arrays have room.
+    loop over the same (cached) row that appends the candidates in row-major
+    order, as long as the candidate arrays have room (without a branch per
+    entry while a whole row fits; the arrays past the count are scratch).
 
     Parameters
     ----------
@@ -69,21 +70,32 @@ def sums_and_candidates(M, F, G, inv_reg, low, rows, cols, cand_rows, cand_cols,
             cols[j] += p
         rows[i] = s
         total += s
-        for j in range(m):
-            if logs[j] > low:
-                if found < capacity:
-                    cand_rows[found] = i
-                    cand_cols[found] = j
-                    cand_logs[found] = logs[j]
-                found += 1
+        if found + m <= capacity:  # branch-free append, as in kernel_sums_and_candidates
+            start = found
+            for j in range(m):
+                cand_cols[found] = j
+                cand_logs[found] = logs[j]
+                found += logs[j] > low
+            for t in range(start, found):
+                cand_rows[t] = i
+        else:
+            for j in range(m):
+                if logs[j] > low:
+                    if found < capacity:
+                        cand_rows[found] = i
+                        cand_cols[found] = j
+                        cand_logs[found] = logs[j]
+                    found += 1
     return total, found
 
 
-@kernel
+@kernel(fastmath=SAFE_FASTMATH)
 def kernel_sums_and_candidates(K, u, v, level, rows, cols, cand_rows, cand_cols, cand_logs):
     """:func:`sums_and_candidates` for the plan ``u_i K_ij v_j`` of an absorbed kernel: products, no exponentials.
 
     Candidates are the entries above ``level`` (``exp`` of the log level); only their logarithms are taken.
+    While a whole row fits in the candidate arrays, every entry is written and the count advances by the test
+    (no branch per entry: the pattern of a plan's large entries defeats branch prediction).
     Returns ``(total, n_candidates)`` as :func:`sums_and_candidates`.
     """
     n, m = K.shape
@@ -103,13 +115,23 @@ def kernel_sums_and_candidates(K, u, v, level, rows, cols, cand_rows, cand_cols,
             cols[j] += p
         rows[i] = s
         total += s
-        for j in range(m):
-            if values[j] > level:
-                if found < capacity:
-                    cand_rows[found] = i
-                    cand_cols[found] = j
-                    cand_logs[found] = math.log(values[j])
-                found += 1
+        start = found
+        if found + m <= capacity:
+            for j in range(m):
+                cand_cols[found] = j
+                cand_logs[found] = values[j]
+                found += values[j] > level
+            for t in range(start, found):
+                cand_rows[t] = i
+                cand_logs[t] = math.log(cand_logs[t])
+        else:
+            for j in range(m):
+                if values[j] > level:
+                    if found < capacity:
+                        cand_rows[found] = i
+                        cand_cols[found] = j
+                        cand_logs[found] = math.log(values[j])
+                    found += 1
     return total, found
 
 
