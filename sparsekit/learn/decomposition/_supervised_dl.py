@@ -136,8 +136,9 @@ def _bcd_filter_gram(X, Y, Z, W, xi, nu, max_iter, tol):
     """BCD for the filter variant with free codes: ``H`` eliminated, the reconstruction through ``C = X^T X / n``.
 
     With exact least-squares codes the reconstruction term is ``xi (tr C - tr((W^T W)^{-1} W^T C W))``, which
-    needs only the ``d x d`` Gram matrix; the loss then costs one product ``X (W beta)`` per evaluation instead of
-    ``n d r`` flops, and the dictionary takes backtracking gradient steps on the exact reduced objective.
+    needs only the ``d x d`` Gram matrix, and the dictionary takes backtracking gradient steps on this exact reduced
+    objective. The logits are linear in ``W``: along a step ``W - s G`` they are ``eta - s X G beta``, so one
+    product with ``X`` per gradient prices every trial step of the line search in ``O(n K)``.
     """
     n, r = X.shape[0], W.shape[1]
     C = (X.T @ X) / n
@@ -145,22 +146,21 @@ def _bcd_filter_gram(X, Y, Z, W, xi, nu, max_iter, tol):
     offset_design = _design(np.zeros((n, 0)), Z)
     history, previous, step = [], np.inf, 1.0
     for it in range(1, max_iter + 1):
-        Theta = fit_logistic(_design(X @ W, Z), Y, Theta, nu, steps=2)
+        XW = X @ W
+        Theta = fit_logistic(_design(XW, Z), Y, Theta, nu, steps=2)
         beta, gamma = Theta[:r], Theta[r:]
-        offset = offset_design @ gamma
-
-        def value(W):
-            eta = X @ (W @ beta) + offset
-            residual, grad_residual = _projection_residual(C, W)
-            return cross_entropy(eta, Y) + xi * residual, eta, grad_residual
-
-        current, eta, grad_residual = value(W)
+        eta = XW @ beta + offset_design @ gamma
+        residual, grad_residual = _projection_residual(C, W)
+        current = cross_entropy(eta, Y) + xi * residual
         for _ in range(_INNER_STEPS):
-            grad = X.T @ ((softmax(eta) - Y) @ beta.T) / n + xi * grad_residual
+            grad = ((X.T @ (softmax(eta) - Y)) / n) @ beta.T + xi * grad_residual
+            eta_slope = X @ (grad @ beta)
             step *= 2.0
             for _ in range(30):
                 candidate = W - step * grad
-                new, new_eta, new_grad_residual = value(candidate)
+                new_eta = eta - step * eta_slope
+                new_residual, new_grad_residual = _projection_residual(C, candidate)
+                new = cross_entropy(new_eta, Y) + xi * new_residual
                 if new <= current - 0.5 / step * float(np.sum((candidate - W) ** 2)):
                     break
                 step /= 2.0
