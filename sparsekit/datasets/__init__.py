@@ -5,6 +5,7 @@ nothing is downloaded.
 """
 
 from ._grids import poisson2d, poisson3d
+from ._hidden_direction import make_hidden_direction_classification
 from ._hyperspectral import make_hyperspectral
 from ._pde_sequences import darcy_sequence, helmholtz_sequence, poisson_sequence
 from ._relaxation import HeatEquation2D, shifted_laplacian_sequence
@@ -25,6 +26,7 @@ __all__ = [
     "decaying_spectrum_regression",
     "helmholtz_sequence",
     "ill_conditioned_lstsq",
+    "make_hidden_direction_classification",
     "make_hyperspectral",
     "make_kronecker_regression",
     "make_linear_sem",

@@ -7,9 +7,9 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from sparsekit.datasets import make_hidden_direction_classification
 from sparsekit.learn.decomposition import SupervisedDictionaryLearning, supervised_dictionary_learning
 from sparsekit.learn.decomposition._supervised_dl_logistic import fit_logistic, softmax
-from sparsekit.learn.decomposition._supervised_dl_problem import make_hidden_direction_classification
 
 
 @pytest.fixture(scope="module")
