@@ -33,7 +33,7 @@ def _unit_scale(X):
     return X / rms, peak * rms
 
 
-def _start(X, Y, r, positive, rng):
+def _start(X, C, Y, r, positive, rng):
     """Starting dictionary: the class-mean differences, then the top principal directions orthogonal to them.
 
     At a dictionary that ignores the label the classifier's coefficients are zero, and so is the gradient of the
@@ -46,8 +46,8 @@ def _start(X, Y, r, positive, rng):
     means = (Y.T @ X) / np.maximum(Y.sum(axis=0), 1.0)[:, None]
     directions = (means[1:] - X.mean(axis=0)).T[:, : min(r, Y.shape[1] - 1)]
     Q, _ = np.linalg.qr(directions)
-    rest = X - (X @ Q) @ Q.T
-    _, V = np.linalg.eigh(rest.T @ rest)
+    CQ = C @ Q  # the Gram matrix of X - X Q Q^T is (I - Q Q^T) C (I - Q Q^T)
+    _, V = np.linalg.eigh(C - CQ @ Q.T - Q @ CQ.T + Q @ (Q.T @ CQ) @ Q.T)
     W = np.column_stack([Q, V[:, ::-1][:, : r - Q.shape[1]]]) + 1e-3 * rng.standard_normal((d, r))
     W = np.abs(W) if positive else W
     return W / np.maximum(np.linalg.norm(W, axis=0), 1e-300)
@@ -132,16 +132,25 @@ def _projection_residual(C, W):
     return value, grad
 
 
-def _bcd_filter_gram(X, Y, Z, W, xi, nu, max_iter, tol):
+def _bcd_filter_gram(X, Y, Z, W, C, xi, nu, max_iter, tol):
     """BCD for the filter variant with free codes: ``H`` eliminated, the reconstruction through ``C = X^T X / n``.
 
     With exact least-squares codes the reconstruction term is ``xi (tr C - tr((W^T W)^{-1} W^T C W))``, which
-    needs only the ``d x d`` Gram matrix, and the dictionary takes backtracking gradient steps on this exact reduced
-    objective. The logits are linear in ``W``: along a step ``W - s G`` they are ``eta - s X G beta``, so one
-    product with ``X`` per gradient prices every trial step of the line search in ``O(n K)``.
+    needs only the ``d x d`` Gram matrix, and the dictionary takes backtracking steps on this exact reduced
+    objective along ``M grad`` with ``M = (C + m I)^{-1}``, ``m = tr(C) / d`` the mean eigenvalue of ``C``.
+
+    The preconditioner is ours. The loss moves the atoms through the filter responses ``X W``, where its curvature
+    is ``X^T D X / n <= C / 4`` (``D`` the softmax weights): a plain gradient step moves an atom along a direction
+    of the data at a speed proportional to its variance, so the low-variance direction that carries the label is
+    learned slowest (hundreds of iterations on the hidden-direction problem). ``M`` equalises those speeds, and
+    its ridge ``m`` caps the gain on directions of negligible variance; being positive definite, ``M grad`` is a
+    descent direction and the Armijo line search on the exact objective keeps every step a decrease.
+
+    The logits are linear in ``W``: along a step ``W - s D`` they are ``eta - s X D beta``, so one product with
+    ``X`` per step prices every trial step of the line search in ``O(n K)``.
     """
     n, r = X.shape[0], W.shape[1]
-    C = (X.T @ X) / n
+    metric = np.linalg.inv(C + np.trace(C) / C.shape[0] * np.eye(C.shape[0]))
     Theta = np.zeros((r + 1 + Z.shape[1], Y.shape[1]))
     offset_design = _design(np.zeros((n, 0)), Z)
     history, previous, step = [], np.inf, 1.0
@@ -154,14 +163,16 @@ def _bcd_filter_gram(X, Y, Z, W, xi, nu, max_iter, tol):
         current = cross_entropy(eta, Y) + xi * residual
         for _ in range(_INNER_STEPS):
             grad = ((X.T @ (softmax(eta) - Y)) / n) @ beta.T + xi * grad_residual
-            eta_slope = X @ (grad @ beta)
+            direction = metric @ grad
+            decrease = float(np.sum(grad * direction))
+            eta_slope = X @ (direction @ beta)
             step *= 2.0
             for _ in range(30):
-                candidate = W - step * grad
+                candidate = W - step * direction
                 new_eta = eta - step * eta_slope
                 new_residual, new_grad_residual = _projection_residual(C, candidate)
                 new = cross_entropy(new_eta, Y) + xi * new_residual
-                if new <= current - 0.5 / step * float(np.sum((candidate - W) ** 2)):
+                if new <= current - 0.5 * step * decrease:
                     break
                 step /= 2.0
             else:
@@ -348,7 +359,10 @@ def supervised_dictionary_learning(X, y, n_components, *, covariates=None, varia
     depend on the scale of ``X`` (the paper's ``xi ||X - WH||^2`` does); the BCD blocks are exact least
     squares where a block enters only the reconstruction (``H`` for the filter variant, ``W`` for the feature
     variant), 5 projected-gradient steps of size ``1/L`` otherwise (the reference code uses 5 steps with a
-    decaying step and a shrinking trust region), and damped Newton for the classifier instead of scikit-learn's
+    decaying step and a shrinking trust region); for the filter variant without nonnegativity the 5 dictionary
+    steps are backtracking steps along the gradient preconditioned by ``(X^T X / n + m I)^{-1}`` (``m`` its mean
+    eigenvalue; ours, see ``_bcd_filter_gram``), which learns the low-variance label direction in a few dozen
+    iterations where plain gradient steps took hundreds, and damped Newton for the classifier instead of scikit-learn's
     ``LogisticRegression``; the columns of ``W`` are normalised after each update (the reference normalises
     ``||W||_F``). LPGD follows ``SMF_LPGD.step_SVP`` (gradient step on the lifted convex loss, rank-``r``
     projection of ``[A, B]``) with a constant step ``1/L`` and the ``B`` block rescaled to equal curvature, in
@@ -393,11 +407,12 @@ def supervised_dictionary_learning(X, y, n_components, *, covariates=None, varia
     X, unit = _unit_scale(X.astype(np.float64))
     Z = Z.astype(np.float64, copy=False)
     Y = np.eye(n_classes)[labels]
-    W = _start(X, Y, n_components, positive, check_random_state(random_state))
-    energy = float(np.sum(X**2)) / X.shape[0]
+    C = (X.T @ X) / X.shape[0]
+    W = _start(X, C, Y, n_components, positive, check_random_state(random_state))
+    energy = float(np.trace(C))
     xi = xi / energy if energy > 0 else xi  # the reconstruction term as a relative error: xi is scale-free
     if solver == "bcd" and variant == "filter" and not positive:
-        W, H, Theta, n_iter, converged, history = _bcd_filter_gram(X, Y, Z, W, xi, nu, max_iter, tol)
+        W, H, Theta, n_iter, converged, history = _bcd_filter_gram(X, Y, Z, W, C, xi, nu, max_iter, tol)
     elif solver == "bcd":
         W, H, Theta, n_iter, converged, history = _bcd(X, Y, Z, W, xi, nu, variant, positive, max_iter, tol)
     else:
