@@ -16,16 +16,14 @@ _FEW_CLASSES = 16  # up to this many classes, the row reductions run column by c
 
 
 def _log_normaliser(eta):
-    """Row-wise ``log sum exp`` (shifted by the row maximum, so no overflow), shape (n,)."""
+    """Row-wise ``log sum exp``, shape (n,): ``logaddexp`` folded over the columns (stable, no overflow)."""
     if eta.shape[1] > _FEW_CLASSES:
         top = eta.max(axis=1)
         return top + np.log(np.exp(eta - top[:, None]).sum(axis=1))
-    columns = [eta[:, k] for k in range(eta.shape[1])]
-    top = np.maximum.reduce(columns) if len(columns) > 1 else columns[0]
-    total = np.exp(columns[0] - top)
-    for column in columns[1:]:
-        total += np.exp(column - top)
-    return top + np.log(total)
+    total = eta[:, 0]
+    for k in range(1, eta.shape[1]):
+        total = np.logaddexp(total, eta[:, k])
+    return total
 
 
 def log_softmax(eta):
