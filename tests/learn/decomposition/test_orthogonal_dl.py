@@ -180,3 +180,19 @@ def test_cupy_matches_numpy(problem, dtype):
     assert got.n_iter == expected.n_iter
     np.testing.assert_allclose(cupy.asnumpy(got.components), expected.components, atol=1e-8 if dtype == np.float64
                                else 1e-3)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_subsample_start_saves_full_data_iterations(seed):
+    # From a Haar-random start the full data needed 21 to 30 iterations here; warmed up on 40 * n samples, 8 or 9.
+    X, D, _ = make_sparse_coding(6000, 20, sparsity=0.3, noise_std=0.1, random_state=seed)
+    cold = orthogonal_dictionary_learning(X, init="random", random_state=0)
+    warm = orthogonal_dictionary_learning(X, random_state=0)
+    assert warm.converged and warm.n_iter <= 12 < cold.n_iter
+    assert dictionary_error(warm.components, D) <= dictionary_error(cold.components, D) + 1e-4
+
+
+def test_subsample_start_falls_back_to_random_on_few_samples():
+    X, _, _ = make_sparse_coding(500, 10, random_state=0)
+    np.testing.assert_array_equal(orthogonal_dictionary_learning(X, random_state=0).components,
+                                  orthogonal_dictionary_learning(X, init="random", random_state=0).components)
