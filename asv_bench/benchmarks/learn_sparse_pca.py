@@ -159,7 +159,7 @@ class SupervisedDLFit(PinnedThreads):
         return self._model(solver).n_iter_
 
 
-def _supervised_case(peer_kind, tol=1e-4, n=3000, d=100):
+def _supervised_case(peer_kind, tol=1e-3, n=3000, d=100):
     Xtr, ytr, Xte, yte = _supervised_problem(n, d)
 
     def ours():
@@ -236,4 +236,4 @@ def compare_cases(quick=False):
     if quick:
         return [_spca_case("batch", 600, 300), _supervised_case("pca", 1e-3, 1000, 40), _masked_case(200, 5)]
     return [_spca_case("batch"), _spca_case("minibatch"), _supervised_case("pca"), _supervised_case("nmf"),
-            _supervised_case("pca", tol=1e-3), _masked_case(200), _masked_case(600), _masked_vs_minibatch_case()]
+            _supervised_case("pca", tol=1e-4), _masked_case(200), _masked_case(600), _masked_vs_minibatch_case()]

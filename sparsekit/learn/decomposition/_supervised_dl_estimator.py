@@ -43,8 +43,8 @@ class SupervisedDictionaryLearning(ClassifierMixin, TransformerMixin, ParamsVali
         Nonnegative dictionary and codes (``solver="bcd"``).
     max_iter : int, default=200
         Outer iterations.
-    tol : float, default=1e-4
-        Relative change of the objective at which to stop.
+    tol : float, default=1e-3
+        Relative change of the objective at which to stop (see :func:`supervised_dictionary_learning`).
     random_state : None, int or numpy.random.Generator, default=None
         Seed of the perturbation of the starting dictionary.
 
@@ -107,7 +107,7 @@ class SupervisedDictionaryLearning(ClassifierMixin, TransformerMixin, ParamsVali
     }
 
     def __init__(self, n_components=None, *, variant="filter", solver="bcd", xi=1.0, nu=1e-3, covariates=None,
-                 positive=False, max_iter=200, tol=1e-4, random_state=None):
+                 positive=False, max_iter=200, tol=1e-3, random_state=None):
         self.n_components = n_components
         self.variant = variant
         self.solver = solver
