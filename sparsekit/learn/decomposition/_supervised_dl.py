@@ -156,7 +156,7 @@ def _bcd_filter_gram(X, Y, Z, W, C, xi, nu, max_iter, tol):
     metric = np.linalg.inv(C + np.trace(C) / C.shape[0] * np.eye(C.shape[0]))
     Theta = np.zeros((r + 1 + Z.shape[1], Y.shape[1]))
     offset_design = _design(np.zeros((n, 0)), Z)
-    history, previous, step = [], np.inf, 1.0
+    history, previous, step, growth = [], np.inf, 1.0, 2.0
     for it in range(1, max_iter + 1):
         XW = X @ W
         Theta = fit_logistic(_design(XW, Z), Y, Theta, nu, steps=2)
@@ -170,8 +170,8 @@ def _bcd_filter_gram(X, Y, Z, W, C, xi, nu, max_iter, tol):
             direction = metric @ grad
             decrease = float(np.sum(grad * direction))
             eta_slope = np.column_stack([X @ (direction @ beta_last), np.zeros(n)])
-            step *= 2.0
-            for _ in range(30):
+            step *= growth
+            for trial in range(30):
                 candidate = W - step * direction
                 new_eta = eta - step * eta_slope
                 new_residual, new_grad_residual = _projection_residual(C, candidate)
@@ -181,6 +181,7 @@ def _bcd_filter_gram(X, Y, Z, W, C, xi, nu, max_iter, tol):
                 step /= 2.0
             else:
                 break
+            growth = 2.0 if trial == 0 else 1.0  # try a longer step only after one was taken at once
             W, current, eta, grad_residual = candidate, new, new_eta, new_grad_residual
         norms = np.linalg.norm(W, axis=0)
         W, beta = W / norms, beta * norms[:, None]
@@ -426,7 +427,10 @@ def supervised_dictionary_learning(X, y, n_components, *, covariates=None, varia
         W, H, Theta, n_iter, converged, history = _bcd(X, Y, Z, W, xi, nu, variant, positive, max_iter, tol)
     else:
         W, H, Theta, n_iter, converged, history = _lpgd(X, Y, Z, W, xi, nu, variant, max_iter, tol)
-    _, recon = _objective(X, Y, Z, W, H, Theta, variant, xi, nu)
+    if solver == "bcd" and variant == "filter" and not positive:  # least-squares codes: from the Gram matrix
+        recon = max(_projection_residual(C, W)[0], 0.0)
+    else:
+        _, recon = _objective(X, Y, Z, W, H, Theta, variant, xi, nu)
     recon = recon / energy if energy > 0 else recon
     H, Theta[:n_components] = H * unit, Theta[:n_components] / unit  # back to the units of X
     result = Result(components=W.T.astype(dtype), codes=H.astype(dtype), coef=Theta[:n_components].astype(dtype),
