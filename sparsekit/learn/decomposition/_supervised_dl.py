@@ -342,8 +342,8 @@ def supervised_dictionary_learning(X, y, n_components, *, covariates=None, varia
         Stop when the relative change of the objective is at most ``tol``; by default ``1e-3`` for BCD and
         ``1e-4`` for LPGD. With the preconditioned BCD steps, ``1e-3`` gives the test AUC of ``1e-4`` (mean
         0.9327 against 0.9326 over ten hidden-direction problems, largest difference 0.0005) in 3 to 12
-        iterations instead of 6 to 47 (plain gradient steps: 22 to 200 at ``1e-4``, mean AUC 0.9328); LPGD's lifted steps change the objective slowly from the start and would stop after two
-        iterations at ``1e-3``.
+        iterations instead of 6 to 47 (plain gradient steps: 22 to 200 at ``1e-4``, mean AUC 0.9328); LPGD's
+        lifted steps change the objective slowly from the start and would stop after two iterations at ``1e-3``.
     random_state : None, int or numpy.random.Generator, default=None
         Seed of the small perturbation of the starting dictionary.
 
@@ -371,9 +371,9 @@ def supervised_dictionary_learning(X, y, n_components, *, covariates=None, varia
     decaying step and a shrinking trust region); for the filter variant without nonnegativity the 5 dictionary
     steps are backtracking steps along the gradient preconditioned by ``(X^T X / n + m I)^{-1}`` (``m`` its mean
     eigenvalue; ours, see ``_bcd_filter_gram``), which learns the low-variance label direction in a few
-    iterations where plain gradient steps took dozens to hundreds, and damped Newton for the classifier instead of
-    scikit-learn's ``LogisticRegression``; the columns of ``W`` are normalised after each update (the reference normalises
-    ``||W||_F``). LPGD follows ``SMF_LPGD.step_SVP`` (gradient step on the lifted convex loss, rank-``r``
+    iterations where plain gradient steps took dozens to hundreds, and damped Newton for the classifier instead
+    of scikit-learn's ``LogisticRegression``; the columns of ``W`` are normalised after each update (the reference
+    normalises ``||W||_F``). LPGD follows ``SMF_LPGD.step_SVP`` (gradient step on the lifted convex loss, rank-``r``
     projection of ``[A, B]``) with a constant step ``1/L`` and the ``B`` block rescaled to equal curvature, in
     place of the reference's decaying step. Both solvers start (ours) from the class-mean differences completed by
     the top principal directions orthogonal to them: from principal directions alone, which carry no label
