@@ -28,9 +28,10 @@ def _power_of_two(value):
 def _unit_scale(X):
     """``X / u`` with ``u`` the power of two nearest its root mean square (found without overflow), and ``u``."""
     peak = _power_of_two(float(np.max(np.abs(X))) if X.size else 0.0)
-    X = X / peak
-    rms = _power_of_two(math.sqrt(float(np.mean(X**2)))) if X.size else 1.0
-    return X / rms, peak * rms
+    X = X / peak  # a new array, scaled in place below
+    rms = _power_of_two(math.sqrt(float(np.vdot(X, X)) / X.size)) if X.size else 1.0
+    X /= rms
+    return X, peak * rms
 
 
 def _start(X, C, Y, r, positive, rng):
@@ -414,7 +415,7 @@ def supervised_dictionary_learning(X, y, n_components, *, covariates=None, varia
         raise ValueError(f"covariates must have n_samples={X.shape[0]} rows; got {Z.shape[0]}.")
     tol = (1e-3 if solver == "bcd" else 1e-4) if tol is None else tol
     dtype = X.dtype
-    X, unit = _unit_scale(X.astype(np.float64))
+    X, unit = _unit_scale(X.astype(np.float64, copy=False))
     Z = Z.astype(np.float64, copy=False)
     Y = np.eye(n_classes)[labels]
     C = (X.T @ X) / X.shape[0]

@@ -137,6 +137,8 @@ class SupervisedDictionaryLearning(ClassifierMixin, TransformerMixin, ParamsVali
                 mask[index] = True
         if mask.all():
             raise ValueError("covariates cover every column of X: nothing is left to factorise.")
+        if not mask.any():  # no covariates: no copy of X
+            return X, X[:, :0]
         return X[:, ~mask], X[:, mask]
 
     def fit(self, X, y):
