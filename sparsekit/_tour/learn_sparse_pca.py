@@ -3,15 +3,15 @@
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from sparsekit.datasets import make_spiked_covariance
-from sparsekit.learn.decomposition import MaskedDictionaryLearning, SparsePCA, SupervisedDictionaryLearning
-from sparsekit.learn.decomposition._masked_coding_problem import (
-    atom_recovery_error,
-    make_noisy_sparse_signals,
-    over_parameterised_start,
+from sparsekit.datasets import make_hidden_direction_classification, make_sparse_coding, make_spiked_covariance
+from sparsekit.learn.decomposition import (
+    MaskedDictionaryLearning,
+    SparsePCA,
+    SupervisedDictionaryLearning,
+    dictionary_error,
+    support_f1,
 )
-from sparsekit.learn.decomposition._sparse_pca_metrics import matched_support_f1
-from sparsekit.learn.decomposition._supervised_dl_problem import make_hidden_direction_classification
+from sparsekit.learn.decomposition._masked_coding import over_parameterised_start
 
 from ._case import TourRow, tour_case
 
@@ -43,10 +43,11 @@ def _sparse_pca_rows(ctx):
                 ax.set_xlabel("feature (the 120 of largest planted loading)")
                 ax.set_ylabel("component")
     return [TourRow(problem="spiked covariance, 5 spikes of 20", method="SparsePCA(tpower)", size=f"{n}x{p}",
-                    seconds=seconds, metric="support F1", value=matched_support_f1(V, model.components_),
+                    seconds=seconds, metric="support F1",
+                    value=support_f1(model.components_, V, match_rows="cosine"),
                     peer=f"sklearn SparsePCA(alpha={PEER_ALPHA:g})" if peer is not None else None,
                     peer_seconds=peer_seconds,
-                    peer_value=matched_support_f1(V, peer.components_) if peer is not None else None)]
+                    peer_value=support_f1(peer.components_, V, match_rows="cosine") if peer is not None else None)]
 
 
 @tour_case("learn.decomposition", "SupervisedDictionaryLearning vs PCA(5) + LogisticRegression, hidden label direction")
@@ -87,7 +88,8 @@ def tour_masked_coding(ctx):
 
 def _masked_rows(ctx):
     n, d, p, learned, epochs = (600, 50, 100, 200, 15) if ctx.quick else (1000, 100, 200, 400, 20)
-    Y, A = make_noisy_sparse_signals(n, d, p, 5 if not ctx.quick else 3, random_state=0)
+    Y, A, _ = make_sparse_coding(n, p, d, n_nonzero=5 if not ctx.quick else 3, dictionary="gaussian",
+                                 noise_std=1 / np.sqrt(d), random_state=0)
     start = over_parameterised_start(Y, A, learned, random_state=0)
     k = 5 if not ctx.quick else 3
     results = {}
@@ -95,7 +97,7 @@ def _masked_rows(ctx):
         model, seconds = ctx.timed(MaskedDictionaryLearning(learned, n_nonzero_coefs=k, objective=objective,
                                                             max_epochs=epochs, tol=0.0, dict_init=start,
                                                             random_state=0).fit, Y)
-        results[objective] = (atom_recovery_error(A, model.components_), seconds)
+        results[objective] = (dictionary_error(model.components_, A, method="nearest"), seconds)
     return [TourRow(problem=f"{p} true atoms, noise 1/sqrt(d)", method="MaskedDictionaryLearning(mask)",
                     size=f"{n}x{d}, {learned} atoms", seconds=results["mask"][1], metric="atom error",
                     value=results["mask"][0], peer="same, objective='reconstruction'",

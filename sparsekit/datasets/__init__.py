@@ -6,6 +6,7 @@ nothing is downloaded.
 
 from ._completion import load_movielens_100k, make_bars, make_low_rank_completion
 from ._grids import poisson2d, poisson3d
+from ._hidden_direction import make_hidden_direction_classification
 from ._hyperspectral import make_hyperspectral
 from ._pde_sequences import darcy_sequence, helmholtz_sequence, poisson_sequence
 from ._relaxation import HeatEquation2D, shifted_laplacian_sequence
@@ -26,6 +27,7 @@ __all__ = [
     "decaying_spectrum_regression",
     "helmholtz_sequence",
     "ill_conditioned_lstsq",
+    "make_hidden_direction_classification",
     "make_hyperspectral",
     "load_movielens_100k",
     "make_bars",

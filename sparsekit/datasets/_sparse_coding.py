@@ -35,6 +35,7 @@ def _orthogonal(rng, n):
         "n_components": [SIZE],
         "n_features": [SIZE, None],
         "sparsity": [Interval(Real, 0, 1, closed="right")],
+        "n_nonzero": [SIZE, None],
         "dictionary": [Options({"orthogonal", "gaussian"})],
         "noise_std": [Interval(Real, 0, SCALE_MAX, closed="both")],
         "dtype": [FloatDtype()],
@@ -42,8 +43,8 @@ def _orthogonal(rng, n):
     },
     _sparse_coding_bytes,
 )
-def make_sparse_coding(n_samples, n_components, n_features=None, *, sparsity=0.3, dictionary="orthogonal",
-                       noise_std=0.0, dtype="float64", random_state=None):
+def make_sparse_coding(n_samples, n_components, n_features=None, *, sparsity=0.3, n_nonzero=None,
+                       dictionary="orthogonal", noise_std=0.0, dtype="float64", random_state=None):
     """A sparse coding problem ``X = codes @ dictionary + noise`` with Bernoulli–Gaussian codes.
 
     Parameters
@@ -56,6 +57,10 @@ def make_sparse_coding(n_samples, n_components, n_features=None, *, sparsity=0.3
         Dimension of the samples; ``n_components`` by default (a complete dictionary).
     sparsity : float in (0, 1], default=0.3
         Probability ``theta`` that a code entry is nonzero; nonzero entries are standard normal.
+    n_nonzero : int, optional
+        Exactly this many nonzero (standard normal) entries in every row of the codes, on a support drawn
+        uniformly among the ``n_components`` atoms, instead of Bernoulli(``sparsity``) entries: the fixed-sparsity
+        model of the over-complete recovery experiments (e.g. "Hiding Data Helps", with ``noise_std=1/sqrt(d)``).
     dictionary : {"orthogonal", "gaussian"}, default="orthogonal"
         ``"orthogonal"``: a Haar-random orthogonal matrix (needs ``n_features == n_components``).
         ``"gaussian"``: iid Gaussian atoms scaled to unit norm (any shape, e.g. over-complete
@@ -81,7 +86,8 @@ def make_sparse_coding(n_samples, n_components, n_features=None, *, sparsity=0.3
     InvalidParameterError
         If an argument is of the wrong type or outside its range.
     ValueError
-        If ``dictionary="orthogonal"`` and ``n_features != n_components``, or the data would take more than 32 GiB.
+        If ``dictionary="orthogonal"`` and ``n_features != n_components``, ``n_nonzero > n_components``, or the data
+        would take more than 32 GiB.
 
     Notes
     -----
@@ -99,19 +105,30 @@ def make_sparse_coding(n_samples, n_components, n_features=None, *, sparsity=0.3
     (True, True)
     >>> round(float(np.mean(codes != 0)), 1)
     0.3
+    >>> X, D, codes = make_sparse_coding(50, 30, 10, n_nonzero=3, dictionary="gaussian", noise_std=0.1,
+    ...                                  random_state=0)
+    >>> sorted(set(np.count_nonzero(codes, axis=1).tolist()))
+    [3]
     """
     n_features = n_components if n_features is None else n_features
     if dictionary == "orthogonal" and n_features != n_components:
         raise ValueError(f"n_features must equal n_components={n_components} for dictionary='orthogonal'; got "
                          f"{n_features}. Use dictionary='gaussian' for an over-complete dictionary.")
+    if n_nonzero is not None and n_nonzero > n_components:
+        raise ValueError(f"n_nonzero must be at most n_components={n_components}; got {n_nonzero}.")
     rng = check_random_state(random_state)
     if dictionary == "orthogonal":
         atoms = _orthogonal(rng, n_components)
     else:
         atoms = rng.standard_normal((n_components, n_features))
         atoms /= np.linalg.norm(atoms, axis=1, keepdims=True)
-    support = rng.random((n_samples, n_components)) < sparsity
-    codes = np.where(support, rng.standard_normal((n_samples, n_components)), 0.0)
+    if n_nonzero is None:
+        support = rng.random((n_samples, n_components)) < sparsity
+        codes = np.where(support, rng.standard_normal((n_samples, n_components)), 0.0)
+    else:
+        codes = np.zeros((n_samples, n_components))
+        support = np.argsort(rng.random((n_samples, n_components)), axis=1)[:, :n_nonzero]
+        np.put_along_axis(codes, support, rng.standard_normal((n_samples, n_nonzero)), axis=1)
     X = codes @ atoms
     if noise_std > 0:
         X += noise_std * rng.standard_normal(X.shape)

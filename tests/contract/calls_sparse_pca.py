@@ -1,4 +1,4 @@
-"""Contract entries of sparse PCA, supervised and masked dictionary learning, and the spiked-covariance generator."""
+"""Contract entries of sparse PCA, supervised and masked dictionary learning, and their two data generators."""
 
 import numpy as np
 
@@ -20,6 +20,7 @@ def labelled():
 
 CALLS = {
     "make_spiked_covariance": Call(lambda: (40, 12, 2), dict(cardinality=3, random_state=0)),
+    "make_hidden_direction_classification": Call(lambda: (60, 12), dict(random_state=0)),
     "sparse_pca": Call(lambda: (*spiked(), 2), dict(cardinality=3), force=dict(max_iter=1),
                        solution="components", sparse=("X",)),
     "SparsePCA": Call(spiked, dict(n_components=2, cardinality=3), force=dict(max_iter=1),

@@ -20,10 +20,13 @@ from sparsekit.datasets import (
     decaying_spectrum_regression,
     helmholtz_sequence,
     ill_conditioned_lstsq,
+    make_hidden_direction_classification,
     make_hyperspectral,
     make_kronecker_regression,
     make_linear_sem,
+    make_sparse_coding,
     make_sparse_regression,
+    make_spiked_covariance,
     poisson2d,
     poisson3d,
     poisson_sequence,
@@ -122,6 +125,24 @@ SPECS = {
         {"height": 1, "width": 1, "n_bands": 1, "n_endmembers": 1, "n_outlier_bands": 0},
         {"noise_std": (0.0, 1e3), "snr": (-1000.0, 1000.0), "outlier_std": (0.0, 1e3)},
     ),
+    "make_sparse_coding": (
+        make_sparse_coding,
+        {"n_samples": 6, "n_components": 3, "random_state": 0},
+        {"n_samples": 1, "n_components": 1},
+        {"sparsity": (1e-300, 1.0), "noise_std": (0.0, 1e100)},
+    ),
+    "make_spiked_covariance": (
+        make_spiked_covariance,
+        {"n_samples": 6, "n_features": 8, "n_components": 2, "cardinality": 3, "random_state": 0},
+        {"n_samples": 1, "n_components": 1, "cardinality": 1},
+        {},
+    ),
+    "make_hidden_direction_classification": (
+        make_hidden_direction_classification,
+        {"n_samples": 8, "n_features": 5, "random_state": 0},
+        {"n_samples": 1, "n_features": 1, "n_strong": 1, "n_weak": 1},
+        {"signal": (0.0, 1e100)},
+    ),
 }
 # Sizes the memory does not grow with: at INDEX_MAX they are accepted and must work.
 _HUGE_BUT_CHEAP = [
@@ -164,6 +185,8 @@ def _assert_finite(out):
     assert arrays
     for a in arrays:
         values = a.data if sparse.issparse(a) else a
+        if values.dtype.kind in "iu":  # class labels
+            continue
         assert values.dtype == np.float64, values.dtype
         assert np.isfinite(values).all()
 
@@ -221,6 +244,20 @@ _SHAPES = {
         (out[0].shape, (a["height"], a["width"], a["n_bands"])),
         (out[1].shape, (a["n_endmembers"], a["n_bands"])),
         (out[2].shape, (a["height"], a["width"], a["n_endmembers"])),
+    ],
+    "make_sparse_coding": lambda out, a: [
+        (out[0].shape, (a["n_samples"], a["n_components"])),
+        (out[1].shape, (a["n_components"],) * 2),
+        (out[2].shape, (a["n_samples"], a["n_components"])),
+    ],
+    "make_spiked_covariance": lambda out, a: [
+        (out[0].shape, (a["n_samples"], a["n_features"])),
+        (out[1].shape, (a["n_components"], a["n_features"])),
+    ],
+    "make_hidden_direction_classification": lambda out, a: [
+        (out[0].shape, (a["n_samples"], a["n_features"])),
+        (out[1].shape, (a["n_samples"],)),
+        (out[2].shape, (a["n_features"], a.get("n_strong", 8) + a.get("n_weak", 2))),
     ],
     "ill_conditioned_lstsq": lambda out, a: [(out[0].shape, (a["m"], a["n"])), (out[1].shape, (a["m"],))],
     "sparse_matrix": lambda out, a: [(out.shape, (a["m"], a["n"]))],
@@ -372,6 +409,9 @@ _TOO_BIG = [
     ("sparse_matrix", {"nnz": 10**12}, "nnz=1000000000000"),
     ("sparse_rows_pair", {"n": 10**6, "d": 10**5, "nnz_per_row": 10**5}, "n=1000000, d=100000"),
     ("decaying_spectrum_regression", {"n_features": 10**6}, "n_features=1000000"),
+    ("make_sparse_coding", {"n_samples": 10**9, "n_components": 10**3}, "n_samples=1000000000, n_components=1000"),
+    ("make_spiked_covariance", {"n_samples": 10**9, "n_features": 10**3}, "n_samples=1000000000, n_features=1000"),
+    ("make_hidden_direction_classification", {"n_samples": 10**9}, "n_samples=1000000000"),
 ]
 
 

@@ -14,6 +14,17 @@ def test_orthogonal_dictionary_gives_the_codes_back():
     assert abs(np.mean(codes != 0) - 0.2) < 0.01
 
 
+def test_fixed_number_of_nonzeros_per_code():
+    X, D, codes = make_sparse_coding(500, 40, 10, n_nonzero=4, dictionary="gaussian", noise_std=0.0,
+                                     random_state=0)
+    assert (np.count_nonzero(codes, axis=1) == 4).all()
+    np.testing.assert_allclose(X, codes @ D)
+    counts = np.count_nonzero(codes, axis=0)
+    assert counts.min() > 0.5 * counts.mean()  # supports drawn uniformly over the atoms
+    with pytest.raises(ValueError, match="n_nonzero"):
+        make_sparse_coding(10, 5, 8, n_nonzero=6, dictionary="gaussian")
+
+
 def test_overcomplete_gaussian_atoms_have_unit_norm():
     X, D, codes = make_sparse_coding(300, 20, 8, dictionary="gaussian", random_state=1)
     assert X.shape == (300, 8) and D.shape == (20, 8)

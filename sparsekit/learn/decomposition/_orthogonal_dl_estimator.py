@@ -86,10 +86,12 @@ class OrthogonalDictionaryLearning(ParamsValidationMixin, OrthogonalDictionaryTr
         Maximum number of iterations.
     tol : float, default=1e-4
         Stop when ``||A_k - A_{k-1}||_F / sqrt(n_components) <= tol``.
-    init : "random" or array-like of shape (n_components, n_features), default="random"
-        Starting dictionary (projected onto orthonormal rows).
+    init : "subsample", "random" or array-like of shape (n_components, n_features), default="subsample"
+        Starting dictionary: Haar-random, the result of a warm-up run on ``40 * n_features`` random samples
+        (``"subsample"``, when there are more than twice as many; see :func:`orthogonal_dictionary_learning`),
+        or the given matrix projected onto orthonormal rows.
     random_state : None, int or numpy.random.Generator, default=None
-        Seed of the random start.
+        Seed of the random start and of the subsample.
     polar_method : {"svd", "newton-schulz"}, default="svd"
         How each gradient is projected (see :func:`sparsekit.linalg.polar`).
 
@@ -141,12 +143,12 @@ class OrthogonalDictionaryLearning(ParamsValidationMixin, OrthogonalDictionaryTr
         "p": [Interval(Real, 2, None, closed="neither")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
-        "init": [Options({"random"}), "array-like"],
+        "init": [Options({"random", "subsample"}), "array-like"],
         "random_state": ["random_state"],
         "polar_method": [Options({"svd", "newton-schulz"})],
     }
 
-    def __init__(self, n_components=None, *, p=3, max_iter=300, tol=1e-4, init="random", random_state=None,
+    def __init__(self, n_components=None, *, p=3, max_iter=300, tol=1e-4, init="subsample", random_state=None,
                  polar_method="svd"):
         self.n_components = n_components
         self.p = p

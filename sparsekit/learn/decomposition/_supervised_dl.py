@@ -28,12 +28,13 @@ def _power_of_two(value):
 def _unit_scale(X):
     """``X / u`` with ``u`` the power of two nearest its root mean square (found without overflow), and ``u``."""
     peak = _power_of_two(float(np.max(np.abs(X))) if X.size else 0.0)
-    X = X / peak
-    rms = _power_of_two(math.sqrt(float(np.mean(X**2)))) if X.size else 1.0
-    return X / rms, peak * rms
+    X = X / peak  # a new array, scaled in place below
+    rms = _power_of_two(math.sqrt(float(np.vdot(X, X)) / X.size)) if X.size else 1.0
+    X /= rms
+    return X, peak * rms
 
 
-def _start(X, Y, r, positive, rng):
+def _start(X, C, Y, r, positive, rng):
     """Starting dictionary: the class-mean differences, then the top principal directions orthogonal to them.
 
     At a dictionary that ignores the label the classifier's coefficients are zero, and so is the gradient of the
@@ -46,8 +47,8 @@ def _start(X, Y, r, positive, rng):
     means = (Y.T @ X) / np.maximum(Y.sum(axis=0), 1.0)[:, None]
     directions = (means[1:] - X.mean(axis=0)).T[:, : min(r, Y.shape[1] - 1)]
     Q, _ = np.linalg.qr(directions)
-    rest = X - (X @ Q) @ Q.T
-    _, V = np.linalg.eigh(rest.T @ rest)
+    CQ = C @ Q  # the Gram matrix of X - X Q Q^T is (I - Q Q^T) C (I - Q Q^T)
+    _, V = np.linalg.eigh(C - CQ @ Q.T - Q @ CQ.T + Q @ (Q.T @ CQ) @ Q.T)
     W = np.column_stack([Q, V[:, ::-1][:, : r - Q.shape[1]]]) + 1e-3 * rng.standard_normal((d, r))
     W = np.abs(W) if positive else W
     return W / np.maximum(np.linalg.norm(W, axis=0), 1e-300)
@@ -132,40 +133,56 @@ def _projection_residual(C, W):
     return value, grad
 
 
-def _bcd_filter_gram(X, Y, Z, W, xi, nu, max_iter, tol):
+def _bcd_filter_gram(X, Y, Z, W, C, xi, nu, max_iter, tol):
     """BCD for the filter variant with free codes: ``H`` eliminated, the reconstruction through ``C = X^T X / n``.
 
     With exact least-squares codes the reconstruction term is ``xi (tr C - tr((W^T W)^{-1} W^T C W))``, which
-    needs only the ``d x d`` Gram matrix; the loss then costs one product ``X (W beta)`` per evaluation instead of
-    ``n d r`` flops, and the dictionary takes backtracking gradient steps on the exact reduced objective.
+    needs only the ``d x d`` Gram matrix, and the dictionary takes backtracking steps on this exact reduced
+    objective along ``M grad`` with ``M = (C + m I)^{-1}``, ``m = tr(C) / d`` the mean eigenvalue of ``C``.
+
+    The preconditioner is ours. The loss moves the atoms through the filter responses ``X W``, where its curvature
+    is ``X^T D X / n <= C / 4`` (``D`` the softmax weights): a plain gradient step moves an atom along a direction
+    of the data at a speed proportional to its variance, so the low-variance direction that carries the label is
+    learned slowest (hundreds of iterations on the hidden-direction problem). ``M`` equalises those speeds, and
+    its ridge ``m`` caps the gain on directions of negligible variance; being positive definite, ``M grad`` is a
+    descent direction and the Armijo line search on the exact objective keeps every step a decrease.
+
+    The logits are linear in ``W``: along a step ``W - s D`` they are ``eta - s X D beta``, so one product with
+    ``X`` per step prices every trial step of the line search in ``O(n K)``. The softmax ignores a shift common to
+    a row of logits and the rows of ``P - Y`` sum to zero, so both products with ``X`` (the gradient and the slope)
+    take ``K - 1`` columns, the classes' coefficients minus the last one's: one matrix-vector product each for
+    two classes, several times faster than a product with two columns.
     """
     n, r = X.shape[0], W.shape[1]
-    C = (X.T @ X) / n
+    metric = np.linalg.inv(C + np.trace(C) / C.shape[0] * np.eye(C.shape[0]))
     Theta = np.zeros((r + 1 + Z.shape[1], Y.shape[1]))
     offset_design = _design(np.zeros((n, 0)), Z)
-    history, previous, step = [], np.inf, 1.0
+    history, previous, step, growth = [], np.inf, 1.0, 2.0
     for it in range(1, max_iter + 1):
-        Theta = fit_logistic(_design(X @ W, Z), Y, Theta, nu, steps=2)
+        XW = X @ W
+        Theta = fit_logistic(_design(XW, Z), Y, Theta, nu, steps=2)
         beta, gamma = Theta[:r], Theta[r:]
-        offset = offset_design @ gamma
-
-        def value(W):
-            eta = X @ (W @ beta) + offset
-            residual, grad_residual = _projection_residual(C, W)
-            return cross_entropy(eta, Y) + xi * residual, eta, grad_residual
-
-        current, eta, grad_residual = value(W)
+        eta = XW @ beta + offset_design @ gamma
+        beta_last = beta[:, :-1] - beta[:, -1:]  # logits relative to the last class (see the docstring)
+        residual, grad_residual = _projection_residual(C, W)
+        current = cross_entropy(eta, Y) + xi * residual
         for _ in range(_INNER_STEPS):
-            grad = X.T @ ((softmax(eta) - Y) @ beta.T) / n + xi * grad_residual
-            step *= 2.0
-            for _ in range(30):
-                candidate = W - step * grad
-                new, new_eta, new_grad_residual = value(candidate)
-                if new <= current - 0.5 / step * float(np.sum((candidate - W) ** 2)):
+            grad = ((X.T @ (softmax(eta) - Y)[:, :-1]) / n) @ beta_last.T + xi * grad_residual
+            direction = metric @ grad
+            decrease = float(np.sum(grad * direction))
+            eta_slope = np.column_stack([X @ (direction @ beta_last), np.zeros(n)])
+            step *= growth
+            for trial in range(30):
+                candidate = W - step * direction
+                new_eta = eta - step * eta_slope
+                new_residual, new_grad_residual = _projection_residual(C, candidate)
+                new = cross_entropy(new_eta, Y) + xi * new_residual
+                if new <= current - 0.5 * step * decrease:
                     break
                 step /= 2.0
             else:
                 break
+            growth = 2.0 if trial == 0 else 1.0  # try a longer step only after one was taken at once
             W, current, eta, grad_residual = candidate, new, new_eta, new_grad_residual
         norms = np.linalg.norm(W, axis=0)
         W, beta = W / norms, beta * norms[:, None]
@@ -289,11 +306,11 @@ def _lpgd(X, Y, Z, W, xi, nu, variant, max_iter, tol):
     "nu": [Interval(Real, 0, None, closed="neither")],
     "positive": ["boolean"],
     "max_iter": [Interval(Integral, 1, None, closed="left")],
-    "tol": [Interval(Real, 0, None, closed="neither")],
+    "tol": [Interval(Real, 0, None, closed="neither"), None],
     "random_state": ["random_state"],
 })
 def supervised_dictionary_learning(X, y, n_components, *, covariates=None, variant="filter", solver="bcd", xi=1.0,
-                                   nu=1e-3, positive=False, max_iter=200, tol=1e-4, random_state=None):
+                                   nu=1e-3, positive=False, max_iter=200, tol=None, random_state=None):
     """Supervised matrix factorisation: a dictionary that reconstructs ``X`` and predicts ``y``.
 
     Minimises ``mean CE(y; eta) + xi ||X - H W^T||_F^2 / ||X||_F^2 + nu (||beta||^2 + ||gamma||^2)`` over the dictionary
@@ -322,8 +339,12 @@ def supervised_dictionary_learning(X, y, n_components, *, covariates=None, varia
         Nonnegative ``W`` and ``H`` (BCD only): supervised NMF, for nonnegative data.
     max_iter : int, default=200
         Outer iterations.
-    tol : float, default=1e-4
-        Stop when the relative change of the objective is at most ``tol``.
+    tol : float, optional
+        Stop when the relative change of the objective is at most ``tol``; by default ``1e-3`` for BCD and
+        ``1e-4`` for LPGD. With the preconditioned BCD steps, ``1e-3`` gives the test AUC of ``1e-4`` (mean
+        0.9327 against 0.9326 over ten hidden-direction problems, largest difference 0.0005) in 3 to 12
+        iterations instead of 6 to 47 (plain gradient steps: 22 to 200 at ``1e-4``, mean AUC 0.9328); LPGD's
+        lifted steps change the objective slowly from the start and would stop after two iterations at ``1e-3``.
     random_state : None, int or numpy.random.Generator, default=None
         Seed of the small perturbation of the starting dictionary.
 
@@ -348,9 +369,12 @@ def supervised_dictionary_learning(X, y, n_components, *, covariates=None, varia
     depend on the scale of ``X`` (the paper's ``xi ||X - WH||^2`` does); the BCD blocks are exact least
     squares where a block enters only the reconstruction (``H`` for the filter variant, ``W`` for the feature
     variant), 5 projected-gradient steps of size ``1/L`` otherwise (the reference code uses 5 steps with a
-    decaying step and a shrinking trust region), and damped Newton for the classifier instead of scikit-learn's
-    ``LogisticRegression``; the columns of ``W`` are normalised after each update (the reference normalises
-    ``||W||_F``). LPGD follows ``SMF_LPGD.step_SVP`` (gradient step on the lifted convex loss, rank-``r``
+    decaying step and a shrinking trust region); for the filter variant without nonnegativity the 5 dictionary
+    steps are backtracking steps along the gradient preconditioned by ``(X^T X / n + m I)^{-1}`` (``m`` its mean
+    eigenvalue; ours, see ``_bcd_filter_gram``), which learns the low-variance label direction in a few
+    iterations where plain gradient steps took dozens to hundreds, and damped Newton for the classifier instead
+    of scikit-learn's ``LogisticRegression``; the columns of ``W`` are normalised after each update (the reference
+    normalises ``||W||_F``). LPGD follows ``SMF_LPGD.step_SVP`` (gradient step on the lifted convex loss, rank-``r``
     projection of ``[A, B]``) with a constant step ``1/L`` and the ``B`` block rescaled to equal curvature, in
     place of the reference's decaying step. Both solvers start (ours) from the class-mean differences completed by
     the top principal directions orthogonal to them: from principal directions alone, which carry no label
@@ -389,20 +413,25 @@ def supervised_dictionary_learning(X, y, n_components, *, covariates=None, varia
     Z = Z.reshape(X.shape[0], -1) if Z.ndim == 1 else Z
     if Z.shape[0] != X.shape[0]:
         raise ValueError(f"covariates must have n_samples={X.shape[0]} rows; got {Z.shape[0]}.")
+    tol = (1e-3 if solver == "bcd" else 1e-4) if tol is None else tol
     dtype = X.dtype
-    X, unit = _unit_scale(X.astype(np.float64))
+    X, unit = _unit_scale(X.astype(np.float64, copy=False))
     Z = Z.astype(np.float64, copy=False)
     Y = np.eye(n_classes)[labels]
-    W = _start(X, Y, n_components, positive, check_random_state(random_state))
-    energy = float(np.sum(X**2)) / X.shape[0]
+    C = (X.T @ X) / X.shape[0]
+    W = _start(X, C, Y, n_components, positive, check_random_state(random_state))
+    energy = float(np.trace(C))
     xi = xi / energy if energy > 0 else xi  # the reconstruction term as a relative error: xi is scale-free
     if solver == "bcd" and variant == "filter" and not positive:
-        W, H, Theta, n_iter, converged, history = _bcd_filter_gram(X, Y, Z, W, xi, nu, max_iter, tol)
+        W, H, Theta, n_iter, converged, history = _bcd_filter_gram(X, Y, Z, W, C, xi, nu, max_iter, tol)
     elif solver == "bcd":
         W, H, Theta, n_iter, converged, history = _bcd(X, Y, Z, W, xi, nu, variant, positive, max_iter, tol)
     else:
         W, H, Theta, n_iter, converged, history = _lpgd(X, Y, Z, W, xi, nu, variant, max_iter, tol)
-    _, recon = _objective(X, Y, Z, W, H, Theta, variant, xi, nu)
+    if solver == "bcd" and variant == "filter" and not positive:  # least-squares codes: from the Gram matrix
+        recon = max(_projection_residual(C, W)[0], 0.0)
+    else:
+        _, recon = _objective(X, Y, Z, W, H, Theta, variant, xi, nu)
     recon = recon / energy if energy > 0 else recon
     H, Theta[:n_components] = H * unit, Theta[:n_components] / unit  # back to the units of X
     result = Result(components=W.T.astype(dtype), codes=H.astype(dtype), coef=Theta[:n_components].astype(dtype),

@@ -43,8 +43,9 @@ class SupervisedDictionaryLearning(ClassifierMixin, TransformerMixin, ParamsVali
         Nonnegative dictionary and codes (``solver="bcd"``).
     max_iter : int, default=200
         Outer iterations.
-    tol : float, default=1e-4
-        Relative change of the objective at which to stop.
+    tol : float, optional
+        Relative change of the objective at which to stop; ``1e-3`` for BCD and ``1e-4`` for LPGD by default (see
+        :func:`supervised_dictionary_learning`).
     random_state : None, int or numpy.random.Generator, default=None
         Seed of the perturbation of the starting dictionary.
 
@@ -102,12 +103,12 @@ class SupervisedDictionaryLearning(ClassifierMixin, TransformerMixin, ParamsVali
         "covariates": ["array-like", None],
         "positive": ["boolean"],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="neither")],
+        "tol": [Interval(Real, 0, None, closed="neither"), None],
         "random_state": ["random_state"],
     }
 
     def __init__(self, n_components=None, *, variant="filter", solver="bcd", xi=1.0, nu=1e-3, covariates=None,
-                 positive=False, max_iter=200, tol=1e-4, random_state=None):
+                 positive=False, max_iter=200, tol=None, random_state=None):
         self.n_components = n_components
         self.variant = variant
         self.solver = solver
@@ -136,6 +137,8 @@ class SupervisedDictionaryLearning(ClassifierMixin, TransformerMixin, ParamsVali
                 mask[index] = True
         if mask.all():
             raise ValueError("covariates cover every column of X: nothing is left to factorise.")
+        if not mask.any():  # no covariates: no copy of X
+            return X, X[:, :0]
         return X[:, ~mask], X[:, mask]
 
     def fit(self, X, y):

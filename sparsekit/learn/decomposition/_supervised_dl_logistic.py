@@ -11,10 +11,24 @@ import numpy as np
 __all__ = ["cross_entropy", "fit_logistic", "softmax"]
 
 
+_FEW_CLASSES = 16  # up to this many classes, the row reductions run column by column (an axis-1 reduction over
+# a handful of entries per row costs several times more than a few whole-column passes)
+
+
+def _log_normaliser(eta):
+    """Row-wise ``log sum exp``, shape (n,): ``logaddexp`` folded over the columns (stable, no overflow)."""
+    if eta.shape[1] > _FEW_CLASSES:
+        top = eta.max(axis=1)
+        return top + np.log(np.exp(eta - top[:, None]).sum(axis=1))
+    total = eta[:, 0]
+    for k in range(1, eta.shape[1]):
+        total = np.logaddexp(total, eta[:, k])
+    return total
+
+
 def log_softmax(eta):
     """Row-wise log-softmax (shifted by the row maximum, so no overflow)."""
-    shifted = eta - eta.max(axis=1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    return eta - _log_normaliser(eta)[:, None]
 
 
 def softmax(eta):
@@ -24,7 +38,13 @@ def softmax(eta):
 
 def cross_entropy(eta, Y):
     """Mean cross-entropy of logits ``eta`` (n, K) against one-hot ``Y`` (n, K)."""
-    return float(-np.sum(Y * log_softmax(eta)) / eta.shape[0])
+    if eta.shape[1] > _FEW_CLASSES:
+        picked = np.sum(Y * eta, axis=1)
+    else:
+        picked = Y[:, 0] * eta[:, 0]
+        for k in range(1, eta.shape[1]):
+            picked += Y[:, k] * eta[:, k]
+    return float(np.sum(_log_normaliser(eta) - picked) / eta.shape[0])
 
 
 def _penalised(Phi, Y, Theta, nu):

@@ -52,6 +52,30 @@ def test_support_f1():
     assert support_f1(np.zeros(3), np.zeros(3)) == 1.0
     with pytest.raises(ValueError, match="shape"):
         support_f1(np.ones(3), np.ones(4))
+    with pytest.raises(ValueError, match="columns"):
+        support_f1(np.ones((2, 3)), np.ones((2, 4)), match_rows=True)
+
+
+def test_support_f1_matched_by_cosine_counts_unmatched_rows_as_misses():
+    true = np.array([[1.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 1.0]])
+    found = np.array([[0.0, 0.0, 1.0, 0.5], [1.0, 0.0, 0.0, 0.0]])
+    assert support_f1(found, true, match_rows="cosine") == pytest.approx(2 * 3 / 7)
+    assert support_f1(found[:1], true, match_rows="cosine") == pytest.approx(2 * 2 / 6)
+    # cosine pairs found[0] (mostly feature 2) with true[1]; support overlap would pair it with either
+    assert support_f1(found, true, match_rows=True) == support_f1(found, true, match_rows="support")
+
+
+def test_dictionary_error_nearest_takes_each_true_atoms_best_match():
+    rng = np.random.default_rng(0)
+    D = rng.standard_normal((4, 6))
+    learned = np.vstack([3 * D[::-1], rng.standard_normal((10, 6))])
+    assert dictionary_error(learned, D, method="nearest") == pytest.approx(0.0, abs=1e-15)
+    cos = 0.8
+    tilted = cos * D / np.linalg.norm(D, axis=1, keepdims=True)
+    orth = rng.standard_normal((4, 6))
+    orth -= np.sum(orth * tilted, axis=1, keepdims=True) * tilted / cos**2
+    tilted += np.sqrt(1 - cos**2) * orth / np.linalg.norm(orth, axis=1, keepdims=True)
+    assert dictionary_error(tilted, D, method="nearest") <= 1 - cos + 1e-12
 
 
 @pytest.mark.parametrize("p", [3, 4, 3.5])
@@ -156,3 +180,19 @@ def test_cupy_matches_numpy(problem, dtype):
     assert got.n_iter == expected.n_iter
     np.testing.assert_allclose(cupy.asnumpy(got.components), expected.components, atol=1e-8 if dtype == np.float64
                                else 1e-3)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_subsample_start_saves_full_data_iterations(seed):
+    # From a Haar-random start the full data needed 21 to 30 iterations here; warmed up on 40 * n samples, 8 or 9.
+    X, D, _ = make_sparse_coding(6000, 20, sparsity=0.3, noise_std=0.1, random_state=seed)
+    cold = orthogonal_dictionary_learning(X, init="random", random_state=0)
+    warm = orthogonal_dictionary_learning(X, random_state=0)
+    assert warm.converged and warm.n_iter <= 12 < cold.n_iter
+    assert dictionary_error(warm.components, D) <= dictionary_error(cold.components, D) + 1e-4
+
+
+def test_subsample_start_falls_back_to_random_on_few_samples():
+    X, _, _ = make_sparse_coding(500, 10, random_state=0)
+    np.testing.assert_array_equal(orthogonal_dictionary_learning(X, random_state=0).components,
+                                  orthogonal_dictionary_learning(X, init="random", random_state=0).components)
