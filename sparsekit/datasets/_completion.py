@@ -9,8 +9,9 @@ from numbers import Integral, Real
 import numpy as np
 from scipy import sparse
 
-from .._core.params import Interval, validate_params
+from .._core.params import Interval
 from .._core.random import check_random_state
+from ._validation import INDEX_MAX, SCALE_MAX, SIZE, generator_params
 
 __all__ = ["load_movielens_100k", "make_bars", "make_low_rank_completion"]
 
@@ -23,14 +24,23 @@ _INSTALL_HINT = (
 )
 
 
-@validate_params({
-    "n_rows": [Interval(Integral, 2, None, closed="left")],
-    "n_columns": [Interval(Integral, 2, None, closed="left")],
-    "rank": [Interval(Integral, 1, None, closed="left")],
+def _completion_bytes(n_rows, n_columns, rank, observed=0.05, **_):
+    """The factors and the drawn entries (positions, values and their float64 draws)."""
+    n_bytes = 8 * ((n_rows + n_columns) * rank + 4 * observed * n_rows * n_columns)
+    return n_bytes, {"n_rows": n_rows, "n_columns": n_columns, "rank": rank}
+
+
+_AT_LEAST_TWO = Interval(Integral, 2, INDEX_MAX, closed="both")
+
+
+@generator_params({
+    "n_rows": [_AT_LEAST_TWO],
+    "n_columns": [_AT_LEAST_TWO],
+    "rank": [SIZE],
     "observed": [Interval(Real, 0, 1, closed="right")],
-    "noise": [Interval(Real, 0, None, closed="left")],
+    "noise": [Interval(Real, 0, SCALE_MAX, closed="both")],
     "random_state": ["random_state"],
-})
+}, _completion_bytes)
 def make_low_rank_completion(n_rows, n_columns, rank, *, observed=0.05, noise=0.1, random_state=None):
     """A random rank-``rank`` matrix, a uniform sample of its entries observed with Gaussian noise.
 
@@ -151,14 +161,19 @@ def load_movielens_100k(*, path=None):
             table[:, 3].astype(np.int64))
 
 
-@validate_params({
-    "n_samples": [Interval(Integral, 1, None, closed="left")],
-    "size": [Interval(Integral, 2, None, closed="left")],
+def _bars_bytes(n_samples, size=5, **_):
+    """Images, their codes and noise draws."""
+    return 8 * n_samples * (3 * size * size + 2 * size), {"n_samples": n_samples, "size": size}
+
+
+@generator_params({
+    "n_samples": [SIZE],
+    "size": [_AT_LEAST_TWO],
     "pi": [Interval(Real, 0, 1, closed="neither")],
-    "amplitude": [Interval(Real, 0, None, closed="neither")],
-    "noise": [Interval(Real, 0, None, closed="left")],
+    "amplitude": [Interval(Real, 0, SCALE_MAX, closed="right")],
+    "noise": [Interval(Real, 0, SCALE_MAX, closed="both")],
     "random_state": ["random_state"],
-})
+}, _bars_bytes)
 def make_bars(n_samples, size=5, *, pi=0.2, amplitude=10.0, noise=2.0, random_state=None):
     """The bars problem of binary sparse coding: superpositions of horizontal and vertical bars plus noise.
 
