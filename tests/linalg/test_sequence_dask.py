@@ -136,8 +136,10 @@ def test_a_worker_killed_mid_run_costs_only_its_chunk(data):
                              client=client, callback=kill_a_busy_worker)
     assert killed and killed[0][1], "the killed worker was running a chunk"
     assert res.converged and res.n_chunks == 4
-    assert _same(res.x, reference.x)
-    np.testing.assert_array_equal(res.n_matvec, reference.n_matvec)
+    # other processes: their BLAS may round differently from this one (threads), so equal to the 1e-10
+    for x, y in zip(res.x, reference.x):
+        np.testing.assert_allclose(x, y, rtol=1e-10, atol=0)
+    assert np.abs(res.n_matvec - reference.n_matvec).max() <= 2
 
 
 @pytest.mark.parametrize("method", SEQUENCE_METHODS.names())
