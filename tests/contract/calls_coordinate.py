@@ -21,9 +21,9 @@ CALLS = {
 
 CALLS.update({
     "nonconvex_regression": Call(regression, dict(penalty="mcp", alpha=0.05), force=dict(max_iter=1, tol=1e-15),
-                                 solution="x"),
+                                 solution="x", sparse=("X",)),
     "nonconvex_path": Call(regression, dict(penalty="scad", n_alphas=5), force=dict(max_iter=1, tol=1e-15),
-                           solution="coefs"),
+                           solution="coefs", sparse=("X",)),
     "MCPRegression": Call(regression, dict(alpha=0.05), force=dict(max_iter=1, tol=1e-15), accepts=_AS_SKLEARN),
     "SCADRegression": Call(regression, dict(alpha=0.05), force=dict(max_iter=1, tol=1e-15), accepts=_AS_SKLEARN),
 })

@@ -8,6 +8,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.linalg
+import scipy.sparse
 import scipy.sparse.linalg
 
 from ..._core.params import Interval, Options, check_params
@@ -69,6 +70,18 @@ def penalty_value(b, alpha, gamma, penalty):
                                  np.where(a <= gamma * alpha, middle, alpha**2 * (gamma + 1) / 2))))
 
 
+def _float64(X):
+    """``X`` in float64: a dense array, or CSC (column slices of the working sets stay cheap, never densified)."""
+    if scipy.sparse.issparse(X):
+        return scipy.sparse.csc_array(X, dtype=np.float64)
+    return np.asarray(X, dtype=np.float64)
+
+
+def _dense(G):
+    """A Gram matrix (small: at most ``min(n, |W|)`` square) as a dense array."""
+    return G.toarray() if scipy.sparse.issparse(G) else np.asarray(G)
+
+
 def _lipschitz(X):
     """``lambda_max(X^T X) / n``: Lanczos on the Gram operator to ``1e-4`` (raised by ``1e-3`` relative, so that it
     bounds the exact value), or a dense eigensolve for small ``X``."""
@@ -76,7 +89,7 @@ def _lipschitz(X):
     if m == 0:
         return 0.0
     if min(n, m) <= 200:
-        G = X.T @ X if m <= n else X @ X.T
+        G = _dense(X.T @ X if m <= n else X @ X.T)
         return float(scipy.linalg.eigvalsh(G, subset_by_index=[len(G) - 1, len(G) - 1])[0]) / n
     gram = scipy.sparse.linalg.LinearOperator((m, m), matvec=lambda v: X.T @ (X @ v), dtype=np.float64)
     top = scipy.sparse.linalg.eigsh(gram, k=1, which="LA", tol=1e-4, v0=np.ones(m), ncv=8,
@@ -132,7 +145,7 @@ def _solve_gram(X, y, b, alpha, gamma, penalty, method, tol, max_iter, monitor):
     """:func:`_solve` through the kernel on the Gram matrix of the columns of ``X`` (for at most ``n`` columns):
     the same iterates, each ``O(|W| nnz(md))`` instead of ``O(n |W|)``."""
     n, m = X.shape
-    G = X.T @ X / n
+    G = _dense(X.T @ X) / n
     c = X.T @ y / n
     L_loss = float(scipy.linalg.eigvalsh(G, subset_by_index=[m - 1, m - 1])[0]) if m else 0.0
     L = max(L_loss, 1.0 / (gamma - 1) if penalty == "scad" else 1.0 / gamma)
@@ -206,10 +219,11 @@ def _validate(X, y, penalty, alpha, gamma, method, tol, max_iter, working_set, v
     check_params({"penalty": penalty, "alpha": alpha, "gamma": gamma, "method": method, "tol": tol,
                   "max_iter": max_iter, "working_set": working_set, "verbose": verbose}, _CONSTRAINTS, caller=caller)
     check_callable(callback, "callback")
-    X = check_array(X, "X", ndim=2)
+    X = check_array(X, "X", ndim=2, accept_sparse=["csc", "csr", "coo"])
     y = check_vector(y, "y", size=X.shape[0])
     with np.errstate(over="ignore"):
-        peak = float(np.max(np.abs(X), initial=0.0)) if X.size else 0.0
+        values = X.data if scipy.sparse.issparse(X) else X
+        peak = float(np.max(np.abs(values), initial=0.0)) if values.size else 0.0
         if not np.isfinite(peak * peak * X.shape[0] * max(X.shape[1], 1)):
             raise ValueError("X is too large in magnitude: its Gram matrix X^T X overflows float64.")
     gamma = DEFAULT_GAMMA[penalty] if gamma is None else float(gamma)
@@ -226,8 +240,9 @@ def nonconvex_regression(X, y, *, penalty="mcp", alpha=1.0, gamma=None, method="
 
     Parameters
     ----------
-    X : array-like of shape (n_samples, n_features)
-        Design matrix (dense).
+    X : array-like or sparse array of shape (n_samples, n_features)
+        Design matrix; sparse input stays sparse (CSC): only the Gram matrices of working sets of at most
+        ``n_samples`` features are formed, dense.
     y : array-like of shape (n_samples,)
         Targets.
     penalty : {"mcp", "scad"}, default="mcp"
@@ -295,11 +310,12 @@ def nonconvex_regression(X, y, *, penalty="mcp", alpha=1.0, gamma=None, method="
     X, y, gamma = _validate(X, y, penalty, alpha, gamma, method, tol, max_iter, working_set, verbose, callback,
                             "nonconvex_regression")
     dtype = np.result_type(X.dtype, y.dtype)
-    X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    X, y = _float64(X), np.asarray(y, dtype=np.float64)
     n, p = X.shape
     alpha_max = float(np.abs(X.T @ y).max()) / n if p else 0.0
     if x0 is None:
-        norms = np.einsum("ij,ij->j", X, X)
+        norms = (np.asarray(X.multiply(X).sum(axis=0)).ravel() if scipy.sparse.issparse(X)
+                 else np.einsum("ij,ij->j", X, X))
         keep = np.abs(X.T @ y) / n >= (2 * alpha - alpha_max if working_set else -np.inf)
         b = np.where(keep & (norms > 0), (X.T @ y) / np.where(norms > 0, norms, 1.0), 0.0)
     else:
@@ -322,8 +338,9 @@ def nonconvex_path(X, y, *, penalty="mcp", alphas=None, n_alphas=30, eps=1e-2, g
 
     Parameters
     ----------
-    X : array-like of shape (n_samples, n_features)
-        Design matrix (dense).
+    X : array-like or sparse array of shape (n_samples, n_features)
+        Design matrix; sparse input stays sparse (CSC): only the Gram matrices of working sets of at most
+        ``n_samples`` features are formed, dense.
     y : array-like of shape (n_samples,)
         Targets.
     penalty : {"mcp", "scad"}, default="mcp"
@@ -381,7 +398,7 @@ def nonconvex_path(X, y, *, penalty="mcp", alphas=None, n_alphas=30, eps=1e-2, g
                   "eps": [Interval(Real, 0, 1, closed="neither")]}, caller="nonconvex_path")
     X, y, gamma = _validate(X, y, penalty, 0.0, gamma, method, tol, max_iter, working_set, verbose, None,
                             "nonconvex_path")
-    X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    X, y = _float64(X), np.asarray(y, dtype=np.float64)
     n, p = X.shape
     alpha_max = float(np.abs(X.T @ y).max()) / n if p else 0.0
     if alphas is None:

@@ -114,3 +114,19 @@ def test_gram_path_gives_the_design_path_iterates():
         gram = _solve_gram(X, y, b0, 0.1, gamma, penalty, "ag", 1e-9, 5000, None)
         assert design[1:] == gram[1:]
         np.testing.assert_allclose(gram[0], design[0], rtol=1e-8, atol=1e-10)
+
+
+def test_sparse_design_gives_the_dense_answer():
+    from scipy import sparse
+
+    rng = np.random.default_rng(7)
+    X = sparse.random_array((120, 300), density=0.1, format="csc", random_state=rng)
+    coef = np.zeros(300)
+    coef[:4] = 3.0
+    y = X @ coef + 0.01 * rng.standard_normal(120)
+    for penalty in ("mcp", "scad"):
+        dense = nonconvex_regression(X.toarray(), y, penalty=penalty, alpha=0.01)
+        for fmt in ("csc", "csr"):
+            res = nonconvex_regression(X.asformat(fmt), y, penalty=penalty, alpha=0.01)
+            assert res.converged and res.n_iter == dense.n_iter
+            np.testing.assert_allclose(res.x, dense.x, atol=1e-10)
