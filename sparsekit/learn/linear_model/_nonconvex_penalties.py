@@ -15,7 +15,7 @@ from ..._core.params import Interval, Options, check_params
 from ..._core.progress import IterationMonitor
 from ..._core.result import Result, end_run
 from ..._core.validation import check_array, check_callable, check_vector
-from ._nonconvex_penalties_kernels import _concave_gradient, _soft, ag_steps
+from ._nonconvex_penalties_kernels import ag_steps, prox_step
 
 __all__ = ["nonconvex_path", "nonconvex_regression", "penalty_value"]  # penalty_value: for tests and benchmarks
 
@@ -112,21 +112,17 @@ def _solve(X, y, b, alpha, gamma, penalty, method, tol, max_iter, monitor, L_los
     ag, x = b.copy(), b.copy()
     md_old, dmd_old = None, np.inf
     alpha_k, since_restart = 1.0, 0
+    scad, accelerate = int(penalty == "scad"), method == "ag"
     for k in range(1, max_iter + 1):
-        md = ag if method == "pg" else (1 - alpha_k) * ag + alpha_k * x
-        grad = -(X.T @ (y - X @ md)) / n + _concave_gradient(md, alpha, gamma, penalty)
-        if method == "pg":
-            ag = _soft(md - step * grad, step * alpha)
-        else:
-            lam_k = step / alpha_k
-            x = _soft(x - lam_k * grad, lam_k * alpha)
-            ag = _soft(md - step * grad, step * alpha)
+        md = ag.copy() if method == "pg" else (1 - alpha_k) * ag + alpha_k * x
+        g_loss = -(X.T @ (y - X @ md)) / n
+        # The elementwise rest (concave gradient, both proximal steps, the change of md) in one kernel pass.
+        inf_change, dmd = prox_step(md, g_loss, ag, x, md if md_old is None else md_old, alpha, gamma, scad,
+                                    step, step / alpha_k, accelerate)
         since_restart += 1
         if md_old is not None:
-            change = md - md_old
-            if np.max(np.abs(change), initial=0.0) < tol:
+            if inf_change < tol:
                 return ag, k, 0
-            dmd = float(np.linalg.norm(change))
             # Restart the momentum when the iterates' steps shrink (at least 3 iterations apart), as the paper's
             # code does: x joins ag and the weights start over.
             if method == "ag" and dmd < dmd_old and since_restart >= 3:

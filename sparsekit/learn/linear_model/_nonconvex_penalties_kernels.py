@@ -16,7 +16,7 @@ import numpy as np
 
 from ..._core.jit import kernel
 
-__all__ = ["ag_steps", "ag_steps_twin"]
+__all__ = ["ag_steps", "ag_steps_twin", "prox_step", "prox_step_twin"]
 
 
 def _concave_gradient(b, alpha, gamma, penalty):
@@ -140,3 +140,31 @@ def ag_steps_twin(G, c, ag, x, md_old, state, alpha, gamma, scad, step, accelera
         if accelerate:
             state[0] = 2.0 / (1.0 + np.sqrt(1.0 + 4.0 / a_k**2))
     return n_steps, False
+
+
+@kernel
+def prox_step(md, g_loss, ag, x, md_old, alpha, gamma, scad, step, lam, accelerate):
+    """One iteration's elementwise part, given the loss gradient ``g_loss`` at ``md`` (from products with
+    ``X``, any format): ``g = g_loss + q'(md)``, then ``x <- S(x - lam g, lam alpha)`` (if ``accelerate``) and
+    ``ag <- S(md - step g, step alpha)`` in place. Returns ``(||md - md_old||_inf, ||md - md_old||_2)``."""
+    inf_norm = 0.0
+    sq = 0.0
+    for j in range(md.shape[0]):
+        g = g_loss[j] + _q_prime(md[j], alpha, gamma, scad)
+        if accelerate:
+            x[j] = _shrink(x[j] - lam * g, lam * alpha)
+        ag[j] = _shrink(md[j] - step * g, step * alpha)
+        d = md[j] - md_old[j]
+        inf_norm = max(inf_norm, abs(d))
+        sq += d * d
+    return inf_norm, np.sqrt(sq)
+
+
+def prox_step_twin(md, g_loss, ag, x, md_old, alpha, gamma, scad, step, lam, accelerate):
+    """NumPy twin of :func:`prox_step`."""
+    g = g_loss + _concave_gradient(md, alpha, gamma, "scad" if scad else "mcp")
+    if accelerate:
+        x[:] = _soft(x - lam * g, lam * alpha)
+    ag[:] = _soft(md - step * g, step * alpha)
+    change = md - md_old
+    return float(np.max(np.abs(change), initial=0.0)), float(np.linalg.norm(change))

@@ -5,7 +5,8 @@ import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sparsekit.learn.linear_model import MCPRegression, SCADRegression, nonconvex_path, nonconvex_regression
-from sparsekit.learn.linear_model._nonconvex_penalties import _concave_gradient, penalty_value
+from sparsekit.learn.linear_model._nonconvex_penalties import penalty_value
+from sparsekit.learn.linear_model._nonconvex_penalties_kernels import _concave_gradient
 
 
 @parametrize_with_checks([MCPRegression(alpha=0.05), SCADRegression(alpha=0.05)])
@@ -130,3 +131,14 @@ def test_sparse_design_gives_the_dense_answer():
             res = nonconvex_regression(X.asformat(fmt), y, penalty=penalty, alpha=0.01)
             assert res.converged and res.n_iter == dense.n_iter
             np.testing.assert_allclose(res.x, dense.x, atol=1e-10)
+
+
+@pytest.mark.parametrize("scad,accelerate", [(0, True), (1, True), (1, False)])
+def test_prox_step_kernel_matches_twin(scad, accelerate):
+    from sparsekit._core._testing import assert_kernel_matches_twin, readonly
+    from sparsekit.learn.linear_model._nonconvex_penalties_kernels import prox_step, prox_step_twin
+
+    rng = np.random.default_rng(8)
+    md, g, ag, x, old = (rng.standard_normal(200) * 0.5 for _ in range(5))
+    assert_kernel_matches_twin(prox_step, prox_step_twin, readonly(md), readonly(g), ag, x, readonly(old), 0.2,
+                               3.7 if scad else 3.0, scad, 0.1, 0.3, accelerate, rtol=1e-12, atol=1e-15)
