@@ -144,7 +144,7 @@ def _solve_gram(X, y, b, alpha, gamma, penalty, method, tol, max_iter, monitor):
     """:func:`_solve` through the kernel on the Gram matrix of the columns of ``X`` (for at most ``n`` columns):
     the same iterates, each ``O(|W| nnz(md))`` instead of ``O(n |W|)``."""
     n, m = X.shape
-    G = _dense(X.T @ X) / n
+    G = np.ascontiguousarray(_dense(X.T @ X) / n)
     c = X.T @ y / n
     L_loss = float(scipy.linalg.eigvalsh(G, subset_by_index=[m - 1, m - 1])[0]) if m else 0.0
     L = max(L_loss, 1.0 / (gamma - 1) if penalty == "scad" else 1.0 / gamma)
@@ -154,7 +154,7 @@ def _solve_gram(X, y, b, alpha, gamma, penalty, method, tol, max_iter, monitor):
     live = monitor is not None and (monitor.callback is not None or monitor.verbose)
     done = 0
     while done < max_iter:
-        steps, converged = ag_steps(np.ascontiguousarray(G), c, ag, x, md_old, state, alpha, gamma,
+        steps, converged = ag_steps(G, c, ag, x, md_old, state, alpha, gamma,
                                     int(penalty == "scad"), 0.99 / L, method == "ag", tol,
                                     1 if live else max_iter - done)
         done += steps
