@@ -9,8 +9,8 @@ skglm's ``Lasso`` (working sets + Anderson CD, run to its tightest ``tol``) is t
 import numpy as np
 from common import CompareCase, PinnedThreads, quiet
 
-from sparsekit._tour.linalg_coordinate import epochs_by_rule, lasso_objective, lasso_problem
-from sparsekit.linalg import greedy_bcd
+from sparsekit._tour.linalg_coordinate import epochs_by_rule, harmonic_cg, lasso_objective, lasso_problem, moons_graph
+from sparsekit.linalg import greedy_bcd, greedy_label_propagation
 
 
 def _gate_tol(b):
@@ -98,9 +98,50 @@ def _lasso_case(n, p, fraction, peer_name):
     )
 
 
+class LabelPropagation(PinnedThreads):
+    """greedy_label_propagation on dataset E (two moons, 5-NN graph, 2000 nodes, 100 labelled), by rule."""
+
+    params = ["gsl", "gs"]
+    param_names = ["rule"]
+    timeout = 300
+
+    def setup(self, rule):
+        super().setup(rule)
+        self.W, self.y, self.labeled, _ = moons_graph()
+
+    def time_fit(self, rule):
+        greedy_label_propagation(self.W, self.y, self.labeled, rule=rule, tol=1e-6)
+
+    def track_epochs(self, rule):
+        return greedy_label_propagation(self.W, self.y, self.labeled, rule=rule, tol=1e-6).n_epochs
+
+
+def _label_propagation_case(n):
+    W, y, labeled, _ = moons_graph(n, n // 20)
+    L = W.sum(axis=1)
+
+    def ours():
+        return quiet(greedy_label_propagation, W, y, labeled, tol=1e-8, max_epochs=100_000).x
+
+    def peer():
+        return harmonic_cg(W, y, labeled, 1e-6)
+
+    def gradient_norm(f):  # ||grad F||_inf over the unlabelled nodes
+        g = L * f - W @ f
+        g[labeled] = 0.0
+        return float(np.abs(g).max())
+
+    return CompareCase(
+        case=f"label propagation, two moons 5-NN, {n} nodes, ours tol 1e-8, cg rtol 1e-6", sparsekit=ours, peer=peer,
+        peer_name="scipy cg (Jacobi)", quality=lambda sk, ref: gradient_norm(sk) <= 2 * gradient_norm(ref),
+        metrics={"gradient norm": (gradient_norm, gradient_norm)}, setup=lambda: (ours(), peer()),
+    )
+
+
 def compare_cases(quick=False):
-    """greedy_bcd vs sklearn's cyclic Lasso and skglm at 0.1 and 0.01 alpha_max on dataset A."""
+    """greedy_bcd vs sklearn's cyclic Lasso and skglm at 0.1 and 0.01 alpha_max on dataset A; label propagation
+    vs SciPy's CG on dataset E."""
     if quick:
-        return [_lasso_case(300, 1000, 0.01, "sklearn Lasso (cyclic)")]
+        return [_lasso_case(300, 1000, 0.01, "sklearn Lasso (cyclic)"), _label_propagation_case(500)]
     return [_lasso_case(1000, 5000, fraction, peer) for fraction in (0.1, 0.01)
-            for peer in ("sklearn Lasso (cyclic)", "skglm Lasso")]
+            for peer in ("sklearn Lasso (cyclic)", "skglm Lasso")] + [_label_propagation_case(2000)]

@@ -92,3 +92,57 @@ def tour_rule_epochs(ctx):
     return [TourRow(problem="dataset A, alpha = 0.1 alpha_max", method=f"greedy_bcd rule={rule}", size=f"{n}x{p}",
                     seconds=seconds / len(runs), metric="epochs", value=float(res.n_epochs))
             for rule, res in runs.items()]
+
+
+def moons_graph(n=2000, n_labeled=100, k=5, seed=0):
+    """The paper's dataset E: two noisy moons, a symmetric ``k``-nearest-neighbour graph with Gaussian weights
+    (bandwidth the median squared neighbour distance), ``n_labeled`` nodes labelled -1/+1. Returns
+    ``(W, y, labeled, classes)``."""
+    from scipy.spatial import cKDTree
+
+    rng = np.random.default_rng(seed)
+    t = rng.uniform(0, np.pi, n)
+    side = np.arange(n) % 2
+    pts = np.c_[np.cos(t) + side, np.sin(t) * (1 - 2 * side) + 0.5 * side] + 0.1 * rng.standard_normal((n, 2))
+    dist, nearest = cKDTree(pts).query(pts, k + 1)
+    d2 = dist[:, 1:].ravel() ** 2
+    rows = np.repeat(np.arange(n), k)
+    W = sparse.csr_array((np.exp(-d2 / np.median(d2)), (rows, nearest[:, 1:].ravel())), shape=(n, n))
+    W = sparse.csr_array(W.maximum(W.T))
+    labeled = rng.choice(n, n_labeled, replace=False)
+    return W, np.where(side[labeled] == 0, -1.0, 1.0), labeled, side
+
+
+def harmonic_cg(W, y, labeled, rtol):
+    """The peer: SciPy's conjugate gradient on ``L_UU f_U = -L_UL y`` (Jacobi-preconditioned)."""
+    from scipy.sparse.linalg import LinearOperator, cg
+
+    n = W.shape[0]
+    L = sparse.csr_array(sparse.diags_array(np.asarray(W.sum(axis=1)).ravel()) - W)
+    U = np.setdiff1d(np.arange(n), labeled)
+    H, h = sparse.csr_array(L[U][:, U]), L[U][:, labeled] @ y
+    inv_diag = 1.0 / H.diagonal()
+    f_U, info = cg(H, -h, rtol=rtol, maxiter=10 * n,
+                   M=LinearOperator(H.shape, matvec=lambda v: inv_diag * v, dtype=np.float64))
+    f = np.zeros(n)
+    f[labeled], f[U] = y, f_U
+    return f
+
+
+@tour_case("linalg.coordinate", "Label propagation on a two-moons kNN graph: greedy CD vs SciPy's CG")
+def tour_label_propagation(ctx):
+    from sparsekit.linalg import greedy_label_propagation
+
+    with threadpool_limits(1):
+        n = 500 if ctx.quick else 2000
+        W, y, labeled, classes = moons_graph(n, n // 20)
+        rows = []
+        for rule in ("gsl", "cyclic"):
+            res, seconds = ctx.timed(greedy_label_propagation, W, y, labeled, rule=rule, tol=1e-6,
+                                     max_epochs=100_000)
+            peer, peer_seconds = ctx.timed(harmonic_cg, W, y, labeled, 1e-6) if rule == "gsl" else (None, None)
+            rows.append(TourRow(problem="dataset E: two moons, 5-NN graph", method=f"greedy_label_propagation "
+                                f"rule={rule}", size=f"{n} nodes", seconds=seconds, metric="epochs",
+                                value=float(res.n_epochs), peer="scipy cg (Jacobi)" if peer is not None else None,
+                                peer_seconds=peer_seconds))
+        return rows

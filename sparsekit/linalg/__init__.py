@@ -9,6 +9,7 @@ from ._krylov import _krylov_baselines  # noqa: F401, I001  (registers "gmres" a
 from ._krylov import _gcrodr_sequence  # noqa: F401
 from ._constrained._sketched_newton import sketched_newton
 from ._coordinate._greedy_bcd import greedy_bcd
+from ._coordinate._label_propagation import greedy_label_propagation
 from ._completion._altmin import altmin_complete
 from ._krylov._gcrodr import RecycleSpace, gcrodr
 from ._fractional._fractional_cd import fractional_cd, fractional_l4_cd
@@ -77,4 +78,5 @@ __all__ = [
     "sketched_newton",
     # coordinate descent
     "greedy_bcd",
+    "greedy_label_propagation",
 ]

@@ -109,7 +109,7 @@ class MCPRegression(_NonconvexRegression):
         The MCP concavity parameter.
     fit_intercept : bool, default=True
         Centre ``X`` and ``y`` before fitting.
-    tol : float, default=1e-4
+    tol : float, default=1e-8
         Stopping tolerance on ``||md_k - md_{k-1}||_inf``.
     max_iter : int, default=5000
         Maximum gradient evaluations.
@@ -133,7 +133,7 @@ class MCPRegression(_NonconvexRegression):
     _penalty = "mcp"
     _parameter_constraints = {**_CONSTRAINTS, "gamma": [Interval(Real, 1, None, closed="neither")]}
 
-    def __init__(self, alpha=1.0, *, gamma=3.0, fit_intercept=True, tol=1e-4, max_iter=5000):
+    def __init__(self, alpha=1.0, *, gamma=3.0, fit_intercept=True, tol=1e-8, max_iter=5000):
         self.alpha = alpha
         self.gamma = gamma
         self.fit_intercept = fit_intercept
@@ -156,7 +156,7 @@ class SCADRegression(_NonconvexRegression):
         SCAD's ``a``.
     fit_intercept : bool, default=True
         Centre ``X`` and ``y`` before fitting.
-    tol : float, default=1e-4
+    tol : float, default=1e-8
         Stopping tolerance on ``||md_k - md_{k-1}||_inf``.
     max_iter : int, default=5000
         Maximum gradient evaluations.
@@ -180,7 +180,7 @@ class SCADRegression(_NonconvexRegression):
     _penalty = "scad"
     _parameter_constraints = {**_CONSTRAINTS, "gamma": [Interval(Real, 2, None, closed="neither")]}
 
-    def __init__(self, alpha=1.0, *, gamma=3.7, fit_intercept=True, tol=1e-4, max_iter=5000):
+    def __init__(self, alpha=1.0, *, gamma=3.7, fit_intercept=True, tol=1e-8, max_iter=5000):
         self.alpha = alpha
         self.gamma = gamma
         self.fit_intercept = fit_intercept

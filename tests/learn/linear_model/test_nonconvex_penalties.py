@@ -5,7 +5,8 @@ import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sparsekit.learn.linear_model import MCPRegression, SCADRegression, nonconvex_path, nonconvex_regression
-from sparsekit.learn.linear_model._nonconvex_penalties import _concave_gradient, penalty_value
+from sparsekit.learn.linear_model._nonconvex_penalties import penalty_value
+from sparsekit.learn.linear_model._nonconvex_penalties_kernels import _concave_gradient
 
 
 @parametrize_with_checks([MCPRegression(alpha=0.05), SCADRegression(alpha=0.05)])
@@ -86,3 +87,58 @@ def test_bad_input(kwargs, naming):
     X, y, _ = _correlated(4, n=30, p=20)
     with pytest.raises(ValueError, match=naming):
         nonconvex_regression(X, y, **kwargs)
+
+
+@pytest.mark.parametrize("scad,accelerate", [(0, True), (1, True), (0, False)])
+def test_gram_kernel_matches_twin(scad, accelerate):
+    from sparsekit._core._testing import assert_kernel_matches_twin, readonly
+    from sparsekit.learn.linear_model._nonconvex_penalties_kernels import ag_steps, ag_steps_twin
+
+    X, y, _ = _correlated(5, n=60, p=30, s=4)
+    G, c = X.T @ X / 60, X.T @ y / 60
+    b = c / np.diag(G)
+    state = np.array([1.0, np.inf, 0.0, 0.0])
+    step = 0.99 / np.linalg.eigvalsh(G)[-1]
+    assert_kernel_matches_twin(ag_steps, ag_steps_twin, readonly(G), readonly(c), b.copy(), b.copy(), np.zeros(30),
+                               state, 0.1, 3.7 if scad else 3.0, scad, step, accelerate, 1e-10, 200,
+                               rtol=1e-9, atol=1e-12)
+
+
+def test_gram_path_gives_the_design_path_iterates():
+    """The kernel on the Gram matrix and the NumPy iteration on X take the same steps (same iteration count)."""
+    from sparsekit.learn.linear_model._nonconvex_penalties import _solve, _solve_gram
+
+    X, y, _ = _correlated(6, n=80, p=40, s=4)
+    b0 = X.T @ y / np.einsum("ij,ij->j", X, X)
+    for penalty, gamma in (("mcp", 3.0), ("scad", 3.7)):
+        design = _solve(X, y, b0, 0.1, gamma, penalty, "ag", 1e-9, 5000, None)
+        gram = _solve_gram(X, y, b0, 0.1, gamma, penalty, "ag", 1e-9, 5000, None)
+        assert design[1:] == gram[1:]
+        np.testing.assert_allclose(gram[0], design[0], rtol=1e-8, atol=1e-10)
+
+
+def test_sparse_design_gives_the_dense_answer():
+    from scipy import sparse
+
+    rng = np.random.default_rng(7)
+    X = sparse.random_array((120, 300), density=0.1, format="csc", random_state=rng)
+    coef = np.zeros(300)
+    coef[:4] = 3.0
+    y = X @ coef + 0.01 * rng.standard_normal(120)
+    for penalty in ("mcp", "scad"):
+        dense = nonconvex_regression(X.toarray(), y, penalty=penalty, alpha=0.01)
+        for fmt in ("csc", "csr"):
+            res = nonconvex_regression(X.asformat(fmt), y, penalty=penalty, alpha=0.01)
+            assert res.converged and res.n_iter == dense.n_iter
+            np.testing.assert_allclose(res.x, dense.x, atol=1e-10)
+
+
+@pytest.mark.parametrize("scad,accelerate", [(0, True), (1, True), (1, False)])
+def test_prox_step_kernel_matches_twin(scad, accelerate):
+    from sparsekit._core._testing import assert_kernel_matches_twin, readonly
+    from sparsekit.learn.linear_model._nonconvex_penalties_kernels import prox_step, prox_step_twin
+
+    rng = np.random.default_rng(8)
+    md, g, ag, x, old = (rng.standard_normal(200) * 0.5 for _ in range(5))
+    assert_kernel_matches_twin(prox_step, prox_step_twin, readonly(md), readonly(g), ag, x, readonly(old), 0.2,
+                               3.7 if scad else 3.0, scad, 0.1, 0.3, accelerate, rtol=1e-12, atol=1e-15)
