@@ -106,7 +106,7 @@ def expected_sigmoid(mean, var):
     return expit(mean[:, None] + std[:, None] * _NODES[None, :]) @ _WEIGHTS
 
 
-def vecchia_laplace_fit(X, y, kernel, *, n_neighbors=10, alpha=1e-6, optimizer="fmin_l_bfgs_b", max_iter=50,
+def vecchia_laplace_fit(X, y, kernel, *, n_neighbors=20, alpha=1e-6, optimizer="fmin_l_bfgs_b", max_iter=50,
                         max_newton=50, verbose=0, callback=None):
     """Binary Gaussian-process classification with a Vecchia prior: Laplace approximation and its evidence.
 
@@ -118,8 +118,8 @@ def vecchia_laplace_fit(X, y, kernel, *, n_neighbors=10, alpha=1e-6, optimizer="
         Labels in {0, 1}.
     kernel : sklearn.gaussian_process.kernels.Kernel
         Covariance of the latent function, with its initial hyperparameters and bounds.
-    n_neighbors : int, default=10
-        Conditioning-set size of the prior's sparse inverse-Cholesky factor.
+    n_neighbors : int, default=20
+        Conditioning-set size of the prior's sparse inverse-Cholesky factor (see the classifier's note on it).
     alpha : float, default=1e-6
         Nugget added to the latent covariance's diagonal (keeps smooth kernels' blocks well conditioned).
     optimizer : "fmin_l_bfgs_b" or None, default="fmin_l_bfgs_b"
