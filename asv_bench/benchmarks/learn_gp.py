@@ -76,10 +76,39 @@ def _case(n_train, learnt):
     )
 
 
+def _classifier_case(n_train):
+    from sklearn.datasets import make_moons
+    from sklearn.gaussian_process import GaussianProcessClassifier
+    from sklearn.gaussian_process.kernels import RBF, ConstantKernel
+
+    from sparsekit._tour.learn_gp import moons_log_loss
+    from sparsekit.learn.gaussian_process import VecchiaGaussianProcessClassifier
+
+    X, y = make_moons(n_train, noise=0.2, random_state=0)
+    Xt, yt = make_moons(2000, noise=0.2, random_state=1)
+    kernel = ConstantKernel(1.0) * RBF(1.0)
+
+    def accuracy(proba):
+        return float(((proba[:, 1] > 0.5) == yt).mean())
+
+    return CompareCase(
+        case=f"two moons noise 0.2, {n_train} train / 2000 test, learnt hyperparameters",
+        sparsekit=lambda: VecchiaGaussianProcessClassifier(kernel).fit(X, y).predict_proba(Xt),
+        peer=lambda: GaussianProcessClassifier(kernel).fit(X, y).predict_proba(Xt),
+        peer_name="sklearn GaussianProcessClassifier (L-BFGS-B)",
+        quality=lambda sk, ref: (moons_log_loss(sk, yt) <= 1.02 * moons_log_loss(ref, yt)
+                                 and accuracy(sk) >= 0.98 * accuracy(ref)),
+        metrics={"test log-loss": (lambda out: moons_log_loss(out, yt), lambda out: moons_log_loss(out, yt)),
+                 "accuracy": (accuracy, accuracy)},
+        peer_repeat=1,
+    )
+
+
 def compare_cases(quick=False):
-    """Vecchia GP vs exact GP at fixed and at learnt hyperparameters (the issue's two gates at n = 2000)."""
+    """Vecchia GP vs exact GP at fixed and at learnt hyperparameters (the issue's two gates at n = 2000), and the
+    Vecchia classifier vs scikit-learn's GaussianProcessClassifier on two moons."""
     if quick:
-        return [_case(600, False), _case(600, True)]
-    return [_case(2000, False), _case(2000, True)]
+        return [_case(600, False), _case(600, True), _classifier_case(400)]
+    return [_case(2000, False), _case(2000, True), _classifier_case(2000)]
 
 

@@ -86,3 +86,35 @@ def _rows(ctx):
                             seconds=seconds, metric="test RMSE", value=rmse(mean, yt), peer=peer,
                             peer_seconds=peer_seconds, peer_value=peer_value))
     return rows
+
+
+def moons_log_loss(proba, y):
+    """Mean log-loss of the probabilities of class 1."""
+    p = np.clip(proba[:, 1], 1e-15, 1 - 1e-15)
+    return float(-np.mean(y * np.log(p) + (1 - y) * np.log1p(-p)))
+
+
+@tour_case("learn.gp", "Vecchia GP classifier vs scikit-learn's GaussianProcessClassifier (two moons)")
+def tour_vecchia_classifier(ctx):
+    from sklearn.datasets import make_moons
+    from sklearn.gaussian_process.kernels import RBF, ConstantKernel
+
+    from sparsekit.learn.gaussian_process import VecchiaGaussianProcessClassifier
+
+    n = 400 if ctx.quick else 2000
+    X, y = make_moons(n, noise=0.2, random_state=0)
+    Xt, yt = make_moons(2000, noise=0.2, random_state=1)
+    kernel = ConstantKernel(1.0) * RBF(1.0)
+    with threadpool_limits(1):
+        ours = VecchiaGaussianProcessClassifier(kernel)
+        proba, seconds = ctx.timed(lambda: ours.fit(X, y).predict_proba(Xt))
+        peer = peer_seconds = peer_value = None
+        if ctx.has("sklearn"):
+            from sklearn.gaussian_process import GaussianProcessClassifier
+
+            exact = GaussianProcessClassifier(kernel)
+            peer_proba, peer_seconds = ctx.timed(lambda: exact.fit(X, y).predict_proba(Xt))
+            peer, peer_value = "sklearn GaussianProcessClassifier", moons_log_loss(peer_proba, yt)
+    return [TourRow(problem="two moons (noise 0.2), learnt hyperparameters", method="VecchiaGaussianProcessClassifier",
+                    size=f"{n} train / 2000 test", seconds=seconds, metric="test log-loss",
+                    value=moons_log_loss(proba, yt), peer=peer, peer_seconds=peer_seconds, peer_value=peer_value)]

@@ -27,6 +27,18 @@ def _order():
     return X, np.random.default_rng(0).permutation(40)
 
 
+def gp_labels():
+    rng = np.random.default_rng(13)
+    X = rng.random((40, 2))
+    return X, (X[:, 0] + 0.2 * rng.standard_normal(40) > 0.5).astype(np.int64)
+
+
+def _class_kernel():
+    from sklearn.gaussian_process.kernels import RBF, ConstantKernel
+
+    return ConstantKernel(4.0) * RBF(0.3)
+
+
 _AS_SKLEARN = {"X": ("object", "str"), "y": ("object", "str")}
 
 CALLS = {
@@ -38,4 +50,9 @@ CALLS = {
     "VecchiaGaussianProcessRegressor": Call(gp_data, dict(kernel=_kernel(), n_neighbors=5, n_neighbors_predict=10,
                                                            max_iter=50),
                                             force=dict(max_iter=1), accepts=_AS_SKLEARN),
+    "vecchia_laplace_fit": Call(lambda: (*gp_labels(), _class_kernel()), dict(n_neighbors=5, max_iter=50),
+                                force=dict(max_iter=1), solution="theta"),
+    "VecchiaGaussianProcessClassifier": Call(gp_labels, dict(kernel=_class_kernel(), n_neighbors=5,
+                                                             n_neighbors_predict=10, max_iter=50),
+                                             force=dict(max_iter=1), accepts=_AS_SKLEARN),
 }

@@ -48,8 +48,8 @@ def gather_blocks(X_train, neighbors, Q, alpha, kernel, y_train=None, *, nugget_
     """Kernel blocks ``(x_c1..x_ck, q)`` for the rows ``Q`` conditioned on ``X_train[neighbors]``.
 
     Returns ``K`` (with ``alpha`` on the diagonal of the training entries, and of the last one when
-    ``nugget_last``), the responses ``Y`` (0 in the last slot) and the valid mask; ``cache`` as for
-    :func:`block_kernel`.
+    ``nugget_last``; an array ``alpha`` gives one value per training point, none on the last entry), the
+    responses ``Y`` (0 in the last slot) and the valid mask; ``cache`` as for :func:`block_kernel`.
     """
     n_q, k = neighbors.shape
     m = k + 1
@@ -58,7 +58,11 @@ def gather_blocks(X_train, neighbors, Q, alpha, kernel, y_train=None, *, nugget_
     safe = np.where(neighbors >= 0, neighbors, 0)
     Xb = Xb_of(X_train, neighbors, Q)
     K = block_kernel(kernel, Xb, valid, cache=cache)
-    diagonal = np.where(valid, alpha, 0.0)
+    if np.ndim(alpha):  # one noise variance per training point (the Laplace pseudo-observations)
+        diagonal = np.zeros((n_q, m))
+        diagonal[:, :k] = np.where(valid[:, :k], alpha[safe], 0.0)
+    else:
+        diagonal = np.where(valid, alpha, 0.0)
     if not nugget_last:
         diagonal[:, k] = 0.0
     K[:, np.arange(m), np.arange(m)] += diagonal
@@ -115,8 +119,12 @@ def order_and_neighbors(X, kernel, n_neighbors):
     return order, neighbors
 
 
-def conditional(X_train, y_train, kernel, Q, n_neighbors, alpha):
-    """Mean and variance of ``y(q)`` given the ``n_neighbors`` nearest training responses, for each row of ``Q``."""
+def conditional(X_train, y_train, kernel, Q, n_neighbors, alpha, *, weights=False):
+    """Mean and variance of ``y(q)`` given the ``n_neighbors`` nearest training responses, for each row of ``Q``.
+
+    ``alpha`` is a scalar or one noise variance per training point; the variance returned has no noise added
+    for ``q`` beyond what ``kernel.diag`` holds.
+    """
     scale = length_scale_of(kernel, X_train.shape[1])
     scale = np.ones(X_train.shape[1]) if scale is None else scale
     exponent = unit_scaled(np.concatenate((X_train / scale, Q / scale)))[1]
@@ -126,15 +134,35 @@ def conditional(X_train, y_train, kernel, Q, n_neighbors, alpha):
     neighbors, _ = earlier_neighbors_kernel(
         scaled, np.zeros(n, np.int64), q_scaled, np.ones(Q.shape[0], np.int64), k
     )
-    mean, var = np.empty(Q.shape[0]), np.empty(Q.shape[0])
+    mean, var, b = np.empty(Q.shape[0]), np.empty(Q.shape[0]), np.empty((Q.shape[0], k))
     for part in _chunks(Q.shape[0], k + 1, X_train.shape[1]):
-        K, Y, _ = gather_blocks(X_train, neighbors[part], Q[part], alpha, kernel, y_train, nugget_last=False)
+        K, Y, valid = gather_blocks(X_train, neighbors[part], Q[part], alpha, kernel, y_train, nugget_last=False)
         u, _, jitter = kl_factor_columns(K, Y)
         _check_jitter(jitter, "predict")
         last = u[:, k]
-        mean[part] = -np.einsum("nm,nm->n", u[:, :k], Y[:, :k]) / last
+        b[part] = np.where(valid[:, :k], -u[:, :k] / last[:, None], 0.0)
+        mean[part] = np.einsum("nm,nm->n", b[part], Y[:, :k])
         var[part] = 1.0 / (last * last)
-    return mean, var, neighbors
+    return (mean, var, neighbors, b) if weights else (mean, var, neighbors)
+
+
+def factor_on(X, neighbors, kernel, alpha, caller):
+    """The KL-optimal factor ``U`` (CSC, sorted indices) on the conditioning sets ``neighbors``, and its jitter."""
+    n, k = neighbors.shape
+    columns = np.empty((n, k + 1))
+    max_jitter = 0.0
+    for part in _chunks(n, k + 1, X.shape[1]):
+        K, Y, _ = gather_blocks(X, neighbors[part], X[part], alpha, kernel)
+        u, _, jitter = kl_factor_columns(K, Y)
+        _check_jitter(jitter, caller)
+        columns[part] = u
+        max_jitter = max(max_jitter, float(jitter.max()))
+    rows = np.concatenate((neighbors, np.arange(n)[:, None]), axis=1)
+    keep = rows >= 0
+    indptr = np.concatenate(([0], np.cumsum(keep.sum(axis=1))))
+    U = scipy.sparse.csc_array((columns[keep], rows[keep], indptr), shape=(n, n))
+    U.sort_indices()
+    return U, max_jitter
 
 
 def sparse_inverse_cholesky(X, kernel, *, n_neighbors=30, alpha=1e-10):
@@ -206,23 +234,8 @@ def sparse_inverse_cholesky(X, kernel, *, n_neighbors=30, alpha=1e-10):
     X = np.asarray(check_array(X, "X", ndim=2, dtype="float"), dtype=np.float64)
     if X.shape[0] == 0 or X.shape[1] == 0:
         raise ValueError(f"sparse_inverse_cholesky: X must have at least one row and one column; got {X.shape}.")
-    n = X.shape[0]
     order, neighbors = order_and_neighbors(X, kernel, n_neighbors)
-    k = neighbors.shape[1]
-    columns = np.empty((n, k + 1))
-    max_jitter = 0.0
-    for part in _chunks(n, k + 1, X.shape[1]):
-        K, Y, _ = gather_blocks(X, neighbors[part], X[part], float(alpha), kernel)
-        u, _, jitter = kl_factor_columns(K, Y)
-        _check_jitter(jitter, "sparse_inverse_cholesky")
-        columns[part] = u
-        max_jitter = max(max_jitter, float(jitter.max()))
-    rows = np.concatenate((neighbors, np.arange(n)[:, None]), axis=1)
-    keep = rows >= 0
-    counts = keep.sum(axis=1)
-    indptr = np.concatenate(([0], np.cumsum(counts)))
-    U = scipy.sparse.csc_array((columns[keep], rows[keep], indptr), shape=(n, n))
-    U.sort_indices()
+    U, max_jitter = factor_on(X, neighbors, kernel, float(alpha), "sparse_inverse_cholesky")
     result = Result(U=U, order=order, neighbors=neighbors, jitter=max_jitter, n_iter=0)
     return end_run(result, caller="sparse_inverse_cholesky", status=STATUS_CONVERGED,
                    message="factor computed column by column", check=("jitter",))
