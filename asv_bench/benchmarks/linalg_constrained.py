@@ -65,7 +65,7 @@ def _trust_constr(problem):
     fun, jac, hess, constraint, x0 = problem
     res = quiet(optimize.minimize, fun, x0, jac=jac, hess=hess, method="trust-constr", constraints=[constraint],
                 options=dict(gtol=TOL, xtol=1e-14, maxiter=2000))
-    res.kkt = _kkt_residual(problem, res.x, -res.v[0])  # SciPy's multipliers have the opposite sign
+    res.kkt = _kkt_residual(problem, res.x, res.v[0])  # SciPy's Lagrangian is f + v^T c, as ours
     return res
 
 
