@@ -7,6 +7,7 @@ Two families of the ICML 2023 paper's experiments, rebuilt: logistic regression 
 import numpy as np
 from common import CompareCase, PinnedThreads, quiet
 from scipy import optimize, sparse
+from scipy.sparse.linalg import LinearOperator
 
 from sparsekit.datasets import poisson2d
 from sparsekit.linalg import sketched_newton
@@ -14,8 +15,12 @@ from sparsekit.linalg import sketched_newton
 TOL = 1e-6
 
 
-def constrained_logistic(d, seed=0):
-    """``min mean log(1 + exp(-y x^T w)) + alpha/2 |w|^2`` s.t. ``A w = b`` (``d/10`` random constraints)."""
+def constrained_logistic(d, seed=0, products=False):
+    """``min mean log(1 + exp(-y x^T w)) + alpha/2 |w|^2`` s.t. ``A w = b`` (``d/10`` random constraints).
+
+    With ``products=True`` the Hessian is a LinearOperator of Hessian-vector products (O(n d) each) instead of
+    the dense ``d x d`` matrix (O(n d^2) to form).
+    """
     rng = np.random.default_rng(seed)
     n, m, alpha = 2 * d, max(1, d // 10), 1e-2
     X = rng.standard_normal((n, d)) / np.sqrt(d)
@@ -31,6 +36,10 @@ def constrained_logistic(d, seed=0):
 
     def hess(w):
         p = 1.0 / (1.0 + np.exp(-y * (X @ w)))
+        if products:
+            weights = p * (1 - p) / n
+            return LinearOperator((d, d), matvec=lambda v: X.T @ (weights * (X @ v)) + alpha * v,
+                                  matmat=lambda V: X.T @ (weights[:, None] * (X @ V)) + alpha * V, dtype=float)
         return (X.T * (p * (1 - p))) @ X / n + alpha * np.eye(d)
 
     return fun, jac, hess, optimize.LinearConstraint(A, b, b), np.zeros(d)

@@ -142,3 +142,23 @@ def test_minres_meets_the_relative_residual_on_an_indefinite_hessian():
         z, iterations = minres(system, b, np.zeros(d + m), rtol, 10 * (d + m))
         assert np.linalg.norm(system.matvec(z) - b) <= rtol * np.linalg.norm(b)
         assert 0 < iterations < d + m
+
+
+def test_hessian_vector_products_give_the_matrix_answer_and_direct_refuses_them():
+    rng = np.random.default_rng(3)
+    d, m = 40, 5
+    Q = rng.standard_normal((d, d)) / np.sqrt(d)
+    Q = Q @ Q.T + 0.1 * np.eye(d)
+    A, b = rng.standard_normal((m, d)), rng.standard_normal(m)
+    fun = lambda x: 0.25 * np.sum(x**4) + 0.5 * x @ Q @ x  # noqa: E731
+    jac = lambda x: x**3 + Q @ x  # noqa: E731
+    constraint = optimize.LinearConstraint(A, b, b)
+    matrix = sketched_newton(fun, np.zeros(d), jac=jac, hess=lambda x: np.diag(3 * x**2) + Q,
+                             constraints=constraint, tol=1e-9, random_state=0)
+    operator = sparse.linalg.LinearOperator((d, d), matvec=lambda v: v, dtype=float)
+    hessp = sketched_newton(fun, np.zeros(d), jac=jac, constraints=constraint, tol=1e-9, random_state=0,
+                            hess=lambda x: sparse.linalg.aslinearoperator(np.diag(3 * x**2) + Q) + 0 * operator)
+    assert matrix.converged and hessp.converged
+    np.testing.assert_allclose(hessp.x, matrix.x, atol=1e-8)
+    with pytest.raises(ValueError, match="LinearOperator"):
+        sketched_newton(fun, np.zeros(d), jac=jac, hess=lambda x: operator, constraints=constraint, solver="direct")

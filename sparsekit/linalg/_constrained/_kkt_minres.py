@@ -20,7 +20,10 @@ class KKTSystem:
 
     def __init__(self, H, G, sketch_size, rng):
         self.H, self.G, self.d = H, G, H.shape[0]
-        diagonal = np.abs(H.diagonal() if sparse.issparse(H) else np.diag(H))
+        if isinstance(H, sparse_linalg.LinearOperator):  # products only: no Jacobi scaling
+            diagonal = np.ones(self.d)
+        else:
+            diagonal = np.abs(H.diagonal() if sparse.issparse(H) else np.diag(H))
         floor = 1e-8 * max(float(diagonal.max(initial=0.0)), 1e-300)
         self.scale = 1.0 / np.sqrt(np.maximum(diagonal, floor))  # Jacobi scaling D^{-1/2}
         self.U, self.coef = self._nystrom(min(sketch_size, self.d), rng)

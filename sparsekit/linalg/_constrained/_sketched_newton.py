@@ -72,10 +72,26 @@ def _merit_gradient(point, H, mu, nu):
     return np.concatenate([grad_x, grad_lam])
 
 
+def _diagonal(H):
+    """The diagonal of ``H``; ones for an operator (no Jacobi scaling)."""
+    if isinstance(H, sparse_linalg.LinearOperator):
+        return np.ones(H.shape[0])
+    return H.diagonal() if sparse.issparse(H) else np.diag(H)
+
+
+def _shifted(H, shift):
+    if isinstance(H, sparse_linalg.LinearOperator):
+        return H + shift * sparse_linalg.aslinearoperator(sparse.eye_array(H.shape[0], format="csr"))
+    return H + shift * (sparse.eye_array(H.shape[0], format="csr") if sparse.issparse(H) else np.eye(H.shape[0]))
+
+
 def _kkt_matrix(H, G, solver, sketch_size, rng):
     """The KKT matrix in the form the solver needs: an operator with its preconditioner, dense, or CSR."""
     if solver == "nystrom-minres":
         return KKTSystem(H, G, sketch_size, rng)
+    if isinstance(H, sparse_linalg.LinearOperator):
+        raise ValueError(f"solver={solver!r} needs hess(x) as a dense or sparse matrix; got a LinearOperator "
+                         "(Hessian-vector products), which only solver='nystrom-minres' accepts.")
     if solver == "direct" and not sparse.issparse(H) and not sparse.issparse(G):
         return np.block([[H, G.T], [G, np.zeros((G.shape[0], G.shape[0]))]])
     return sparse.bmat([[sparse.csr_array(H), sparse.csr_array(G).T], [sparse.csr_array(G), None]], format="csr")
@@ -131,7 +147,9 @@ def sketched_newton(fun, x0, *, jac, hess, constraints, multipliers0=None, tol=1
     jac : callable
         ``jac(x) -> (d,)``, the gradient of ``fun``.
     hess : callable
-        ``hess(x) -> (d, d)`` dense or sparse, the Hessian of ``fun``.
+        ``hess(x) -> (d, d)`` dense or sparse, the Hessian of ``fun``, or a
+        :class:`scipy.sparse.linalg.LinearOperator` of Hessian-vector products (``solver="nystrom-minres"``
+        only; the KKT solve then needs only products with it).
     constraints : dict, NonlinearConstraint, LinearConstraint or list of them
         Equality constraints: SciPy's dict form ``{"type": "eq", "fun": c, "jac": J, "hess": Hc}`` (with ``Hc(x,
         v) = sum_i v_i Hess c_i(x)``, required for nonlinear constraints; ``args`` accepted), or
@@ -313,13 +331,10 @@ def _direction(point, H, r, mu, nu, sketching, inner_maxiter, eta):
     base_gradient = _merit_gradient(point, H, 0.0, nu)  # the merit's gradient is this plus mu (G^T c, 0)
     feasibility = point.G.T @ point.c
     d = point.x.size
-    diagonal = H.diagonal() if sparse.issparse(H) else np.diag(H)
-    shift, first_shift = 0.0, _FIRST_SHIFT * max(1.0, float(np.abs(diagonal).max(initial=0.0)))
-    eye = sparse.eye_array(d, format="csr")
+    shift, first_shift = 0.0, _FIRST_SHIFT * max(1.0, float(np.abs(_diagonal(H)).max(initial=0.0)))
     work = 0
     for _ in range(_SHIFTS):
-        K = _kkt_matrix((H + shift * eye if sparse.issparse(H) else H + shift * np.eye(d)) if shift else H,
-                        point.G, solver, sketch_size, rng)
+        K = _kkt_matrix(_shifted(H, shift) if shift else H, point.G, solver, sketch_size, rng)
         work += min(sketch_size, d) if solver == "nystrom-minres" else 0
         z, tolerance = np.zeros(r.size), eta
         for _ in range(1 if solver == "direct" else _TIGHTENINGS + 1):
