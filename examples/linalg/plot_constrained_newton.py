@@ -3,7 +3,7 @@ Sketched Newton for equality constraints: KKT residual against inner work
 =========================================================================
 
 :func:`sparsekit.linalg.sketched_newton` on two problems of the asv benchmark
-(``asv_bench/benchmarks/linalg_constrained.py``): logistic regression with 50
+(``sparsekit._tour.linalg_constrained``): logistic regression with 50
 random linear equality constraints (d = 500) and a Poisson control problem on a
 32 x 32 grid (2048 unknowns, 1024 constraints). Left: KKT residual per Newton
 iteration; right: against the inner work, products with ``H`` or the KKT matrix
@@ -12,17 +12,14 @@ projected CG) or row-block projections (sketch-and-project). The direct KKT
 solve has no such work: it is only in the left panels.
 """
 
-import sys
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 from scipy import optimize
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "asv_bench" / "benchmarks"))
-from linalg_constrained import constrained_logistic, poisson_control  # noqa: E402
-
-from sparsekit.linalg import sketched_newton  # noqa: E402
+from sparsekit._tour.linalg_constrained import constrained_logistic, poisson_control
+from sparsekit.linalg import sketched_newton
 
 
 def trust_constr_history(problem):
