@@ -173,7 +173,7 @@ def sketched_newton(fun, x0, *, jac, hess, constraints, multipliers0=None, tol=1
         of the KKT residual ``r``, tightened tenfold (up to three times) while the step is not a descent direction
         of the merit function. ``eta_power > 0`` sharpens the accuracy as ``r -> 0`` (superlinear convergence;
         ``eta_power=1`` is quadratic). The defaults (ours) cost a few more MINRES products per step than ``0.5,
-        0.5`` and save Newton steps, each a Hessian evaluation: 5 -> 3 on logistic regression with d = 500.
+        0.5`` and save Newton steps, each a Hessian evaluation: 5 -> 4 on logistic regression with d = 500.
     penalty : float, default=1.0
         Initial ``mu``; raised when a step that reduces the violation does not decrease the merit function enough.
     nu : float, default=1e-2
