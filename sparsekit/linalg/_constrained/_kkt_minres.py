@@ -18,7 +18,7 @@ _EPS = np.finfo(np.float64).eps
 class KKTSystem:
     """``[[H, G^T], [G, 0]]`` as an operator with its Nyström block preconditioner (``sketch_size`` products)."""
 
-    def __init__(self, H, G, sketch_size, rng):
+    def __init__(self, H, G, sketch_size, rng, cache=None):
         self.H, self.G, self.d = H, G, H.shape[0]
         if isinstance(H, sparse_linalg.LinearOperator):  # products only: no Jacobi scaling
             diagonal = np.ones(self.d)
@@ -27,7 +27,7 @@ class KKTSystem:
         floor = 1e-8 * max(float(diagonal.max(initial=0.0)), 1e-300)
         self.scale = 1.0 / np.sqrt(np.maximum(diagonal, floor))  # Jacobi scaling D^{-1/2}
         self.U, self.coef = self._nystrom(min(sketch_size, self.d), rng)
-        self._factor_schur()
+        self._factor_schur({} if cache is None else cache)
 
     def _nystrom(self, rank, rng):
         """``U`` and ``coef - 1``: ``P^{-1} = I + U diag(coef - 1) U^T`` on the scaled ``H``."""
@@ -45,19 +45,23 @@ class KKTSystem:
         mu = max(float(lam[-1]), 1e-8 * max(float(lam[0]), 1.0))
         return U, (lam[-1] + mu) / (lam + mu) - 1.0
 
-    def _factor_schur(self):
-        """Factorise ``G D^{-1} G^T`` and the Woodbury capacitance of the rank-``l`` correction."""
+    def _factor_schur(self, cache):
+        """Factorise ``G D^{-1} G^T`` (or take it from ``cache``, kept across Newton steps while ``G`` and ``D``
+        do not change: linear constraints) and the Woodbury capacitance of the rank-``l`` correction."""
         Gs = self.G * self.scale[None, :] if not sparse.issparse(self.G) else sparse.csr_array(self.G) @ (
             sparse.diags_array(self.scale))
-        M0 = Gs @ Gs.T
-        m = M0.shape[0]
-        ridge = 1e-12 * max(float(M0.diagonal().sum()) / m, 1e-300)
-        if sparse.issparse(M0):
-            lu = sparse_linalg.splu(sparse.csc_array(M0 + ridge * sparse.eye_array(m)))
-            self._solve0 = lu.solve
+        if _same(cache.get("G"), self.G) and np.array_equal(cache["scale"], self.scale):
+            self._solve0 = cache["solve"]
         else:
-            factor = scipy.linalg.cho_factor(M0 + ridge * np.eye(m), check_finite=False)
-            self._solve0 = lambda y: scipy.linalg.cho_solve(factor, y, check_finite=False)
+            M0 = Gs @ Gs.T
+            m = M0.shape[0]
+            ridge = 1e-12 * max(float(M0.diagonal().sum()) / m, 1e-300)
+            if sparse.issparse(M0):
+                self._solve0 = sparse_linalg.splu(sparse.csc_array(M0 + ridge * sparse.eye_array(m))).solve
+            else:
+                factor = scipy.linalg.cho_factor(M0 + ridge * np.eye(m), check_finite=False)
+                self._solve0 = lambda y: scipy.linalg.cho_solve(factor, y, check_finite=False)
+            cache.update(G=self.G.copy(), scale=self.scale.copy(), solve=self._solve0)
         active = np.abs(self.coef) > 1e-12
         self.W = np.asarray(Gs @ self.U[:, active])
         self.MW = self._solve0(self.W) if self.W.size else self.W
@@ -78,6 +82,12 @@ class KKTSystem:
             bottom = bottom - self.MW @ scipy.linalg.lu_solve(self._capacitance, self.W.T @ bottom,
                                                                check_finite=False)
         return np.concatenate([top, bottom])
+
+
+def _same(A, B):
+    if A is None or A.shape != B.shape or sparse.issparse(A) != sparse.issparse(B):
+        return False
+    return (A != B).nnz == 0 if sparse.issparse(A) else np.array_equal(A, B)
 
 
 def minres(system, b, x, rtol, maxiter):

@@ -85,10 +85,10 @@ def _shifted(H, shift):
     return H + shift * (sparse.eye_array(H.shape[0], format="csr") if sparse.issparse(H) else np.eye(H.shape[0]))
 
 
-def _kkt_matrix(H, G, solver, sketch_size, rng):
+def _kkt_matrix(H, G, solver, sketch_size, rng, cache):
     """The KKT matrix in the form the solver needs: an operator with its preconditioner, dense, or CSR."""
     if solver == "nystrom-minres":
-        return KKTSystem(H, G, sketch_size, rng)
+        return KKTSystem(H, G, sketch_size, rng, cache)
     if isinstance(H, sparse_linalg.LinearOperator):
         raise ValueError(f"solver={solver!r} needs hess(x) as a dense or sparse matrix; got a LinearOperator "
                          "(Hessian-vector products), which only solver='nystrom-minres' accepts.")
@@ -263,6 +263,7 @@ def sketched_newton(fun, x0, *, jac, hess, constraints, multipliers0=None, tol=1
     point = _Point.at(problem, x0.copy(), lam0.copy())
     history, steps, inner, shifts = [point.kkt_residual()], [], [], []
     mu = float(penalty)
+    schur = {}  # the factorised Schur block, reused while G and the Jacobi scaling stay the same
     status, message = STATUS_MAX_ITER, f"maxiter ({maxiter}) Newton iterations reached"
     result = Result(x=point.x, multipliers=point.lam)
     monitor = IterationMonitor("sketched_newton", total=maxiter, verbose=verbose, callback=callback)
@@ -276,7 +277,7 @@ def sketched_newton(fun, x0, *, jac, hess, constraints, multipliers0=None, tol=1
                 break
             H = problem.lagrangian_hessian(point.x, point.lam)
             r = np.concatenate([point.grad_L, point.c])
-            direction, slope, mu, work, shift = _direction(point, H, r, mu, nu, (solver, sketch_size, rng),
+            direction, slope, mu, work, shift = _direction(point, H, r, mu, nu, (solver, sketch_size, rng, schur),
                                                            inner_maxiter, min(eta_max, history[-1] ** eta_power))
             inner.append(work)
             shifts.append(shift)
@@ -327,7 +328,7 @@ def _direction(point, H, r, mu, nu, sketching, inner_maxiter, eta):
     Returns ``(z, slope, mu, work, shift)``: ``slope = grad merit . z`` for the (possibly raised) penalty ``mu``,
     the sketching work, and the multiple of the identity added to ``H`` in the KKT matrix (0 if none).
     """
-    solver, sketch_size, rng = sketching
+    solver, sketch_size, rng, cache = sketching
     decrease = 0.5 * nu * float(point.grad_L @ point.grad_L)
     violation = float(point.c @ point.c)
     base_gradient = _merit_gradient(point, H, 0.0, nu)  # the merit's gradient is this plus mu (G^T c, 0)
@@ -336,7 +337,7 @@ def _direction(point, H, r, mu, nu, sketching, inner_maxiter, eta):
     shift, first_shift = 0.0, _FIRST_SHIFT * max(1.0, float(np.abs(_diagonal(H)).max(initial=0.0)))
     work = 0
     for _ in range(_SHIFTS):
-        K = _kkt_matrix(_shifted(H, shift) if shift else H, point.G, solver, sketch_size, rng)
+        K = _kkt_matrix(_shifted(H, shift) if shift else H, point.G, solver, sketch_size, rng, cache)
         work += min(sketch_size, d) if solver == "nystrom-minres" else 0
         z, tolerance = np.zeros(r.size), eta
         for _ in range(1 if solver == "direct" else _TIGHTENINGS + 1):
