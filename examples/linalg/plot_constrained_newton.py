@@ -9,7 +9,8 @@ random linear equality constraints (d = 500) and a Poisson control problem on a
 iteration; right: against the inner work, products with ``H`` or the KKT matrix
 (MINRES with the sketched Nyström preconditioner, and SciPy trust-constr's
 projected CG) or row-block projections (sketch-and-project). The direct KKT
-solve has no such work: it is only in the left panels.
+solve has no such work: it is only in the left panels; trust-constr's factorisations of its constraint
+projections are not counted in its CG iterations either.
 """
 
 from pathlib import Path
@@ -37,6 +38,7 @@ def trust_constr_history(problem):
     return np.array(kkt), np.array(work)
 
 
+COLORS = {"nystrom-minres": "C0", "direct": "C1", "block-kaczmarz": "C2", "trust-constr": "C3"}
 fig, axes = plt.subplots(2, 2, figsize=(11, 7.5))
 problems = [("logistic + 50 constraints, d = 500", constrained_logistic(500)),
             ("Poisson control 32 x 32", poisson_control(32))]
@@ -46,15 +48,17 @@ for (title, problem), (left, right) in zip(problems, axes):
     for solver in solvers:
         res = sketched_newton(fun, x0, jac=jac, hess=hess, constraints=constraint, solver=solver, tol=1e-8,
                               maxiter=30, random_state=0)
-        left.semilogy(res.kkt_residual, marker="o", label=f"sketched_newton ({solver})")
+        left.semilogy(res.kkt_residual, marker="o", color=COLORS[solver], label=f"sketched_newton ({solver})")
         if solver != "direct":
             right.semilogy(np.concatenate([[0], np.cumsum(res.inner_iterations)]), res.kkt_residual, marker="o",
-                           label=f"sketched_newton ({solver})")
+                           color=COLORS[solver], label=f"sketched_newton ({solver})")
         print(f"{title}, {solver}: {res.n_iter} Newton steps, inner work {res.inner_iterations.sum()}, "
               f"KKT residual {res.kkt_residual[-1]:.1e}")
     kkt, work = trust_constr_history(problem)
-    left.semilogy(np.arange(1, kkt.size + 1), kkt, marker=".", label="scipy trust-constr")
-    right.semilogy(work, kkt, marker=".", label="scipy trust-constr (CG iterations)")
+    left.semilogy(np.arange(1, kkt.size + 1), kkt, marker=".", color=COLORS["trust-constr"],
+                  label="scipy trust-constr")
+    right.semilogy(work, kkt, marker=".", color=COLORS["trust-constr"],
+                   label="scipy trust-constr (CG iterations; its projection factorisations not counted)")
     print(f"{title}, trust-constr: {kkt.size} iterations, {work[-1]} CG iterations, KKT residual {kkt[-1]:.1e}")
     left.set(title=title, xlabel="Newton / SQP iteration", ylabel="KKT residual")
     right.set(title=title, xlabel="inner work (matrix-vector products or projections)", xscale="symlog")
