@@ -195,8 +195,9 @@ def sketched_newton(fun, x0, *, jac, hess, constraints, multipliers0=None, tol=1
         ``x``, ``multipliers``, ``fun``, ``constraint_violation`` (``||c(x)||``), ``kkt_residual`` (history, one
         entry per iterate), ``step_sizes``, ``inner_iterations`` (per Newton step: products with ``H`` or the KKT
         matrix for ``"nystrom-minres"``, projections for sketch-and-project, 0 for ``"direct"``), ``penalty`` (final
-        ``mu``), ``hessian_shifts`` (the ``delta`` of ``H + delta I`` per step, 0 for none), ``n_iter``, ``converged``, ``status`` (0 converged, 1 maxiter, 2 callback, 4 the line search
-        found no decrease), ``message``.
+        ``mu``), ``hessian_shifts`` (the ``delta`` of ``H + delta I`` per step, 0 for none), ``n_iter``,
+        ``converged``, ``status`` (0 converged, 1 maxiter, 2 callback, 4 the line search found no decrease),
+        ``message``.
 
     Raises
     ------
@@ -218,8 +219,8 @@ def sketched_newton(fun, x0, *, jac, hess, constraints, multipliers0=None, tol=1
     - merit ``L_{mu,nu} = f + lam^T c + (mu/2) ||c||^2 + (nu/2) ||grad_x L||^2``, whose gradient needs only the
       product ``H grad_x L`` with the Lagrangian's Hessian (no third derivatives);
     - a step ``z`` is accepted when ``grad L_{mu,nu}^T z <= -(nu ||grad_x L||^2 + mu ||c||^2) / 2``; first ``mu``
-      grows to twice the least value that passes, when the step reduces the violation, then the sketching accuracy tightens tenfold (three
-      times), then ``H`` is shifted to ``H + delta I`` (``delta`` from ``1e-4 max(1, max|H_ii|)``, tenfold each
+      grows to twice the least value that passes, when the step reduces the violation, then the inner accuracy
+      tightens tenfold (three times), then ``H`` is shifted to ``H + delta I`` (``delta`` from ``1e-4 max(1, max|H_ii|)``, tenfold each
       time) whenever the step has curvature ``dx^T (H + delta I) dx < 1e-8 ||dx||^2`` or is not a descent
       direction: the inertia-free correction of Chiang & Zavala (2016), since a sketching solver gives no
       inertia. After ten shifts the merit's negative gradient is used (a safeguard);
@@ -233,8 +234,12 @@ def sketched_newton(fun, x0, *, jac, hess, constraints, multipliers0=None, tol=1
     G^T)`` of Murphy, Golub & Wathen (2000), where ``P`` is the randomized Nyström preconditioner (Frangella,
     Tropp & Udell, SIAM J. Matrix Anal. Appl. 44, 2023) of the Jacobi-scaled ``H``, built from ``sketch_size``
     products of ``H`` with a Gaussian sketch; the Schur block ``G D^{-1} G^T`` is factorised (sparse or dense,
-    ``m x m``) and its rank-``sketch_size`` correction applied by the Woodbury identity. The adaptive rule is
-    unchanged: MINRES stops at ``||K z + r|| <= eta ||r||``, restarted from its last iterate when tightened.
+    ``m x m``; kept across Newton steps while ``G`` and ``D`` do not change) and its rank-``sketch_size``
+    correction applied by the Woodbury identity. Our choices in Frangella et al.'s preconditioner, since ``H``
+    carries no known regularisation: the shift ``mu`` is the smallest Nyström eigenvalue (floored at ``1e-8``
+    times the largest), and the complement of the sketched eigenspace is taken as the identity of the scaled
+    ``H`` (whose diagonal is 1). Unlike pure sketch-and-project this factorises the ``m x m`` Schur block: the
+    memory is that factor plus ``(d + m) x sketch_size``. The adaptive rule is unchanged: MINRES stops at ``||K z + r|| <= eta ||r||``, restarted from its last iterate when tightened.
     Sketch-and-project solves are warm-started from the previous attempt. The work is reported per step.
 
     Examples
