@@ -220,27 +220,28 @@ def sketched_newton(fun, x0, *, jac, hess, constraints, multipliers0=None, tol=1
       product ``H grad_x L`` with the Lagrangian's Hessian (no third derivatives);
     - a step ``z`` is accepted when ``grad L_{mu,nu}^T z <= -(nu ||grad_x L||^2 + mu ||c||^2) / 2``; first ``mu``
       grows to twice the least value that passes, when the step reduces the violation, then the inner accuracy
-      tightens tenfold (three times), then ``H`` is shifted to ``H + delta I`` (``delta`` from ``1e-4 max(1, max|H_ii|)``, tenfold each
-      time) whenever the step has curvature ``dx^T (H + delta I) dx < 1e-8 ||dx||^2`` or is not a descent
-      direction: the inertia-free correction of Chiang & Zavala (2016), since a sketching solver gives no
-      inertia. After ten shifts the merit's negative gradient is used (a safeguard);
+      tightens tenfold (three times), then ``H`` is shifted to ``H + delta I`` (``delta`` from ``1e-4 max(1,
+      max|H_ii|)``, tenfold each time) whenever the step has curvature ``dx^T (H + delta I) dx < 1e-8 ||dx||^2`` or
+      is not a descent direction: the inertia-free correction of Chiang & Zavala (2016), since a sketching solver
+      gives no inertia. After ten shifts the merit's negative gradient is used (a safeguard);
     - backtracking (halving) Armijo line search with constant ``1e-4`` on the merit function.
 
     The inner solver (our choice; the paper leaves it open within the randomized iterative solvers). The row
     projections of sketch-and-project converge at the rate ``sigma_min(K)^2 / ||K||_F^2`` of the indefinite KKT
     matrix ``K``: on constrained logistic regression with d = 100 that was 12 000 projections per run (130 times
-    trust-constr's time), and no convergence on an 8 x 8 Poisson control problem. The default therefore solves
-    ``K z = -r`` by MINRES (Paige & Saunders, 1975) with the block-diagonal preconditioner ``diag(P, G P^{-1}
-    G^T)`` of Murphy, Golub & Wathen (2000), where ``P`` is the randomized Nyström preconditioner (Frangella,
-    Tropp & Udell, SIAM J. Matrix Anal. Appl. 44, 2023) of the Jacobi-scaled ``H``, built from ``sketch_size``
-    products of ``H`` with a Gaussian sketch; the Schur block ``G D^{-1} G^T`` is factorised (sparse or dense,
-    ``m x m``; kept across Newton steps while ``G`` and ``D`` do not change) and its rank-``sketch_size``
-    correction applied by the Woodbury identity. Our choices in Frangella et al.'s preconditioner, since ``H``
-    carries no known regularisation: the shift ``mu`` is the smallest Nyström eigenvalue (floored at ``1e-8``
-    times the largest), and the complement of the sketched eigenspace is taken as the identity of the scaled
-    ``H`` (whose diagonal is 1). Unlike pure sketch-and-project this factorises the ``m x m`` Schur block: the
-    memory is that factor plus ``(d + m) x sketch_size``. The adaptive rule is unchanged: MINRES stops at ``||K z + r|| <= eta ||r||``, restarted from its last iterate when tightened.
-    Sketch-and-project solves are warm-started from the previous attempt. The work is reported per step.
+    trust-constr's time), and no convergence on an 8 x 8 Poisson control problem. The default therefore solves ``K z
+    = -r`` by MINRES (Paige & Saunders, 1975) with the block-diagonal preconditioner ``diag(P, G P^{-1} G^T)`` of
+    Murphy, Golub & Wathen (2000), where ``P`` is the randomized Nyström preconditioner (Frangella, Tropp & Udell,
+    SIAM J. Matrix Anal. Appl. 44, 2023) of the Jacobi-scaled ``H``, built from ``sketch_size`` products of ``H``
+    with a Gaussian sketch; the Schur block ``G D^{-1} G^T`` is factorised (sparse or dense, ``m x m``; kept across
+    Newton steps while ``G`` and ``D`` do not change) and its rank-``sketch_size`` correction applied by the
+    Woodbury identity. Our choices in Frangella et al.'s preconditioner, since ``H`` carries no known
+    regularisation: the shift ``mu`` is the smallest Nyström eigenvalue (floored at ``1e-8`` times the largest), and
+    the complement of the sketched eigenspace is taken as the identity of the scaled ``H`` (whose diagonal is 1).
+    Unlike pure sketch-and-project this factorises the ``m x m`` Schur block: the memory is that factor plus ``(d +
+    m) x sketch_size``. The adaptive rule is unchanged: MINRES stops at ``||K z + r|| <= eta ||r||``, restarted from
+    its last iterate when tightened. Sketch-and-project solves are warm-started from the previous attempt. The work
+    is reported per step.
 
     Examples
     --------
