@@ -57,7 +57,8 @@ class KKTSystem:
             m = M0.shape[0]
             ridge = 1e-12 * max(float(M0.diagonal().sum()) / m, 1e-300)
             if sparse.issparse(M0):
-                self._solve0 = sparse_linalg.splu(sparse.csc_array(M0 + ridge * sparse.eye_array(m))).solve
+                self._solve0 = sparse_linalg.splu(sparse.csc_array(M0 + ridge * sparse.eye_array(m)),
+                                                  permc_spec="MMD_AT_PLUS_A").solve  # symmetric (Poisson 128^2: 2.2x)
             else:
                 factor = scipy.linalg.cho_factor(M0 + ridge * np.eye(m), check_finite=False)
                 self._solve0 = lambda y: scipy.linalg.cho_solve(factor, y, check_finite=False)

@@ -323,7 +323,8 @@ def _least_squares_multipliers(problem, x):
     normal = sparse.csc_array(G @ G.T)
     ridge = 1e-12 * max(float(normal.diagonal().sum()) / normal.shape[0], 1e-300)
     try:
-        return -sparse_linalg.splu(normal + ridge * sparse.eye_array(normal.shape[0], format="csc")).solve(G @ g)
+        shifted = normal + ridge * sparse.eye_array(normal.shape[0], format="csc")
+        return -sparse_linalg.splu(shifted, permc_spec="MMD_AT_PLUS_A").solve(G @ g)
     except RuntimeError:  # a structurally singular G G^T: start from zero multipliers
         return np.zeros(problem.m)
 
