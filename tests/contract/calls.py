@@ -153,8 +153,8 @@ CALLS = {
     "polar": Call(lambda: (np.random.default_rng(6).standard_normal((8, 5)),), dict(method="newton-schulz"),
                   homogeneous=("G",), accepts={"G": ("complex",)}),
     # linalg: constrained optimisation (an equality-constrained quadratic: min |x|^2 subject to x_0 + 2 x_1 = 1)
-    "sketched_newton": Call(lambda: (lambda x: x @ x, np.array([2.0, -1.0])),
-                            dict(jac=lambda x: 2 * x, hess=lambda x: 2 * np.eye(2), random_state=0,
+    "sketched_newton": Call(lambda: (lambda x: x @ x + 0.25 * np.sum(x**4), np.array([2.0, -1.0])),
+                            dict(jac=lambda x: 2 * x + x**3, hess=lambda x: np.diag(2 + 3 * x**2), random_state=0,
                                  constraints={"type": "eq", "fun": lambda x: x[:1] + 2 * x[1:] - 1,
                                               "jac": lambda x: np.array([[1.0, 2.0]]),
                                               "hess": lambda x, v: np.zeros((2, 2))}),

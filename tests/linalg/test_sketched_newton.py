@@ -8,6 +8,7 @@ from scipy import optimize, sparse
 
 from sparsekit import ConvergenceWarning
 from sparsekit.linalg import sketched_newton
+from sparsekit.linalg._constrained._kkt_minres import KKTSystem, minres
 
 from ._hock_schittkowski import PROBLEMS
 
@@ -16,12 +17,12 @@ _SKETCH = dict(solver="block-kaczmarz", random_state=0, maxiter=60)
 
 
 # hs6's KKT matrix has condition 1e4: Kaczmarz needs ~1e5 projections there, so it runs with "direct" only.
-@pytest.mark.parametrize("name, solver", [(name, "direct") for name in sorted(PROBLEMS)] + [
-    (name, "block-kaczmarz") for name in sorted(PROBLEMS) if name != "hs6"])
+@pytest.mark.parametrize("name, solver", [(name, s) for name in sorted(PROBLEMS) for s in ("direct", "nystrom-minres")]
+                         + [(name, "block-kaczmarz") for name in sorted(PROBLEMS) if name != "hs6"])
 def test_hock_schittkowski_reaches_the_known_solution(name, solver):
     p = PROBLEMS[name]()
     res = sketched_newton(p["fun"], p["x0"], jac=p["jac"], hess=p["hess"], constraints=p["constraints"],
-                          **(dict(solver="direct") if solver == "direct" else _SKETCH))
+                          **(_SKETCH if solver == "block-kaczmarz" else dict(solver=solver, random_state=0)))
     assert res.converged and res.kkt_residual[-1] <= 1e-6
     np.testing.assert_allclose(res.x, p["x_star"], atol=2e-5)
     assert res.fun == pytest.approx(p["f_star"], abs=1e-6)
@@ -109,3 +110,55 @@ def test_bad_arguments_are_named():
         sketched_newton(lambda x: x @ x, np.ones(2), **{**good, "jac": lambda x: np.ones(3)})
     with pytest.raises(ValueError, match="multipliers0"):
         sketched_newton(lambda x: x @ x, np.ones(2), multipliers0=np.ones(2), **good)
+
+
+@pytest.mark.parametrize("sparse_input", [False, True])
+def test_nystrom_preconditioner_is_exact_for_a_diagonal_hessian(sparse_input):
+    # P = H and the exact Schur complement: the preconditioned KKT matrix has three eigenvalues (Murphy, Golub &
+    # Wathen), so MINRES stops within three iterations
+    rng = np.random.default_rng(1)
+    d, m = 80, 30
+    H = np.diag(rng.uniform(1e-3, 1e2, d))
+    G = rng.standard_normal((m, d))
+    if sparse_input:
+        H, G = sparse.csr_array(H), sparse.csr_array(G)
+    system = KKTSystem(H, G, 10, rng)
+    b = rng.standard_normal(d + m)
+    z, iterations = minres(system, b, np.zeros(d + m), 1e-10, 100)
+    K = sparse.bmat([[sparse.csr_array(H), sparse.csr_array(G).T], [sparse.csr_array(G), None]]).toarray()
+    assert iterations <= 4
+    np.testing.assert_allclose(z, np.linalg.solve(K, b), rtol=1e-7, atol=1e-9)
+
+
+def test_minres_meets_the_relative_residual_on_an_indefinite_hessian():
+    rng = np.random.default_rng(2)
+    d, m = 50, 10
+    Q = rng.standard_normal((d, d))
+    H = Q @ np.diag(np.linspace(-1.0, 5.0, d)) @ Q.T / d + np.eye(d)
+    G = rng.standard_normal((m, d))
+    system = KKTSystem(H, G, 10, rng)
+    b = rng.standard_normal(d + m)
+    for rtol in (1e-1, 1e-6, 1e-11):
+        z, iterations = minres(system, b, np.zeros(d + m), rtol, 10 * (d + m))
+        assert np.linalg.norm(system.matvec(z) - b) <= rtol * np.linalg.norm(b)
+        assert 0 < iterations < d + m
+
+
+def test_hessian_vector_products_give_the_matrix_answer_and_direct_refuses_them():
+    rng = np.random.default_rng(3)
+    d, m = 40, 5
+    Q = rng.standard_normal((d, d)) / np.sqrt(d)
+    Q = Q @ Q.T + 0.1 * np.eye(d)
+    A, b = rng.standard_normal((m, d)), rng.standard_normal(m)
+    fun = lambda x: 0.25 * np.sum(x**4) + 0.5 * x @ Q @ x  # noqa: E731
+    jac = lambda x: x**3 + Q @ x  # noqa: E731
+    constraint = optimize.LinearConstraint(A, b, b)
+    matrix = sketched_newton(fun, np.zeros(d), jac=jac, hess=lambda x: np.diag(3 * x**2) + Q,
+                             constraints=constraint, tol=1e-9, random_state=0)
+    operator = sparse.linalg.LinearOperator((d, d), matvec=lambda v: v, dtype=float)
+    hessp = sketched_newton(fun, np.zeros(d), jac=jac, constraints=constraint, tol=1e-9, random_state=0,
+                            hess=lambda x: sparse.linalg.aslinearoperator(np.diag(3 * x**2) + Q) + 0 * operator)
+    assert matrix.converged and hessp.converged
+    np.testing.assert_allclose(hessp.x, matrix.x, atol=1e-8)
+    with pytest.raises(ValueError, match="LinearOperator"):
+        sketched_newton(fun, np.zeros(d), jac=jac, hess=lambda x: operator, constraints=constraint, solver="direct")

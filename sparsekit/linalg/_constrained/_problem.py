@@ -10,6 +10,7 @@ import dataclasses
 
 import numpy as np
 from scipy import optimize, sparse
+from scipy.sparse import linalg as sparse_linalg
 
 from ..._core.validation import check_callable
 
@@ -84,7 +85,11 @@ def _as_block(constraint, x0, name):
     return _Constraint(lambda x: np.atleast_1d(np.asarray(fun(x), dtype=float)) - rhs, jac, hess, value.size)
 
 
-def _as_matrix(value, shape, name):
+def _as_matrix(value, shape, name, operator=False):
+    if operator and isinstance(value, sparse_linalg.LinearOperator):
+        if value.shape != shape:
+            raise ValueError(f"{name} must have shape {shape}; got {value.shape}.")
+        return value
     if sparse.issparse(value):
         value = sparse.csr_array(value, dtype=float)
     else:
@@ -151,11 +156,18 @@ class EqualityProblem:
 
     def lagrangian_hessian(self, x, lam):
         """``Hess f(x) + sum_i lam_i Hess c_i(x)``, sparse if any part is."""
-        H = _as_matrix(self.hess(x), (self.d, self.d), "hess(x)")
+        H = _as_matrix(self.hess(x), (self.d, self.d), "hess(x)", operator=True)
         start = 0
         for block in self.blocks:
             stop = start + block.size
             if block.hess is not None:
-                H = H + _as_matrix(block.hess(x, lam[start:stop]), (self.d, self.d), "constraint hess(x, v)")
+                part = _as_matrix(block.hess(x, lam[start:stop]), (self.d, self.d), "constraint hess(x, v)",
+                                  operator=True)
+                if isinstance(H, sparse_linalg.LinearOperator) or isinstance(part, sparse_linalg.LinearOperator):
+                    H = sparse_linalg.aslinearoperator(H) + sparse_linalg.aslinearoperator(part)
+                else:
+                    H = H + part
             start = stop
+        if isinstance(H, sparse_linalg.LinearOperator):
+            return H
         return sparse.csr_array(H) if sparse.issparse(H) else H
