@@ -10,7 +10,7 @@ divided by the number of features).
 
 Writes ``doc/user_guide/images/linalg_coordinate_rules.png`` when run as a script::
 
-    python examples/linalg/plot_greedy_bcd_rules.py [--out PATH]
+    python examples/linalg/greedy_bcd_rules.py [--out PATH]
 """
 
 import argparse
