@@ -1,4 +1,6 @@
-"""Held-out relative RMSE against time: AltMin (three row solvers) and soft-impute, 2000 x 1500, rank 10, 5%.
+"""
+Held-out relative RMSE against time: AltMin (three row solvers) and soft-impute, 2000 x 1500, rank 10, 5%.
+==========================================================================================================
 
 Writes ``doc/user_guide/images/learn_completion_rmse_vs_time.png``. BLAS on one thread.
 """

@@ -1,4 +1,6 @@
-"""Figures of the dictionary-learning user guide: recovered atoms beside the true ones, error versus time.
+"""
+Figures of the dictionary-learning user guide: recovered atoms beside the true ones, error versus time.
+=======================================================================================================
 
 Usage::
 

@@ -1,4 +1,6 @@
-"""The user guide's 1-D picture: Vecchia GP posterior mean ± 2σ against the exact GP (scikit-learn).
+"""
+The user guide's 1-D picture: Vecchia GP posterior mean ± 2σ against the exact GP (scikit-learn).
+=================================================================================================
 
 Usage::
 

@@ -1,4 +1,6 @@
-"""Figure of the fractional-minimisation user guide: the sparse-recovery ratio against time, ours vs Dinkelbach.
+"""
+Figure of the fractional-minimisation user guide: the sparse-recovery ratio against time, ours vs Dinkelbach.
+=============================================================================================================
 
 Usage::
 

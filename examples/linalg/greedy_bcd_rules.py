@@ -1,6 +1,6 @@
 """
 Greedy selection rules need fewer epochs: GS, GSL and GSQ against cyclic and random coordinate descent
-====================================================================================================
+======================================================================================================
 
 The Lasso on dataset A of Nutini, Laradji & Schmidt (``1000 x 2000``, sparse, columns of very different
 norms), ``alpha = 0.1 alpha_max``, solved by :func:`sparsekit.linalg.greedy_bcd` with each selection rule

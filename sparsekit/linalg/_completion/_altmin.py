@@ -80,7 +80,7 @@ def altmin_complete(M_observed, rank, *, ridge=0.0, bias=False, solver="exact", 
     ``(i, j)`` by minimising
 
         sum_{observed} (M_ij - offset - b_i - c_j - U_i . V_j)^2
-        + ridge * (|U|_F^2 + |V|_F^2) + ridge_b * (|b|^2 + |c|^2),
+        + ridge * (||U||_F^2 + ||V||_F^2) + ridge_b * (||b||^2 + ||c||^2),
 
     alternately over the rows ``(U, b)`` and the columns ``(V, c)``; each half
     is one small ridge regression per row (or column). Memory is O(nnz k):
