@@ -49,7 +49,7 @@ class MaskedDictionaryLearning(ClassNamePrefixFeaturesOutMixin, TransformerMixin
     ----------
     components_ : ndarray of shape (n_components, n_features)
         Unit-norm atoms.
-    loss_ : ndarray of shape (n_iter_,)
+    loss_ : ndarray of shape (n_iter\_,)
         Mean loss per epoch.
     n_iter_ : int
         Epochs run.

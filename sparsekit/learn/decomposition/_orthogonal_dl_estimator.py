@@ -99,7 +99,7 @@ class OrthogonalDictionaryLearning(ParamsValidationMixin, OrthogonalDictionaryTr
     ----------
     components_ : ndarray of shape (n_components, n_features)
         The atoms, orthonormal rows, in the precision of ``X`` (float32 kept).
-    objective_ : ndarray of shape (n_iter_,)
+    objective_ : ndarray of shape (n_iter\_,)
         ``(1/(p m)) ||X A^T||_p^p`` at each iterate (non-decreasing).
     n_iter_ : int
         Iterations run.

@@ -105,9 +105,9 @@ def altmin_complete(M_observed, rank, *, ridge=0.0, bias=False, solver="exact", 
         column biases, as real ratings need; without it the offset is 0.
     solver : {"exact", "cg", "sketch"}, default="exact"
         Row solves: ``"exact"`` forms each row's Gram with one BLAS-3 product
-        and Cholesky-solves it (O(|Omega| k^2) per sweep, the fastest for
+        and Cholesky-solves it (O(nnz k^2) per sweep, the fastest for
         ``k`` up to a few dozen); ``"cg"`` takes ``cg_steps`` warm-started CG
-        steps without a Gram (O(|Omega| k) per step); ``"sketch"`` does the
+        steps without a Gram (O(nnz k) per step); ``"sketch"`` does the
         same with the sketched QR preconditioner of Gu et al. (for large
         ``k`` or badly conditioned rows).
     max_iter : int, default=50
