@@ -8,7 +8,7 @@ from sklearn.gaussian_process import kernels
 
 from ..._core.params import Interval, check_params
 from ..._core.result import STATUS_CONVERGED, Result, end_run
-from ..._core.validation import check_array
+from ..._core.validation import check_array, check_vector
 from ._factor_kernels import kl_factor_columns
 from ._kernel_blocks import block_kernel, length_scale_of, weighted_gradient
 from ._ordering import maximin_ordering, unit_scaled
@@ -28,6 +28,17 @@ def check_kernel(kernel, name="kernel"):
             f"got {type(kernel).__name__}."
         )
     return kernel
+
+
+def check_training_data(X, y, kernel, *, caller):
+    """``(X, y, kernel)`` of a Vecchia fit: float64 arrays of at least 2 rows and 1 column, a fresh kernel copy."""
+    kernel = check_kernel(kernel).clone_with_theta(kernel.theta)
+    X = np.asarray(check_array(X, "X", ndim=2, dtype="float"), dtype=np.float64)
+    n = X.shape[0]
+    y = np.asarray(check_vector(y, "y", size=n, dtype="float"), dtype=np.float64)
+    if n < 2 or X.shape[1] == 0:
+        raise ValueError(f"{caller}: X must have at least 2 rows and 1 column; got shape {X.shape}.")
+    return X, y, kernel
 
 
 def _chunks(n, m, width):

@@ -8,8 +8,7 @@ import scipy.optimize
 from ..._core.params import Interval, Options, check_params
 from ..._core.progress import IterationMonitor
 from ..._core.result import STATUS_CONVERGED, STATUS_MAX_ITER, STATUS_STOPPED, Result, end_run
-from ..._core.validation import check_array, check_vector
-from ._vecchia import check_kernel, order_and_neighbors, vecchia_loglik
+from ._vecchia import check_training_data, order_and_neighbors, vecchia_loglik
 
 __all__ = ["vecchia_gp_fit"]
 
@@ -107,12 +106,8 @@ def vecchia_gp_fit(X, y, kernel, *, n_neighbors=15, alpha=1e-10, optimizer="fmin
     """
     check_params({"n_neighbors": n_neighbors, "alpha": alpha, "optimizer": optimizer, "max_iter": max_iter,
                   "normalize_y": normalize_y, "verbose": verbose}, FIT_CONSTRAINTS, caller="vecchia_gp_fit")
-    kernel = check_kernel(kernel).clone_with_theta(check_kernel(kernel).theta)
-    X = np.asarray(check_array(X, "X", ndim=2, dtype="float"), dtype=np.float64)
+    X, y, kernel = check_training_data(X, y, kernel, caller="vecchia_gp_fit")
     n = X.shape[0]
-    y = np.asarray(check_vector(y, "y", size=n, dtype="float"), dtype=np.float64)
-    if n < 2 or X.shape[1] == 0:
-        raise ValueError(f"vecchia_gp_fit: X must have at least 2 rows and 1 column; got shape {X.shape}.")
     y_mean, y_std = 0.0, 1.0
     if normalize_y:
         top = float(np.max(np.abs(y)))

@@ -11,8 +11,7 @@ from scipy.special import expit, log_expit
 from ..._core.params import Interval, Options, check_params
 from ..._core.progress import IterationMonitor
 from ..._core.result import STATUS_CONVERGED, STATUS_MAX_ITER, STATUS_STOPPED, Result, end_run
-from ..._core.validation import check_array, check_vector
-from ._vecchia import check_kernel, conditional, factor_on, order_and_neighbors
+from ._vecchia import check_training_data, conditional, factor_on, order_and_neighbors
 
 __all__ = ["vecchia_laplace_fit"]
 
@@ -187,12 +186,8 @@ def vecchia_laplace_fit(X, y, kernel, *, n_neighbors=20, alpha=1e-6, optimizer="
     """
     check_params({"n_neighbors": n_neighbors, "alpha": alpha, "optimizer": optimizer, "max_iter": max_iter,
                   "max_newton": max_newton, "verbose": verbose}, LAPLACE_CONSTRAINTS, caller="vecchia_laplace_fit")
-    kernel = check_kernel(kernel).clone_with_theta(check_kernel(kernel).theta)
-    X = np.asarray(check_array(X, "X", ndim=2, dtype="float"), dtype=np.float64)
+    X, y, kernel = check_training_data(X, y, kernel, caller="vecchia_laplace_fit")
     n = X.shape[0]
-    y = np.asarray(check_vector(y, "y", size=n, dtype="float"), dtype=np.float64)
-    if n < 2 or X.shape[1] == 0:
-        raise ValueError(f"vecchia_laplace_fit: X must have at least 2 rows and 1 column; got shape {X.shape}.")
     if not np.all((y == 0) | (y == 1)):
         raise ValueError("vecchia_laplace_fit: y must hold labels 0 and 1 only.")
     t, alpha = 2.0 * y - 1.0, float(alpha)
