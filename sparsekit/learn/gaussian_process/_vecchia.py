@@ -3,11 +3,13 @@
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.optimize
 import scipy.sparse
 from sklearn.gaussian_process import kernels
 
 from ..._core.params import Interval, check_params
-from ..._core.result import STATUS_CONVERGED, Result, end_run
+from ..._core.progress import IterationMonitor
+from ..._core.result import STATUS_CONVERGED, STATUS_MAX_ITER, STATUS_STOPPED, Result, end_run
 from ..._core.validation import check_array, check_vector
 from ._factor_kernels import kl_factor_columns
 from ._kernel_blocks import block_kernel, length_scale_of, weighted_gradient
@@ -39,6 +41,35 @@ def check_training_data(X, y, kernel, *, caller):
     if n < 2 or X.shape[1] == 0:
         raise ValueError(f"{caller}: X must have at least 2 rows and 1 column; got shape {X.shape}.")
     return X, y, kernel
+
+
+def fit_hyperparameters(kernel, loss, *, jac, n, caller, metric, max_iter, verbose, callback, options=None):
+    """Minimise ``loss(theta)`` (the negative log likelihood or evidence over ``n``) by L-BFGS-B in the kernel's bounds.
+
+    Returns ``(kernel, history, n_iter, status, message)``: the kernel at the optimum, the maximised quantity per
+    iteration (``-loss * n``, logged as ``metric``), and the run's status for :func:`end_run`. The user's
+    ``callback(theta, value)`` can stop the run (status 2).
+    """
+    history, stopped = [], []
+    with IterationMonitor(caller, total=max_iter, verbose=verbose, callback=callback) as monitor:
+
+        def step(intermediate_result):
+            history.append(-float(intermediate_result.fun) * n)
+            if monitor.update(intermediate_result.x, history[-1], **{metric: history[-1]}):
+                stopped.append(True)
+                raise StopIteration
+
+        with np.errstate(over="ignore", under="ignore"):
+            opt = scipy.optimize.minimize(loss, kernel.theta, jac=jac, method="L-BFGS-B", bounds=kernel.bounds,
+                                          callback=step, options={"maxiter": max_iter, **(options or {})})
+        if stopped:
+            status, message = STATUS_STOPPED, "stopped by the callback"
+        elif not opt.success:
+            status, message = STATUS_MAX_ITER, f"L-BFGS-B did not converge in {max_iter} iterations: {opt.message}"
+        else:
+            status, message = STATUS_CONVERGED, "L-BFGS-B converged"
+        monitor.close(message)
+    return kernel.clone_with_theta(opt.x), history, int(opt.nit), status, message
 
 
 def _chunks(n, m, width):

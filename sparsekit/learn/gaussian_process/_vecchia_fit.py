@@ -3,12 +3,10 @@
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.optimize
 
 from ..._core.params import Interval, Options, check_params
-from ..._core.progress import IterationMonitor
-from ..._core.result import STATUS_CONVERGED, STATUS_MAX_ITER, STATUS_STOPPED, Result, end_run
-from ._vecchia import check_training_data, order_and_neighbors, vecchia_loglik
+from ..._core.result import STATUS_CONVERGED, Result, end_run
+from ._vecchia import check_training_data, fit_hyperparameters, order_and_neighbors, vecchia_loglik
 
 __all__ = ["vecchia_gp_fit"]
 
@@ -122,33 +120,15 @@ def vecchia_gp_fit(X, y, kernel, *, n_neighbors=15, alpha=1e-10, optimizer="fmin
     history, n_iter, status, message = [], 0, STATUS_CONVERGED, "hyperparameters held fixed"
     order, neighbors = order_and_neighbors(X, kernel, n_neighbors)
     if optimizer is not None and kernel.theta.size:
-        stopped = []
-        with IterationMonitor("vecchia_gp_fit", total=max_iter, verbose=verbose, callback=callback) as monitor:
 
-            def objective(theta):
-                ll, gradient, _ = vecchia_loglik(X, y, kernel.clone_with_theta(theta), neighbors, alpha,
-                                                 eval_gradient=True)
-                return -ll / n, -gradient / n
+        def loss(theta):
+            ll, gradient, _ = vecchia_loglik(X, y, kernel.clone_with_theta(theta), neighbors, alpha,
+                                             eval_gradient=True)
+            return -ll / n, -gradient / n
 
-            def step(intermediate_result):
-                history.append(-float(intermediate_result.fun) * n)
-                if monitor.update(intermediate_result.x, history[-1], log_likelihood=history[-1]):
-                    stopped.append(True)
-                    raise StopIteration
-
-            with np.errstate(over="ignore", under="ignore"):
-                opt = scipy.optimize.minimize(objective, kernel.theta, jac=True, method="L-BFGS-B",
-                                              bounds=kernel.bounds, callback=step, options={"maxiter": max_iter})
-            kernel = kernel.clone_with_theta(opt.x)
-            n_iter = int(opt.nit)
-            if stopped:
-                status, message = STATUS_STOPPED, "stopped by the callback"
-            elif not opt.success:
-                status = STATUS_MAX_ITER
-                message = f"L-BFGS-B did not converge in {max_iter} iterations: {opt.message}"
-            else:
-                message = "L-BFGS-B converged"
-            monitor.close(message)
+        kernel, history, n_iter, status, message = fit_hyperparameters(
+            kernel, loss, jac=True, n=n, caller="vecchia_gp_fit", metric="log_likelihood", max_iter=max_iter,
+            verbose=verbose, callback=callback)
     log_likelihood, jitter = vecchia_loglik(X, y, kernel, neighbors, alpha)
     result = Result(kernel=kernel, theta=kernel.theta, log_likelihood=log_likelihood, history=np.array(history),
                     order=order, neighbors=neighbors, y_mean=y_mean, y_std=y_std, jitter=jitter, n_iter=n_iter)

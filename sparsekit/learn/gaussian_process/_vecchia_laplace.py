@@ -9,9 +9,8 @@ import scipy.sparse.linalg
 from scipy.special import expit, log_expit
 
 from ..._core.params import Interval, Options, check_params
-from ..._core.progress import IterationMonitor
-from ..._core.result import STATUS_CONVERGED, STATUS_MAX_ITER, STATUS_STOPPED, Result, end_run
-from ._vecchia import check_training_data, conditional, factor_on, order_and_neighbors
+from ..._core.result import STATUS_CONVERGED, STATUS_MAX_ITER, Result, end_run
+from ._vecchia import check_training_data, conditional, factor_on, fit_hyperparameters, order_and_neighbors
 
 __all__ = ["vecchia_laplace_fit"]
 
@@ -202,29 +201,9 @@ def vecchia_laplace_fit(X, y, kernel, *, n_neighbors=20, alpha=1e-6, optimizer="
 
     history, n_iter, status, message = [], 0, STATUS_CONVERGED, "hyperparameters held fixed"
     if optimizer is not None and kernel.theta.size:
-        stopped = []
-        with IterationMonitor("vecchia_laplace_fit", total=max_iter, verbose=verbose, callback=callback) as monitor:
-
-            def step(intermediate_result):
-                history.append(-float(intermediate_result.fun) * n)
-                if monitor.update(intermediate_result.x, history[-1], log_evidence=history[-1]):
-                    stopped.append(True)
-                    raise StopIteration
-
-            with np.errstate(over="ignore", under="ignore"):
-                opt = scipy.optimize.minimize(lambda theta: -evidence(theta) / n, kernel.theta, method="L-BFGS-B",
-                                              bounds=kernel.bounds, callback=step,
-                                              options={"maxiter": max_iter, "eps": 1e-6})
-            kernel = kernel.clone_with_theta(opt.x)
-            n_iter = int(opt.nit)
-            if stopped:
-                status, message = STATUS_STOPPED, "stopped by the callback"
-            elif not opt.success:
-                status = STATUS_MAX_ITER
-                message = f"L-BFGS-B did not converge in {max_iter} iterations: {opt.message}"
-            else:
-                message = "L-BFGS-B converged"
-            monitor.close(message)
+        kernel, history, n_iter, status, message = fit_hyperparameters(
+            kernel, lambda theta: -evidence(theta) / n, jac=False, n=n, caller="vecchia_laplace_fit",
+            metric="log_evidence", max_iter=max_iter, verbose=verbose, callback=callback, options={"eps": 1e-6})
     log_evidence = evidence(kernel.theta)
     if not state["converged"] and status == STATUS_CONVERGED:
         status, message = STATUS_MAX_ITER, f"the posterior-mode search did not converge in {max_newton} Newton steps"
