@@ -4,6 +4,7 @@ from numbers import Integral, Real
 
 import numpy as np
 
+from ..._core.backend import get_namespace
 from ..._core.params import Interval, validate_params
 from ..._core.result import Result, end_run
 from ..._core.scaling import times_power_of_two, unit_exponent
@@ -19,10 +20,11 @@ def check_pixels(Y, name="Y", *, allow_negative=True):
     A 3-D ``Y`` is an (height, width, bands) cube; it is reshaped without a copy when contiguous.
     """
     Y = check_array(Y, name, ndim=(2, 3))
-    if not allow_negative and Y.min() < 0:
-        raise ValueError(f"{name} must be non-negative (reflectance); its smallest entry is {Y.min():.3g}.")
+    xp = get_namespace(Y)
+    if not allow_negative and float(xp.min(Y)) < 0:
+        raise ValueError(f"{name} must be non-negative (reflectance); its smallest entry is {float(xp.min(Y)):.3g}.")
     if Y.ndim == 3:
-        return Y.reshape(-1, Y.shape[2]), Y.shape[:2]
+        return xp.reshape(Y, (-1, Y.shape[2])), tuple(Y.shape[:2])
     return Y, None
 
 

@@ -10,13 +10,14 @@ from ._unmixing_loop import (
     COMMON_CONSTRAINTS,
     band_residuals,
     finish,
-    grid_laplacian,
     initial_factors,
+    laplacian_of,
     lp_penalty,
     prepare,
     run_unmixing,
     scaled,
 )
+from ._unmixing_xp import column_square_norms, namespace
 
 __all__ = ["CorrentropyNMF", "correntropy_nmf"]
 
@@ -112,19 +113,20 @@ def correntropy_nmf(Y, n_endmembers, *, sigma=None, alpha=0.0, sum_to_one=True, 
     Y2, image, exponent = prepare(Y, n_endmembers)
     work = scaled(Y2, exponent)
     E, A = initial_factors(work, n_endmembers, init, random_state, sum_to_one)
-    laplacian = grid_laplacian(*image) if image is not None and spatial > 0 else None
+    laplacian = laplacian_of(work, image, heat_kernel=False) if image is not None and spatial > 0 else None
+    xp = namespace(Y=work)
     widths = []
     fixed = None if sigma is None else float(np.ldexp(sigma, exponent))  # in the units of the rescaled pixels
 
     def weigh(r2):
-        square = fixed**2 if fixed is not None else max(float(r2.mean()), np.finfo(np.float64).tiny)
+        square = fixed**2 if fixed is not None else max(float(xp.mean(r2)), np.finfo(np.float64).tiny)
         widths.append(np.sqrt(square))
-        return np.exp(-r2 / (2.0 * square)), float(square * (-np.expm1(-r2 / (2.0 * square))).sum())
+        return xp.exp(-r2 / (2.0 * square)), float(square * xp.sum(-xp.expm1(-r2 / (2.0 * square))))
 
     penalty = None
     if alpha > 0:
-        yy = np.einsum("ij,ij->j", work, work, dtype=np.float64)
-        loss0 = weigh(band_residuals(yy, A.T @ work, A.T @ A, E))[1]
+        yy = column_square_norms(work, xp)
+        loss0 = weigh(band_residuals(yy, A.T @ work, A.T @ A, E, xp))[1]
         penalty = lp_penalty(alpha * loss0 / work.shape[0], 0.5)
     result = run_unmixing(work, E, A, weigh=weigh, penalty=penalty, laplacian=laplacian, spatial=spatial,
                           sum_to_one=sum_to_one, max_iter=max_iter, tol=tol, callback=callback, verbose=verbose,

@@ -8,6 +8,11 @@ exactly: the abundance block by the active-set kernel of :mod:`._fcls_kernels` (
 the endmember block by the same kernel without the sum row (all bands at once; band weights scale a
 band's whole problem and drop out). No pixels x bands temporary is ever formed: band residuals come
 from ``A^T Y`` and ``A^T A``.
+
+Every step runs in the array namespace of the pixels: NumPy input takes the compiled kernel and SciPy
+sparse Laplacians; CuPy (or any array-API) input runs the whole loop on its device with
+:func:`._unmixing_xp.batched_active_set` and a stencil Laplacian (only the endmember extraction of the
+start and the heat-kernel edge weights are computed on the host).
 """
 
 from numbers import Integral, Real
@@ -18,9 +23,19 @@ from scipy import sparse
 from ..._core.params import Interval, Options
 from ..._core.progress import IterationMonitor
 from ..._core.result import Result, end_run
-from ..._core.scaling import times_power_of_two, unit_exponent
 from ._endmembers import nfindr, spa, vca
 from ._fcls import check_pixels, solve_constrained
+from ._unmixing_xp import (
+    GridLaplacian,
+    batched_active_set,
+    column_dots,
+    column_square_norms,
+    host,
+    is_host,
+    namespace,
+    times_two_to,
+    unit_exponent_of,
+)
 
 __all__ = [
     "COMMON_CONSTRAINTS",
@@ -29,6 +44,7 @@ __all__ = [
     "grid_laplacian",
     "heat_kernel_laplacian",
     "initial_factors",
+    "laplacian_of",
     "lp_penalty",
     "prepare",
     "run_unmixing",
@@ -60,16 +76,13 @@ def grid_laplacian(height, width):
     return (sparse.diags_array(np.asarray(W.sum(axis=1)).ravel()) - W).tocsr()
 
 
-def heat_kernel_laplacian(Y, height, width):
-    """The 4-neighbour grid Laplacian with heat-kernel weights ``exp(-||y_i - y_j||^2 / s)``, ``s`` their mean.
-
-    Neighbours across a material boundary (spectrally far apart) are coupled less (SS-NMF's weights).
-    """
+def heat_kernel_weights(Y, height, width):
+    """The edges ``(rows, cols)`` of the 4-neighbour grid (rows of the image first) and their heat-kernel weights."""
     index = np.arange(height * width).reshape(height, width)
     rows = np.concatenate([index[:, :-1].ravel(), index[:-1, :].ravel()])
     cols = np.concatenate([index[:, 1:].ravel(), index[1:, :].ravel()])
     if rows.size == 0:
-        return sparse.csr_array((height * width,) * 2)
+        return rows, cols, np.zeros(0)
     # ||y_i - y_j||^2 = ||y_i||^2 + ||y_j||^2 - 2 y_i.y_j, products over views of the cube: no edges x bands copy
     cube = Y.reshape(height, width, -1)
     norms = np.einsum("ij,ij->i", Y, Y, dtype=np.float64)
@@ -78,9 +91,36 @@ def heat_kernel_laplacian(Y, height, width):
     distance = np.maximum(norms[rows] + norms[cols] - 2.0 * products, 0.0)
     spread = float(distance.mean())
     weight = np.exp(-distance / spread) if spread > 0 else np.ones_like(distance)
+    return rows, cols, weight
+
+
+def heat_kernel_laplacian(Y, height, width):
+    """The 4-neighbour grid Laplacian with heat-kernel weights ``exp(-||y_i - y_j||^2 / s)``, ``s`` their mean.
+
+    Neighbours across a material boundary (spectrally far apart) are coupled less (SS-NMF's weights).
+    """
+    rows, cols, weight = heat_kernel_weights(Y, height, width)
+    if rows.size == 0:
+        return sparse.csr_array((height * width,) * 2)
     W = sparse.csr_array((np.concatenate([weight, weight]), (np.concatenate([rows, cols]), np.concatenate([cols, rows]))),
                          shape=(height * width,) * 2)
     return (sparse.diags_array(np.asarray(W.sum(axis=1)).ravel()) - W).tocsr()
+
+
+def laplacian_of(Y, image, *, heat_kernel):
+    """The grid Laplacian of a cube's pixels ``Y``: SciPy CSR for NumPy, else a stencil in ``Y``'s namespace.
+
+    ``heat_kernel`` weighs the edges by spectral similarity (computed on the host), else all ones.
+    """
+    xp = namespace(Y=Y)
+    if is_host(xp):
+        return heat_kernel_laplacian(Y, *image) if heat_kernel else grid_laplacian(*image)
+    height, width = image
+    if heat_kernel:
+        weights = xp.asarray(heat_kernel_weights(host(Y), height, width)[2])
+    else:
+        weights = xp.ones(height * (width - 1) + (height - 1) * width, dtype=xp.float64)
+    return GridLaplacian.from_edges(weights, height, width, xp)
 
 
 def lp_penalty(lam, p, guidance=None, eps=1e-2):
@@ -91,9 +131,10 @@ def lp_penalty(lam, p, guidance=None, eps=1e-2):
     """
 
     def penalty(A):
-        h = np.ones(A.shape[0]) if guidance is None else guidance(A)
+        xp = namespace(A=A)
+        h = xp.ones(A.shape[0], dtype=xp.float64) if guidance is None else guidance(A)
         shifted = A + eps
-        return lam * p * h[:, None] * shifted ** (p - 1.0), lam * float(h @ (shifted**p).sum(axis=1))
+        return lam * p * h[:, None] * shifted ** (p - 1.0), lam * float(h @ xp.sum(shifted**p, axis=1))
 
     return penalty
 
@@ -105,33 +146,52 @@ def prepare(Y, n_endmembers):
         raise ValueError(f"n_endmembers={n_endmembers} exceeds the number of bands of Y ({Y2.shape[1]}).")
     if n_endmembers > Y2.shape[0]:
         raise ValueError(f"n_endmembers={n_endmembers} exceeds the number of pixels of Y ({Y2.shape[0]}).")
-    return Y2, image, unit_exponent(Y2, dtype=np.float64, margin=4)
+    return Y2, image, unit_exponent_of(Y2, namespace(Y=Y2), margin=4)
 
 
 def initial_factors(Y, n_endmembers, init, random_state, sum_to_one):
-    """Starting endmembers (from SPA, VCA, N-FINDR or the given array) and their FCLS (or NNLS) abundances."""
+    """Starting endmembers (from SPA, VCA, N-FINDR or the given array) and their FCLS (or NNLS) abundances.
+
+    The extraction runs on the host (a NumPy copy of ``Y`` off NumPy); the FCLS in ``Y``'s namespace.
+    """
+    xp = namespace(Y=Y)
     if isinstance(init, str):
         if init not in ("spa", "vca", "nfindr"):
             raise ValueError(f"init must be 'spa', 'vca', 'nfindr' or an array of endmembers; got {init!r}.")
-        extract = {"spa": lambda: spa(Y, n_endmembers), "vca": lambda: vca(Y, n_endmembers, random_state=random_state),
-                   "nfindr": lambda: nfindr(Y, n_endmembers)}[init]
+        Yh = host(Y)
+        extract = {"spa": lambda: spa(Yh, n_endmembers),
+                   "vca": lambda: vca(Yh, n_endmembers, random_state=random_state),
+                   "nfindr": lambda: nfindr(Yh, n_endmembers)}[init]
         E = np.asarray(extract().endmembers, dtype=np.float64)
     else:
-        E = np.asarray(init, dtype=np.float64)
+        E = np.asarray(host(init), dtype=np.float64)
         if E.ndim != 2 or E.shape != (n_endmembers, Y.shape[1]):
             raise ValueError(f"init must be an array of shape (n_endmembers, n_bands) = {(n_endmembers, Y.shape[1])}; "
                              f"got shape {E.shape}.")
         if not np.isfinite(E).all() or E.min() < 0:
             raise ValueError("init must hold finite, non-negative endmember spectra.")
-    B = Y @ E.T.astype(Y.dtype, copy=False)
-    A, _ = solve_constrained(E @ E.T, B, np.full(B.shape, -1.0), sum_to_one=sum_to_one, max_iter=_QP_STEPS,
-                             tol=1e-12)
+    if not is_host(xp):
+        E = xp.asarray(E)
+    B = Y @ _as_dtype(E.T, Y.dtype, xp)
+    A = solve_block(E @ E.T, B, xp.full(B.shape, -1.0, dtype=xp.float64), sum_to_one=sum_to_one, xp=xp)
     return E, A
 
 
-def band_residuals(yy, AY, AA, E):
+def _as_dtype(X, dtype, xp):
+    return X.astype(dtype, copy=False) if is_host(xp) else xp.astype(X, dtype, copy=False)
+
+
+def solve_block(G, B, X, *, sum_to_one, xp):
+    """One exact block update: the compiled active-set kernel on NumPy, its batched twin in any other namespace."""
+    if is_host(xp):
+        return solve_constrained(G, B, X, sum_to_one=sum_to_one, max_iter=_QP_STEPS, tol=1e-12)[0]
+    return batched_active_set(G, B, X, sum_to_one, _QP_STEPS, 1e-12, xp)[0]
+
+
+def band_residuals(yy, AY, AA, E, xp=np):
     """``||y_l - A m_l||^2`` for every band ``l``, from ``||y_l||^2``, ``A^T Y`` and ``A^T A`` (clipped at zero)."""
-    return np.maximum(yy - 2.0 * np.einsum("kl,kl->l", AY, E) + np.einsum("kl,kl->l", E, AA @ E), 0.0)
+    r2 = yy - 2.0 * column_dots(AY, E, xp) + column_dots(E, AA @ E, xp)
+    return np.maximum(r2, 0.0) if is_host(xp) else xp.clip(r2, min=0.0)
 
 
 def run_unmixing(Y, E, A, *, weigh, penalty=None, laplacian=None, spatial=0.0, sum_to_one, max_iter, tol,
@@ -177,18 +237,22 @@ def run_unmixing(Y, E, A, *, weigh, penalty=None, laplacian=None, spatial=0.0, s
         ``endmembers``, ``abundances``, ``band_weights``, ``objective`` (history), ``n_iter``, and the
         end-of-run fields.
     """
-    yy = np.einsum("ij,ij->j", Y, Y, dtype=np.float64)
+    xp = namespace(Y=Y)
+    yy = column_square_norms(Y, xp)
     AY = A.T @ Y
     AA = A.T @ A
     p = E.shape[0]
-    curvature = float(abs(laplacian).sum(axis=1).max()) if laplacian is not None and spatial > 0 else 0.0
+    curvature = 0.0
+    if laplacian is not None and spatial > 0:
+        curvature = laplacian.curvature() if isinstance(laplacian, GridLaplacian) else \
+            float(abs(laplacian).sum(axis=1).max())
     beta = None
     history, status, message = [], 1, f"endmembers still changing after max_iter={max_iter} iterations"
     with IterationMonitor(caller, total=max_iter, verbose=verbose, callback=callback) as monitor:
         for iteration in range(1, max_iter + 1):
-            weights, fit = weigh(band_residuals(yy, AY, AA, E))
+            weights, fit = weigh(band_residuals(yy, AY, AA, E, xp))
             Ew = E * weights
-            B = Y @ Ew.T.astype(Y.dtype, copy=False)
+            B = Y @ _as_dtype(Ew.T, Y.dtype, xp)
             G = Ew @ E.T
             extra = 0.0
             if penalty is not None:
@@ -197,19 +261,18 @@ def run_unmixing(Y, E, A, *, weigh, penalty=None, laplacian=None, spatial=0.0, s
                 extra += value
             if curvature:
                 if beta is None:  # dimensionless ``spatial``: relative to the data term's curvature at the start
-                    beta = spatial * float(np.trace(G)) / p
+                    beta = spatial * _trace(G, xp) / p
                 LA = laplacian @ A
-                extra += 0.5 * beta * float(np.einsum("ij,ij->", A, LA))
+                extra += 0.5 * beta * (float(np.einsum("ij,ij->", A, LA)) if is_host(xp) else float(xp.sum(A * LA)))
                 B = B + beta * (curvature * A - LA)
-                G = G + beta * curvature * np.eye(p)
+                G = G + beta * curvature * xp.eye(p, dtype=xp.float64)
             history.append(fit + extra)
-            A, _ = solve_constrained(G, B, A, sum_to_one=sum_to_one, max_iter=_QP_STEPS, tol=1e-12)
+            A = solve_block(G, B, A, sum_to_one=sum_to_one, xp=xp)
             AY = A.T @ Y
             AA = A.T @ A
-            Mt, _ = solve_constrained(AA, AY.T, E.T, sum_to_one=False, max_iter=_QP_STEPS, tol=1e-12)
-            change = float(np.linalg.norm(Mt.T - E))
-            size = float(np.linalg.norm(E))
-            E = np.ascontiguousarray(Mt.T)
+            Mt = solve_block(AA, AY.T, E.T, sum_to_one=False, xp=xp)
+            change, size = _norm(Mt.T - E, xp), _norm(E, xp)
+            E = np.ascontiguousarray(Mt.T) if is_host(xp) else Mt.T
             state = Result(n_iter=iteration, endmembers=E, objective=history[-1]) if callback else None
             if monitor.update(state, objective=history[-1], change=change / size if size else change):
                 status, message = 2, "stopped by the callback"
@@ -217,22 +280,29 @@ def run_unmixing(Y, E, A, *, weigh, penalty=None, laplacian=None, spatial=0.0, s
             if change <= tol * size:
                 status, message = 0, f"relative change of the endmembers below tol={tol}"
                 break
-    weights, fit = weigh(band_residuals(yy, AY, AA, E))
+    weights, fit = weigh(band_residuals(yy, AY, AA, E, xp))
     result = Result(endmembers=E, abundances=A, band_weights=weights, objective=np.asarray(history),
                     n_iter=iteration)
     return end_run(result, caller=caller, status=status, message=message)
 
 
+def _trace(G, xp):
+    return float(np.trace(G)) if is_host(xp) else sum(float(G[i, i]) for i in range(G.shape[0]))
+
+
+def _norm(X, xp):
+    return float(np.linalg.norm(X)) if is_host(xp) else float(xp.linalg.vector_norm(X))
+
+
 def finish(result, Y2, image, exponent, dtype):
     """Undo the power-of-two scaling, restore the image shape and the input's precision."""
-    if exponent:
-        result.endmembers = times_power_of_two(result.endmembers, -exponent)
-    result.endmembers = result.endmembers.astype(dtype, copy=False)
-    A = result.abundances.astype(dtype, copy=False)
-    result.abundances = A.reshape(*image, A.shape[1]) if image is not None else A
+    xp = namespace(Y=Y2)
+    result.endmembers = _as_dtype(times_two_to(result.endmembers, -exponent, xp), dtype, xp)
+    A = _as_dtype(result.abundances, dtype, xp)
+    result.abundances = xp.reshape(A, (*image, A.shape[1])) if image is not None else A
     return result
 
 
 def scaled(Y2, exponent):
     """``Y2 * 2**exponent`` (no copy when the exponent is zero)."""
-    return times_power_of_two(Y2, exponent) if exponent else Y2
+    return times_two_to(Y2, exponent, namespace(Y=Y2))

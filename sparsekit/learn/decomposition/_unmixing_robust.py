@@ -10,13 +10,14 @@ from ._unmixing_loop import (
     COMMON_CONSTRAINTS,
     band_residuals,
     finish,
-    grid_laplacian,
     initial_factors,
+    laplacian_of,
     lp_penalty,
     prepare,
     run_unmixing,
     scaled,
 )
+from ._unmixing_xp import column_square_norms, is_host, namespace, row_dots
 
 __all__ = ["RobustSparseNMF", "robust_sparse_nmf"]
 
@@ -26,12 +27,13 @@ def guidance_map(A, laplacian=None):
 
     Near 1 for a nearly pure pixel (push it to a vertex), near 0 for an evenly mixed one (leave it mixed).
     """
+    xp = namespace(A=A)
     p = A.shape[1]
     if p == 1:
-        return np.ones(A.shape[0])
-    safe = np.clip(A, 1e-300, None)
-    h = 1.0 + np.einsum("ij,ij->i", A, np.log(safe)) / np.log(p)
-    h = np.clip(h, 0.0, 1.0)
+        return xp.ones(A.shape[0], dtype=xp.float64)
+    safe = np.clip(A, 1e-300, None) if is_host(xp) else xp.clip(A, min=1e-300)
+    h = 1.0 + row_dots(A, xp.log(safe), xp) / np.log(p)
+    h = np.clip(h, 0.0, 1.0) if is_host(xp) else xp.clip(h, min=0.0, max=1.0)
     if laplacian is not None:
         degree = laplacian.diagonal()
         h = (h + (degree * h - laplacian @ h)) / (1.0 + degree)
@@ -132,26 +134,30 @@ def robust_sparse_nmf(Y, n_endmembers, *, alpha=0.0, p=0.5, sum_to_one=True, spa
     Y2, image, exponent = prepare(Y, n_endmembers)
     work = scaled(Y2, exponent)
     E, A = initial_factors(work, n_endmembers, init, random_state, sum_to_one)
-    laplacian = grid_laplacian(*image) if image is not None and spatial > 0 else None
+    laplacian = laplacian_of(work, image, heat_kernel=False) if image is not None and spatial > 0 else None
+    xp = namespace(Y=work)
     floor = np.finfo(np.float64).tiny
 
     def weigh(r2):
-        norms = np.sqrt(r2)
-        return 1.0 / np.maximum(norms, max(1e-8 * float(norms.max()), floor)), float(norms.sum())
+        norms = xp.sqrt(r2)
+        least = max(1e-8 * float(xp.max(norms)), floor)
+        return 1.0 / (np.maximum(norms, least) if is_host(xp) else xp.clip(norms, min=least)), float(xp.sum(norms))
 
     penalty = None
     if alpha > 0:
-        yy = np.einsum("ij,ij->j", work, work, dtype=np.float64)
-        loss0 = float(np.sqrt(band_residuals(yy, A.T @ work, A.T @ A, E)).sum())
-        grid = grid_laplacian(*image) if image is not None else None
+        yy = column_square_norms(work, xp)
+        loss0 = float(xp.sum(xp.sqrt(band_residuals(yy, A.T @ work, A.T @ A, E, xp))))
+        grid = laplacian if laplacian is not None else (
+            laplacian_of(work, image, heat_kernel=False) if image is not None else None)
         penalty = lp_penalty(alpha * loss0 / work.shape[0], p, lambda A: guidance_map(A, grid))
 
     result = run_unmixing(work, E, A, weigh=weigh, penalty=penalty, laplacian=laplacian, spatial=spatial,
                           sum_to_one=sum_to_one, max_iter=max_iter, tol=tol, callback=callback, verbose=verbose,
                           caller="robust_sparse_nmf")
-    result.guidance = guidance_map(result.abundances, grid_laplacian(*image) if image is not None else None)
+    grid = laplacian_of(work, image, heat_kernel=False) if image is not None else None
+    result.guidance = guidance_map(result.abundances, grid)
     if image is not None:
-        result.guidance = result.guidance.reshape(image)
+        result.guidance = xp.reshape(result.guidance, image)
     return finish(result, Y2, image, exponent, Y2.dtype)
 
 

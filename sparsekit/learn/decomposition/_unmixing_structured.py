@@ -2,20 +2,19 @@
 
 from numbers import Real
 
-import numpy as np
-
 from ..._core.params import Interval, validate_params
 from ._unmixing_estimator import UnmixingMixin
 from ._unmixing_loop import (
     COMMON_CONSTRAINTS,
     band_residuals,
     finish,
-    heat_kernel_laplacian,
     initial_factors,
+    laplacian_of,
     prepare,
     run_unmixing,
     scaled,
 )
+from ._unmixing_xp import column_square_norms, namespace
 
 __all__ = ["StructuredSparseNMF", "structured_sparse_nmf"]
 
@@ -103,19 +102,20 @@ def structured_sparse_nmf(Y, n_endmembers, *, spatial=1e-4, alpha=0.0, sum_to_on
     Y2, image, exponent = prepare(Y, n_endmembers)
     work = scaled(Y2, exponent)
     E, A = initial_factors(work, n_endmembers, init, random_state, sum_to_one)
-    laplacian = heat_kernel_laplacian(work, *image) if image is not None and spatial > 0 else None
-    ones = np.ones(work.shape[1])
+    laplacian = laplacian_of(work, image, heat_kernel=True) if image is not None and spatial > 0 else None
+    xp = namespace(Y=work)
+    ones = xp.ones(work.shape[1], dtype=xp.float64)
 
     def weigh(r2):
-        return ones, 0.5 * float(r2.sum())
+        return ones, 0.5 * float(xp.sum(r2))
 
     penalty = None
     if alpha > 0:
-        yy = np.einsum("ij,ij->j", work, work, dtype=np.float64)
-        lam = alpha * weigh(band_residuals(yy, A.T @ work, A.T @ A, E))[1] / work.shape[0]
+        yy = column_square_norms(work, xp)
+        lam = alpha * weigh(band_residuals(yy, A.T @ work, A.T @ A, E, xp))[1] / work.shape[0]
 
         def penalty(A):
-            return np.full(A.shape, lam), lam * float(A.sum())
+            return xp.full(A.shape, lam, dtype=xp.float64), lam * float(xp.sum(A))
 
     result = run_unmixing(work, E, A, weigh=weigh, penalty=penalty, laplacian=laplacian, spatial=spatial,
                           sum_to_one=sum_to_one, max_iter=max_iter, tol=tol, callback=callback, verbose=verbose,
