@@ -1,5 +1,6 @@
 """Robust NMF unmixing with an l2,1 (channel-robust) loss and a learned l_p sparsity guidance map (RRLbS)."""
 
+import math
 from numbers import Real
 
 import numpy as np
@@ -32,7 +33,7 @@ def guidance_map(A, laplacian=None):
     if p == 1:
         return xp.ones(A.shape[0], dtype=xp.float64)
     safe = np.clip(A, 1e-300, None) if is_host(xp) else xp.clip(A, min=1e-300)
-    h = 1.0 + row_dots(A, xp.log(safe), xp) / np.log(p)
+    h = 1.0 + row_dots(A, xp.log(safe), xp) / math.log(p)
     h = np.clip(h, 0.0, 1.0) if is_host(xp) else xp.clip(h, min=0.0, max=1.0)
     if laplacian is not None:
         degree = laplacian.diagonal()
