@@ -40,7 +40,8 @@ def correntropy_nmf(Y, n_endmembers, *, sigma=None, alpha=0.0, sum_to_one=True, 
     Parameters
     ----------
     Y : array-like of shape (n_pixels, n_bands) or (height, width, n_bands)
-        Non-negative pixels, or an image cube.
+        Non-negative pixels, or an image cube. NumPy, or CuPy (any
+        array-API array) to run on its device (see Notes).
     n_endmembers : int
         Number of endmembers.
     sigma : float > 0, optional
@@ -99,6 +100,18 @@ def correntropy_nmf(Y, n_endmembers, *, sigma=None, alpha=0.0, sum_to_one=True, 
     Silverman-like rule that keeps clean bands near weight ``exp(-1/2)``;
     with it the objective moves with ``sigma``, so the stopping rule is on
     the endmembers.
+
+    Where it runs: NumPy input (float32 or float64) takes the compiled
+    active-set kernel (numba) for both block updates and a SciPy sparse
+    Laplacian. CuPy input (or any other array-API array) runs the same
+    iterations in its namespace, on its device: the half-quadratic band
+    weights and the l_1/2 tangent as array expressions, both block updates
+    by a batched form of the same active-set method (every pixel, then every
+    band, advanced together; it takes the kernel's steps, to rounding), the
+    Laplacian as a stencil on the image grid. Only the start's endmember
+    extraction runs on a host copy of the pixels (once). The result's arrays
+    come back in the input's namespace and dtype. The estimator works on
+    NumPy arrays.
 
     Examples
     --------

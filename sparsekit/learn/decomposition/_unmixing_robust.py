@@ -60,7 +60,8 @@ def robust_sparse_nmf(Y, n_endmembers, *, alpha=0.0, p=0.5, sum_to_one=True, spa
     Parameters
     ----------
     Y : array-like of shape (n_pixels, n_bands) or (height, width, n_bands)
-        Non-negative pixels, or an image cube.
+        Non-negative pixels, or an image cube. NumPy, or CuPy (any
+        array-API array) to run on its device (see Notes).
     n_endmembers : int
         Number of endmembers.
     alpha : float >= 0, default=0.0
@@ -120,6 +121,18 @@ def robust_sparse_nmf(Y, n_endmembers, *, alpha=0.0, p=0.5, sum_to_one=True, spa
     averaged with the grid neighbours for a cube, so pixels that look pure
     are pushed to a vertex and mixed ones are left mixed. The stopping rule
     is on the endmembers (the guidance map moves the objective).
+
+    Where it runs: NumPy input (float32 or float64) takes the compiled
+    active-set kernel (numba) for both block updates and a SciPy sparse
+    Laplacian. CuPy input (or any other array-API array) runs the same
+    iterations in its namespace, on its device: the l2,1 band weights, the
+    guidance map and the l_p tangent as array expressions, both block
+    updates by a batched form of the same active-set method (every pixel,
+    then every band, advanced together; it takes the kernel's steps, to
+    rounding), the Laplacian as a stencil on the image grid. Only the
+    start's endmember extraction runs on a host copy of the pixels (once).
+    The result's arrays (``guidance`` too) come back in the input's
+    namespace and dtype. The estimator works on NumPy arrays.
 
     Examples
     --------
