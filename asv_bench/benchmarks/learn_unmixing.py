@@ -12,13 +12,22 @@ sum-to-one row of weight 1e3.
 import importlib.util
 
 import numpy as np
-from common import CompareCase, PinnedThreads, quiet
+from common import CompareCase, PinnedThreads, have, quiet
 
 from sparsekit._tour.learn_unmixing import nnls_sum_row, sklearn_nmf_from_spa, unmixing_scores
 from sparsekit.datasets import make_hyperspectral
-from sparsekit.learn.decomposition import CorrentropyNMF, RobustSparseNMF, StructuredSparseNMF, fcls
+from sparsekit.learn.decomposition import (
+    CorrentropyNMF,
+    RobustSparseNMF,
+    StructuredSparseNMF,
+    correntropy_nmf,
+    fcls,
+    robust_sparse_nmf,
+    structured_sparse_nmf,
+)
 
 ESTIMATORS = {"robust": RobustSparseNMF, "correntropy": CorrentropyNMF, "structured": StructuredSparseNMF}
+SOLVERS = {"robust": robust_sparse_nmf, "correntropy": correntropy_nmf, "structured": structured_sparse_nmf}
 
 
 def _scene(size=60, bands=156, n_endmembers=3, n_outlier_bands=10):
@@ -72,6 +81,40 @@ class UnmixingFit(PinnedThreads):
 
     def track_iterations(self, estimator):
         return self._fit(estimator).n_iter_
+
+
+class UnmixingOnDevice(PinnedThreads):
+    """The three solver functions on CuPy input (the batched active set on the GPU); skipped without CuPy.
+
+    ``track_max_abundance_gap``: largest |abundance| difference from the NumPy (numba) run.
+    """
+
+    params = list(SOLVERS)
+    param_names = ["solver"]
+    timeout = 300
+
+    def setup(self, solver):
+        if not have("cupy"):
+            raise NotImplementedError("CuPy is not installed")
+        import cupy
+
+        super().setup(solver)
+        self.cupy = cupy
+        self.cube, self.E, self.A = _scene()
+        self.device_cube = cupy.asarray(self.cube)
+        self._run(solver)
+
+    def _run(self, solver):
+        result = quiet(SOLVERS[solver], self.device_cube, 3)
+        self.cupy.cuda.Device().synchronize()
+        return result
+
+    def time_solver(self, solver):
+        self._run(solver)
+
+    def track_max_abundance_gap(self, solver):
+        expected = quiet(SOLVERS[solver], self.cube, 3).abundances
+        return float(np.abs(self.cupy.asnumpy(self._run(solver).abundances) - expected).max())
 
 
 class UrbanSizedScene(PinnedThreads):
