@@ -160,3 +160,17 @@ def test_cupy_matches_numpy(solver, kwargs, dtype):
     for field in ("endmembers", "abundances"):
         np.testing.assert_allclose(cupy.asnumpy(getattr(got, field)), getattr(expected, field), rtol=0,
                                    atol=atol * np.abs(getattr(expected, field)).max(), err_msg=field)
+
+
+def test_numpy_input_keeps_the_compiled_path(small_scene, monkeypatch):
+    """NumPy input never reaches the batched active set nor the stencil (the numba kernel is its fast path)."""
+    from sparsekit.learn.decomposition import _unmixing_loop
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the namespace path ran on NumPy input")
+
+    monkeypatch.setattr(_unmixing_loop, "batched_active_set", refuse)
+    monkeypatch.setattr(_unmixing_loop, "GridLaplacian", type("NotUsed", (), {"from_edges": refuse}))
+    for solver, kwargs in [(structured_sparse_nmf, {}), (robust_sparse_nmf, dict(alpha=0.1, spatial=1e-4)),
+                           (correntropy_nmf, dict(spatial=1e-4))]:
+        assert type(_run(solver, small_scene, kwargs).endmembers) is np.ndarray
