@@ -203,18 +203,20 @@ def run_unmixing(Y, E, A, *, weigh, penalty=None, laplacian=None, spatial=0.0, s
 
     Parameters
     ----------
-    Y : ndarray of shape (n_pixels, n_bands)
-        Pixels (float32 or float64), near unit scale.
-    E, A : ndarray
-        Starting endmembers (n_endmembers, n_bands) and abundances (n_pixels, n_endmembers), float64.
+    Y : array of shape (n_pixels, n_bands)
+        Pixels (float32 or float64), near unit scale: NumPy (numba kernel), or CuPy / any array-API
+        array (batched active set, in that namespace).
+    E, A : array
+        Starting endmembers (n_endmembers, n_bands) and abundances (n_pixels, n_endmembers), float64,
+        in ``Y``'s namespace.
     weigh : callable
         ``weigh(r2) -> (band_weights, objective_of_fit)`` from the band residuals ``r2``.
     penalty : callable, optional
         ``penalty(A) -> (linear_term, value)``: the gradient of the majoriser of an abundance penalty at
         ``A`` (n_pixels, n_endmembers) and the penalty's value.
-    laplacian : sparse array, optional
-        Graph Laplacian of the pixels; adds ``beta / 2 * tr(A^T L A)``, majorised with the curvature
-        bound ``c = max row sum of |L|`` so that every pixel keeps the shared Gram matrix.
+    laplacian : sparse array or GridLaplacian, optional
+        Graph Laplacian of the pixels (:func:`laplacian_of`); adds ``beta / 2 * tr(A^T L A)``, majorised
+        with the curvature bound ``c = max row sum of |L|`` so that every pixel keeps the shared Gram matrix.
     spatial : float
         Weight of the Laplacian term relative to the data term: ``beta = spatial * trace(G_1) / p``
         with ``G_1`` the first abundance update's (weighted) Gram matrix.
