@@ -1,9 +1,13 @@
 """Scale-out on Dask: a sorted sequence of Helmholtz systems and a batch of OT problems, on 2 workers vs one process.
 
 ``compare_cases`` times the client run against the one-process run (the
-"peer"); ``python asv_bench/benchmarks/scale_out.py [--quick]`` measures the
-gates of the user guide's figures (speed-up, matvecs per system, agreement of
-the solutions and plans with the serial run, load average) and prints them.
+"peer"); ``python asv_bench/benchmarks/scale_out.py [--quick] [--threads]
+[--rounds=R] [--ceiling]`` measures the gates of the user guide's figures
+(speed-up, matvecs per system, agreement of the solutions and plans with the
+serial run, load average) and prints them: ``--threads`` uses workers that are
+threads of this process (the kernels release the GIL, and results are not
+copied), ``--ceiling`` adds the speed-up two plain processes get on this
+machine for the same split work, without Dask.
 """
 
 import atexit
@@ -192,7 +196,8 @@ def _timed_rounds(run, client, rounds):
     CPU seconds are this process's (all its threads) and each worker process's, so that a loaded machine,
     where wall times say little, still shows the work: ``cpu_bound_speedup`` is the serial CPU time over
     the client run's driver CPU time plus its busiest worker's, the speed-up two free cores would give if
-    the driver's work did not overlap the workers' (a lower bound, up to scheduling latencies).
+    the driver's work did not overlap the workers' (a lower bound, up to scheduling latencies). With
+    workers that are threads of this process, the CPU seconds cannot be told apart and are left out.
     """
     times = {"one process": [], "client": []}
     cpu = {"one process": [], "client": []}
@@ -216,6 +221,8 @@ def _timed_rounds(run, client, rounds):
         "client_driver_plus_busiest_worker_cpu_s": median_cpu["client"],
         "cpu_bound_speedup": median_cpu["one process"] / median_cpu["client"],
     }
+    if set(client.run(os.getpid).values()) == {os.getpid()}:
+        del figures["client_driver_plus_busiest_worker_cpu_s"], figures["cpu_bound_speedup"]
     return out, figures
 
 
@@ -267,24 +274,102 @@ def measure_ot(count, n, reg, client, rounds, method="sinkhorn"):
     }
 
 
+class _Chunk:
+    """Systems ``indices`` of ``systems``, numbered 0.. in that order (a chunk of the solve order)."""
+
+    def __init__(self, systems, indices):
+        self.systems, self.indices = systems, indices
+
+    def __call__(self, j):
+        return self.systems(self.indices[j])
+
+
+def _solve_chunk(systems, indices, rtol):
+    from sparsekit.linalg import solve_sequence
+
+    return solve_sequence(_Chunk(systems, indices), n_systems=len(indices), order="given", rtol=rtol).converged
+
+
+def _solve_problems_costs(problems, reg):
+    from sparsekit.ot import solve_batch
+
+    return solve_batch(problems, reg).cost
+
+
+def _two_process_seconds(func, halves, rounds):
+    """Median wall seconds of ``func(*half)`` for both halves at once in two plain (forked) processes."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as pool:
+        list(pool.map(time.sleep, [0.1, 0.1]))  # both processes started
+        times = []
+        for _ in range(rounds):
+            start = time.perf_counter()
+            list(pool.map(func, *zip(*halves)))
+            times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def machine_ceiling(which, shape, rounds):
+    """The speed-up two plain processes get on this machine for the same work split in two, without Dask.
+
+    What the cores give any two processes (shared caches, memory bandwidth,
+    a virtual machine's neighbours): Dask's speed-up is read against it.
+    """
+    from sparsekit.ot import solve_batch
+
+    if which == "sequence":
+        n_systems, n = shape
+        systems, features = helmholtz_problem(n_systems, n)
+        run = _sequence_runs(n_systems, n, 1e-10, None)
+        chunks = run(n_chunks=2)
+        order = np.asarray(chunks.order)
+        halves = [(systems, order[chunks.chunk[order] == c], 1e-10) for c in (0, 1)]
+        func = _solve_chunk
+        serial = lambda: run(n_chunks=2)  # noqa: E731 - the same two chunks, one after the other
+    else:
+        count, points = shape
+        problems = ot_problems(count, points)
+        halves = [(problems[: count // 2], 1e-3), (problems[count // 2 :], 1e-3)]
+        func = _solve_problems_costs
+        serial = lambda: solve_batch(problems, 1e-3)  # noqa: E731
+    serial_times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        serial()
+        serial_times.append(time.perf_counter() - start)
+    parallel = _two_process_seconds(func, halves, rounds)
+    return {"serial_s": statistics.median(serial_times), "two_processes_s": parallel,
+            "speedup": statistics.median(serial_times) / parallel}  # fmt: skip
+
+
 def main(argv):
     from threadpoolctl import threadpool_limits
 
     quick = "--quick" in argv
+    processes = "--threads" not in argv
+    ceiling = "--ceiling" in argv
+    rounds = next((int(a.split("=")[1]) for a in argv if a.startswith("--rounds=")), 1)
     which = [a for a in argv if not a.startswith("--")] or ["sequence", "ot"]
     warnings.simplefilter("ignore")
     with threadpool_limits(1):
-        cluster, client = local_cluster()
+        cluster, client = local_cluster(processes=processes)
         try:
+            print("workers:", "processes" if processes else "threads of this process", "rounds:", rounds)
             print("load average before:", os.getloadavg(), flush=True)
             if "sequence" in which:
                 shape = (20, 30) if quick else (200, 100)
-                print("sequence:", measure_sequence(*shape, 1e-10, client, rounds=1), flush=True)
+                print("sequence:", measure_sequence(*shape, 1e-10, client, rounds=rounds), flush=True)
                 print("load average:", os.getloadavg(), flush=True)
+                if ceiling:
+                    print("sequence, two plain processes:", machine_ceiling("sequence", shape, rounds), flush=True)
             if "ot" in which:
                 shape = (10, 200) if quick else (100, 1000)
-                print("ot:", measure_ot(*shape, 1e-3, client, rounds=1), flush=True)
+                print("ot:", measure_ot(*shape, 1e-3, client, rounds=rounds), flush=True)
                 print("load average:", os.getloadavg(), flush=True)
+                if ceiling:
+                    print("ot, two plain processes:", machine_ceiling("ot", shape, rounds), flush=True)
         finally:
             client.close()
             cluster.close()
