@@ -140,7 +140,7 @@ def scaled_system(op, b, x):
     the same iterates (see ``_scaling``). ``x`` is a new array when rescaled;
     ``scale.solution`` maps it back.
     """
-    scale = SystemScale.of(np.concatenate([op.data, op.coefs]), b, b.dtype)
+    scale = SystemScale.of(op.coefs if op.grid.shape[0] == 3 else op.data, b, b.dtype)  # the kind's entries
     if scale:
         op = op._replace(data=times_power_of_two(op.data, scale.a), coefs=times_power_of_two(op.coefs, scale.a))
         b, x = scale.rhs(b), scale.to_scaled_solution(x)
