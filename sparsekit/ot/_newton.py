@@ -63,9 +63,11 @@ class _Evaluation:
         self.rows, self.cols = np.asarray(to_numpy(rows)), np.asarray(to_numpy(cols))
 
 
-# Inexact Newton: CG stops at the relative residual FORCING * (||grad|| / ||a||) ** FORCING_POWER (at most 0.1).
+# Inexact Newton: CG stops at the relative residual FORCING * (||grad|| / ||a||) ** FORCING_POWER (at most 0.1),
+# or at TOL_MARGIN * tol / error when that is larger: a step need not be solved beyond what reaching tol asks.
 _FORCING = 1.0
 _FORCING_POWER = 0.5
+_TOL_MARGIN = 0.1
 
 
 def _sparsify(evaluation, shape, drop_tol, max_kept, kept_buffers):
@@ -133,7 +135,7 @@ def newton_direction(P_kept, rows, cols, grad_rows, grad_cols, mu, linear_solver
 
 def newton_stage(
     passes, a, b, F, G, *, tol, max_iter, history, monitor, kernel=None, hess_tol=0.1, max_hess_density=0.25,
-    linear_solver="cg", shift=1e-2,
+    linear_solver="cg", shift=1e-4,
 ):
     """Newton iterations on the dual (Lyapunov) potential with a sparsified Hessian.
 
@@ -209,7 +211,7 @@ def newton_stage(
         low = threshold - margin
         d_rows, d_cols, iterations = newton_direction(
             P_kept, current.rows, current.cols, grad_rows, grad_cols, mu_factor * grad_norm, linear_solver,
-            min(0.1, _FORCING * (grad_norm / a_norm) ** _FORCING_POWER),
+            min(0.1, max(_FORCING * (grad_norm / a_norm) ** _FORCING_POWER, _TOL_MARGIN * tol / max(errors))),
         )
         cg_iters.append(iterations)
         accepted = _line_search(source, current, d_rows, d_cols, a_host, b_host, grad_rows, grad_cols, grad_norm,
