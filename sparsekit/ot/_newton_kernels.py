@@ -104,8 +104,8 @@ def kernel_sums_and_candidates(K, u, v, level, rows, cols, cand_rows, cand_cols,
     """:func:`sums_and_candidates` for the plan ``u_i K_ij v_j`` of an absorbed kernel: products, no exponentials.
 
     Candidates are the entries above ``level`` (``exp`` of the log level).
-    While a whole row fits in the candidate arrays, every entry is written and the count advances by the test
-    (no branch per entry: the pattern of a plan's large entries defeats branch prediction).
+    While a whole row fits in the candidate arrays, every column index is written and the count advances by the
+    test (no branch per entry: the pattern of a plan's large entries defeats branch prediction).
     Returns ``(total, n_candidates)`` as :func:`sums_and_candidates`.
     """
     n, m = K.shape
@@ -127,12 +127,13 @@ def kernel_sums_and_candidates(K, u, v, level, rows, cols, cand_rows, cand_cols,
         total += s
         start = found
         if found + m <= capacity:
+            # one store per entry; the values of the (few) candidates are gathered afterwards
             for j in range(m):
                 cand_cols[found] = j
-                cand_values[found] = values[j]
                 found += values[j] > level
             for t in range(start, found):
                 cand_rows[t] = i
+                cand_values[t] = values[cand_cols[t]]
         else:
             for j in range(m):
                 if values[j] > level:
