@@ -65,7 +65,7 @@ class _Evaluation:
 
 # Inexact Newton: CG stops at the relative residual FORCING * (||grad|| / ||a||) ** FORCING_POWER (at most 0.1),
 # or at TOL_MARGIN * tol / error when that is larger: a step need not be solved beyond what reaching tol asks.
-_FORCING = 1.0
+_FORCING = 0.3
 _FORCING_POWER = 0.5
 _TOL_MARGIN = 0.1
 
