@@ -364,15 +364,17 @@ def sinkhorn_loop(domain, *, tol, max_iter, history, monitor, stalled, switch=No
     return "maxiter"
 
 
-def default_max_iter(M, reg, xp):
+def default_max_iter(problem, reg):
     """Default iteration budget: about four times what Sinkhorn needs (which scales as ``spread / reg``)."""
-    spread = float(xp.max(M)) - float(xp.min(M))
+    smallest, largest = problem.cost_range
+    spread = largest - smallest
     return int(min(10**6, max(1000, math.ceil(4.0 * spread / reg))))
 
 
 def stall_detector(problem, reg, xp):
     """Sinkhorn's stall rule for ``problem``: its window grows with ``spread / reg``, as the plateaus do."""
-    spread = float(xp.max(problem.M)) - float(xp.min(problem.M))
+    smallest, largest = problem.cost_range
+    spread = largest - smallest
     window = int(max(STALL_WINDOW, math.ceil(STALL_PER_SPREAD * spread / reg)))
     return StallDetector(stall_floor(problem.dtype, problem.mass), window)
 

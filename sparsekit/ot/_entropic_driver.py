@@ -99,7 +99,7 @@ def solve_entropic(
     passes = passes_for(problem.M, reg)
     xp = passes.xp
     if max_iter is None:
-        max_iter = default_max_iter(problem.M, reg, xp)
+        max_iter = default_max_iter(problem, reg)
     F, G = initial_potentials(problem, x0, reg, column)
     a = to_device(problem.a, problem.M)
     b = to_device(problem.b, problem.M)
