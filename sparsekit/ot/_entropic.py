@@ -364,15 +364,17 @@ def sinkhorn_loop(domain, *, tol, max_iter, history, monitor, stalled, switch=No
     return "maxiter"
 
 
-def default_max_iter(M, reg, xp):
+def default_max_iter(problem, reg):
     """Default iteration budget: about four times what Sinkhorn needs (which scales as ``spread / reg``)."""
-    spread = float(xp.max(M)) - float(xp.min(M))
+    smallest, largest = problem.cost_range
+    spread = largest - smallest
     return int(min(10**6, max(1000, math.ceil(4.0 * spread / reg))))
 
 
 def stall_detector(problem, reg, xp):
     """Sinkhorn's stall rule for ``problem``: its window grows with ``spread / reg``, as the plateaus do."""
-    spread = float(xp.max(problem.M)) - float(xp.min(problem.M))
+    smallest, largest = problem.cost_range
+    spread = largest - smallest
     window = int(max(STALL_WINDOW, math.ceil(STALL_PER_SPREAD * spread / reg)))
     return StallDetector(stall_floor(problem.dtype, problem.mass), window)
 
@@ -464,16 +466,29 @@ def _merge(kept_values, kept, other_values, other, size, xp):
     return both[source] if xp is np else xp.take(both, to_device(source, both))
 
 
-def entropic_result(problem, passes, reg, F, G, *, history, reason, tol, method, plan_format, extra=None):
+def entropic_result(problem, passes, reg, F, G, *, history, reason, tol, method, plan_format, extra=None,
+                    kernel=None):
     """Assemble the :class:`~sparsekit.Result` of an entropic solver from its final potentials.
 
     One exact pass gives both marginals and the linear cost of the returned
     plan; they replace the last history record, and ``status`` and
     ``message`` are decided on them. ``converged`` is left to the public
     solver's :func:`~sparsekit.utils.end_run`.
+
+    ``kernel``, an absorbed float64 kernel ``(K, F0, G0)`` that the solver
+    hands over, becomes a dense plan in place (``exp(F - F0)_i K_ij
+    exp(G - G0)_j``, one pass of products that also gives the marginals and
+    the cost) instead of a new array filled with exponentials.
     """
     xp = passes.xp
-    rows, cols, cost = passes.sums_and_cost(F, G)
+    fmt = choose_plan_format(plan_format, problem.shape)
+    in_place = kernel is not None and fmt == "dense" and problem.rows is None and problem.cols is None
+    if in_place:
+        K, F0, G0 = kernel
+        rows, cols = np.empty(K.shape[0]), np.empty(K.shape[1])
+        cost = float(kernels.scale_kernel_to_plan(K, np.exp(F - F0), np.exp(G - G0), passes.M, rows, cols))
+    else:
+        rows, cols, cost = passes.sums_and_cost(F, G)
     a = to_device(problem.a, rows)
     b = to_device(problem.b, cols)
     row_error, col_error = norm(rows - a, xp), norm(cols - b, xp)
@@ -499,11 +514,13 @@ def entropic_result(problem, passes, reg, F, G, *, history, reason, tol, method,
             f"tol={tol:g} but the returned plan's marginal errors are {row_error:.3g} (rows) and "
             f"{col_error:.3g} (columns); {hint}"
         )
-    fmt = choose_plan_format(plan_format, problem.shape)
     dtype = problem.dtype
-    plan = EntropicPlan(passes, F, G, problem.shape, problem.rows, problem.cols, dtype=dtype)
-    if fmt == "dense":
-        plan = plan.toarray()
+    if in_place:
+        plan = K
+    else:
+        plan = EntropicPlan(passes, F, G, problem.shape, problem.rows, problem.cols, dtype=dtype)
+        if fmt == "dense":
+            plan = plan.toarray()
     f, g = (_astype(v, dtype, xp) for v in extend_potentials(problem, passes, F, G, reg))
     result = Result(
         plan=plan,

@@ -76,8 +76,9 @@ def solve_entropic(
     newton : callable, optional
         The Newton stage, called as ``newton(passes, a, b, F, G, *, tol,
         max_iter, history, monitor, kernel)`` (``kernel``: the Sinkhorn
-        stage's ``absorbed_kernel()``, or None) and returning ``(F, G, reason, stats)``
+        stage's ``absorbed_kernel()``, or None) and returning ``(F, G, reason, stats, kernel)``
         (e.g. :func:`~sparsekit.ot._newton.newton_stage`); None: Sinkhorn only.
+        A kernel it returns after converging becomes the dense plan in place.
     domain, switch_tol, max_density, density_check_every
         As for :func:`sparsekit.ot.sinkhorn_newton_sparse` (the last three
         decide when to switch to ``newton``).
@@ -98,7 +99,7 @@ def solve_entropic(
     passes = passes_for(problem.M, reg)
     xp = passes.xp
     if max_iter is None:
-        max_iter = default_max_iter(problem.M, reg, xp)
+        max_iter = default_max_iter(problem, reg)
     F, G = initial_potentials(problem, x0, reg, column)
     a = to_device(problem.a, problem.M)
     b = to_device(problem.b, problem.M)
@@ -124,6 +125,7 @@ def solve_entropic(
         return densities[-1] <= max_density
 
     stats = {"hess_density": np.asarray([]), "cg_iterations": np.asarray([], dtype=np.int64)}
+    kernel = None
     with monitor:
         reason = sinkhorn_loop(
             state, tol=tol, max_iter=max_iter, history=history, monitor=monitor,
@@ -135,17 +137,18 @@ def solve_entropic(
             # the Newton stage evaluates points with the kernel when it has one (products instead of exponentials)
             kernel = state.absorbed_kernel()
             del state
-            F, G, reason, stats = newton(
+            F, G, reason, stats, kernel = newton(
                 passes, a, b, F, G, tol=tol, max_iter=max_iter - n_sinkhorn, history=history, monitor=monitor,
                 kernel=kernel,
             )
             if reason != "converged":
                 # a Newton iterate need not carry the right mass: end on an exact column update, as Sinkhorn does
                 G = passes.xp.log(b) - passes.col_lse(F)
+                kernel = None
     n_newton = len(history.errors) - n_sinkhorn
     method = f"{method_name} ({domain_name} domain" + (", newton)" if n_newton else ")")
     extra = {"n_sinkhorn": n_sinkhorn, "n_newton": n_newton, "plan_density": np.asarray(densities), **stats}
     return entropic_result(
         problem, passes, reg, F, G, history=history, reason=reason, tol=tol,
-        method=method, plan_format=plan_format, extra=extra,
+        method=method, plan_format=plan_format, extra=extra, kernel=kernel,
     )

@@ -53,46 +53,51 @@ class AbsorbedKernel:
 class _Evaluation:
     """The plan at one point: both marginals, total mass, and its entries with ``log P > low`` (one dense pass).
 
-    The marginals are kept on the host, where the Newton system is solved: one copy per evaluation.
+    The marginals are kept on the host, where the Newton system is solved: one copy per evaluation. The
+    candidates (plan values) are views of ``buffers``, which the evaluation holds until it is dropped.
     """
 
     def __init__(self, source, F, G, low, buffers):
-        self.F, self.G, self.low = F, G, low
+        self.F, self.G, self.low, self.buffers = F, G, low, buffers
         rows, cols, self.total, self.candidates, self.overflow = source.sums_and_candidates(F, G, low, buffers)
         self.rows, self.cols = np.asarray(to_numpy(rows)), np.asarray(to_numpy(cols))
 
 
-# Inexact Newton: CG stops at the relative residual FORCING * (||grad|| / ||a||) ** FORCING_POWER (at most 0.1).
-_FORCING = 1.0
+# Inexact Newton: CG stops at the relative residual FORCING * (||grad|| / ||a||) ** FORCING_POWER (at most 0.1),
+# or at TOL_MARGIN * tol / error when that is larger: a step need not be solved beyond what reaching tol asks.
+_FORCING = 0.3
 _FORCING_POWER = 0.5
-# Resolution (in nats) of the global threshold among the candidates.
-_THRESHOLD_STEP = 0.1
+_TOL_MARGIN = 0.1
 
 
-def _sparsify(evaluation, shape, drop_tol, max_kept):
+def _sparsify(evaluation, shape, drop_tol, max_kept, kept_buffers):
     """Keep the largest plan entries: the fewest whose dropped mass is at most ``drop_tol`` (at most ``max_kept``).
 
     Returns
     -------
     P_kept : scipy.sparse.csr_array
-        The kept entries (one global threshold).
+        The kept entries (one global threshold); its indices and data are
+        views of ``kept_buffers`` (two arrays at least as long as the
+        candidates, reused by every iteration; the indices' integer type is
+        also the row pointers').
     threshold : float
         ``log`` of the smallest kept entry.
     enough : bool
         Whether the candidates sufficed to meet ``drop_tol``.
     """
-    cand_rows, cand_cols, logs = evaluation.candidates
-    if logs.size == 0:
+    cand_rows, cand_cols, values = evaluation.candidates
+    if values.size == 0:
         return sparse.csr_array(shape), evaluation.low, False
-    indptr = np.empty(shape[0] + 1, dtype=np.int64)
-    indices = np.empty(logs.size, dtype=cand_cols.dtype)
-    data = np.empty(logs.size)
-    n_bins, top, enough = _newton_kernels.keep_largest(
-        cand_rows, cand_cols, logs, evaluation.total, drop_tol, max_kept, _THRESHOLD_STEP, indptr, indices, data,
+    indices, data = kept_buffers
+    indptr = np.empty(shape[0] + 1, dtype=indices.dtype)
+    _, floor, enough = _newton_kernels.keep_largest(
+        cand_rows, cand_cols, values, evaluation.total, drop_tol, max_kept, indptr, indices, data,
     )
     nnz = indptr[-1]
-    P_kept = sparse.csr_array((data[:nnz], indices[:nnz], indptr), shape=shape)
-    return P_kept, top - n_bins * _THRESHOLD_STEP, bool(enough)
+    # the arrays are set directly: the constructor would copy views of the (larger) buffers
+    P_kept = sparse.csr_array(shape)
+    P_kept.indptr, P_kept.indices, P_kept.data = indptr, indices[:nnz], data[:nnz]
+    return P_kept, math.log(floor) if floor > 0 else evaluation.low, bool(enough)
 
 
 def newton_direction(P_kept, rows, cols, grad_rows, grad_cols, mu, linear_solver, rtol):
@@ -108,21 +113,21 @@ def newton_direction(P_kept, rows, cols, grad_rows, grad_cols, mu, linear_solver
         rows, cols, grad_rows, grad_cols = cols, rows, grad_cols, grad_rows
     row_diag = rows + mu
     col_diag = cols + mu
-    rhs = grad_cols - P_kept.T @ (grad_rows / row_diag)
     if linear_solver == "direct":
+        rhs = grad_cols - P_kept.T @ (grad_rows / row_diag)
         S = sparse.diags_array(col_diag) - P_kept.T @ sparse.diags_array(1.0 / row_diag) @ P_kept
         d_cols = sparse_linalg.splu(
             sparse.csc_array(S), permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
             options={"SymmetricMode": True},
         ).solve(rhs)
         iterations = 0
+        d_rows = (grad_rows - P_kept @ d_cols) / row_diag
     else:
-        d_cols = np.empty_like(rhs)
+        d_rows, d_cols = np.empty_like(row_diag), np.empty_like(col_diag)
         iterations, _ = _newton_kernels.schur_cg(
-            P_kept.indptr, P_kept.indices, P_kept.data, row_diag, col_diag, rhs, rtol,
-            max(50, 4 * rhs.shape[0]), d_cols,
+            P_kept.indptr, P_kept.indices, P_kept.data, row_diag, col_diag, grad_rows, grad_cols, rtol,
+            max(50, 4 * col_diag.shape[0]), d_rows, d_cols,
         )
-    d_rows = (grad_rows - P_kept @ d_cols) / row_diag
     if transpose:
         d_rows, d_cols = d_cols, d_rows
     return d_rows, d_cols, int(iterations)
@@ -130,7 +135,7 @@ def newton_direction(P_kept, rows, cols, grad_rows, grad_cols, mu, linear_solver
 
 def newton_stage(
     passes, a, b, F, G, *, tol, max_iter, history, monitor, kernel=None, hess_tol=0.1, max_hess_density=0.25,
-    linear_solver="cg", shift=1e-2,
+    linear_solver="cg", shift=1e-4,
 ):
     """Newton iterations on the dual (Lyapunov) potential with a sparsified Hessian.
 
@@ -155,10 +160,11 @@ def newton_stage(
     Returns
     -------
     tuple
-        ``(F, G, reason, stats)`` with reason ``"converged"``, ``"maxiter"``,
+        ``(F, G, reason, stats, kernel)`` with reason ``"converged"``, ``"maxiter"``,
         ``"callback"`` or ``"stalled"`` (:class:`~sparsekit.ot._entropic.StallDetector`);
         ``stats`` holds ``hess_density`` (kept fraction)
-        and ``cg_iterations``, one entry per Newton iteration.
+        and ``cg_iterations``, one entry per Newton iteration; ``kernel`` is
+        the absorbed kernel ``(K, F0, G0)`` as it ends (refilled or not), or None.
     """
     n, m = passes.shape
     hess_density, cg_iters = [], []
@@ -166,18 +172,26 @@ def newton_stage(
 
     def finish(reason):
         stats = {"hess_density": np.asarray(hess_density), "cg_iterations": np.asarray(cg_iters, dtype=np.int64)}
-        return current.F, current.G, reason, stats
+        kernel_now = None if kernel is None else (source.K, source.F0, source.G0)
+        return current.F, current.G, reason, stats, kernel_now
 
     a_host, b_host = np.asarray(to_numpy(a)), np.asarray(to_numpy(b))
     a_norm = max(float(np.linalg.norm(a_host)), 1e-300)
     max_kept = max(n + m, int(max_hess_density * n * m))
     capacity = min(n * m, 2 * max_kept)
-    buffers = (np.empty(capacity, np.int32), np.empty(capacity, np.int32), np.empty(capacity))
+    # two sets of candidate buffers, the current point's and the trials' (untouched pages cost nothing), and the
+    # kept entries' columns and values
+    buffer_sets = [(np.empty(capacity, np.int32), np.empty(capacity, np.int32), np.empty(capacity)) for _ in "ab"]
+    kept_buffers = (np.empty(capacity, np.int32 if capacity < 2**31 else np.int64), np.empty(capacity))
+
+    def spare():
+        return buffer_sets[1] if current.buffers is buffer_sets[0] else buffer_sets[0]
+
     # Entries below mass / (n m) * 1e-3 weigh at most 1e-3 of the mass together: a safe first level.
     mass = float(a_host.sum())
     low = math.log(1e-3 * mass / (n * m))
     margin = 3.0
-    current = _Evaluation(source, F, G, low, buffers)
+    current = _Evaluation(source, F, G, low, buffer_sets[0])
     grad_rows, grad_cols, errors = _gradient(current, a_host, b_host)
     # the switch state closes the Sinkhorn stage; now both of its errors are measured
     history.replace_last(*errors)
@@ -189,19 +203,19 @@ def newton_stage(
     for _ in range(max_iter):
         while current.overflow:
             low += margin
-            current = _Evaluation(source, current.F, current.G, low, buffers)
+            current = _Evaluation(source, current.F, current.G, low, spare())
         grad_norm = math.hypot(*errors)
-        P_kept, threshold, enough = _sparsify(current, (n, m), hess_tol * grad_norm, max_kept)
+        P_kept, threshold, enough = _sparsify(current, (n, m), hess_tol * grad_norm, max_kept, kept_buffers)
         hess_density.append(P_kept.nnz / (n * m))
         margin = margin if enough else 2.0 * margin
         low = threshold - margin
         d_rows, d_cols, iterations = newton_direction(
             P_kept, current.rows, current.cols, grad_rows, grad_cols, mu_factor * grad_norm, linear_solver,
-            min(0.1, _FORCING * (grad_norm / a_norm) ** _FORCING_POWER),
+            min(0.1, max(_FORCING * (grad_norm / a_norm) ** _FORCING_POWER, _TOL_MARGIN * tol / max(errors))),
         )
         cg_iters.append(iterations)
         accepted = _line_search(source, current, d_rows, d_cols, a_host, b_host, grad_rows, grad_cols, grad_norm,
-                                low, buffers)
+                                low, spare())
         if accepted is None:
             # no acceptable step along this direction: regularise more and retry from the same point
             mu_factor *= 10.0

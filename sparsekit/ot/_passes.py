@@ -106,7 +106,7 @@ class NumbaPasses:
         return int(kernels.count_at_least(self.M, F, G, self.inv_reg, float(log_threshold)))
 
     def sums_and_candidates(self, F, G, low, buffers):
-        """Marginals, total mass, and the entries with ``log P > low`` (row-major COO), in one pass.
+        """Marginals, total mass, and the entries with ``log P > low`` (row-major COO, plan values), in one pass.
 
         Parameters
         ----------
@@ -115,7 +115,7 @@ class NumbaPasses:
         low : float
             Level of the candidates.
         buffers : tuple of ndarray
-            Work arrays ``(rows, cols, logs)`` whose length caps the candidates.
+            Work arrays ``(rows, cols, values)`` whose length caps the candidates.
 
         Returns
         -------
@@ -124,24 +124,24 @@ class NumbaPasses:
         total : float
             Total mass.
         candidates : tuple of ndarray
-            ``(rows, cols, logs)`` of the candidates.
+            ``(rows, cols, values)`` of the candidates: views of ``buffers``.
         overflow : bool
             Whether there were more candidates than room (only the first are kept).
         """
         n, m = self.shape
         rows, cols = np.empty(n), np.empty(m)
-        cand_rows, cand_cols, cand_logs = buffers
-        total, found = _newton_kernels.sums_and_candidates(
-            self.M, F, G, self.inv_reg, low, rows, cols, cand_rows, cand_cols, cand_logs
-        )
+        total, found = _newton_kernels.sums_and_candidates(self.M, F, G, self.inv_reg, low, rows, cols, *buffers)
         return rows, cols, float(total), *take_candidates(buffers, found)
 
 
 def take_candidates(buffers, found):
-    """``(candidates, overflow)`` from the candidate buffers after a pass that found ``found`` of them."""
-    cand_rows, cand_cols, cand_logs = buffers
-    kept = min(found, cand_logs.shape[0])
-    return (cand_rows[:kept].copy(), cand_cols[:kept].copy(), cand_logs[:kept].copy()), found > cand_logs.shape[0]
+    """``(candidates, overflow)`` from the candidate buffers after a pass that found ``found`` of them.
+
+    The candidates are views of the buffers (no copy): valid until the next pass into the same buffers.
+    """
+    capacity = buffers[0].shape[0]
+    kept = min(found, capacity)
+    return tuple(buffer[:kept] for buffer in buffers), found > capacity
 
 
 class ArrayAPIPasses:
@@ -272,7 +272,7 @@ class ArrayAPIPasses:
             i, j = xp.nonzero(X > float(low))
             found[0].append(np.asarray(to_numpy(i), dtype=np.int32) + s)
             found[1].append(np.asarray(to_numpy(j), dtype=np.int32))
-            found[2].append(np.asarray(to_numpy(X[i, j]), dtype=np.float64))
+            found[2].append(np.asarray(to_numpy(P[i, j]), dtype=np.float64))
         rows = xp.concat(rows)
         candidates = tuple(np.concatenate(part) for part in found)
         return rows, cols, float(xp.sum(rows)), candidates, False

@@ -8,6 +8,7 @@ Masses are validated on the host (they are vectors); the cost stays in its
 namespace and on its device.
 """
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -90,6 +91,18 @@ class OTProblem:
     def mass(self):
         """Total mass of ``a``."""
         return float(self.a.sum())
+
+    @functools.cached_property
+    def cost_range(self):
+        """``(min, max)`` of the restricted cost ``M``, as floats (two passes over ``M``, taken once)."""
+        return float(self.xp.min(self.M)), float(self.xp.max(self.M))
+
+    @functools.cached_property
+    def full_cost_range(self):
+        """``(min, max)`` of the whole cost ``M_full`` (the restricted one's when every point is kept)."""
+        if self.M_full is self.M:
+            return self.cost_range
+        return float(self.xp.min(self.M_full)), float(self.xp.max(self.M_full))
 
 
 def check_ot_problem(a, b, M, *, dtype=None, allow_batch=False):
@@ -222,9 +235,8 @@ def check_cost_scale(problem, reg, name, per_mass=False):
         When ``max|M| / reg`` (``/ total mass`` with ``per_mass``) overflows or
         exceeds :data:`MAX_COST_OVER_REG`.
     """
-    xp = problem.xp
-    M = problem.M_full
-    largest = max(float(xp.max(M)), -float(xp.min(M)))  # max|M| without an n x m temporary
+    smallest, largest = problem.full_cost_range
+    largest = max(largest, -smallest)  # max|M| without an n x m temporary
     ratio = largest / (float(reg) * (problem.mass if per_mass else 1.0))
     if not ratio <= MAX_COST_OVER_REG:
         raise ValueError(

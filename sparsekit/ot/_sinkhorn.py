@@ -233,7 +233,7 @@ def _joint_kernel_sinkhorn(problem, reg, *, tol, max_iter, callback, plan_format
     passes = passes_for(problem.M, reg)
     xp = passes.xp
     if max_iter is None:
-        max_iter = default_max_iter(problem.M, reg, xp)
+        max_iter = default_max_iter(problem, reg)
     n, m = problem.M.shape
     k = problem.b.shape[1]
     dtype = problem.dtype

@@ -179,6 +179,38 @@ def plan_sums_and_cost(M, F, G, inv_reg, rows, cols):
 
 
 @kernel(fastmath=SAFE_FASTMATH)
+def scale_kernel_to_plan(K, u, v, M, rows, cols):
+    """Turn the kernel into the plan in place, ``K_ij <- u_i K_ij v_j``; its marginals and cost ``<P, M>``.
+
+    One pass reading ``K`` and ``M`` and writing ``K`` (no exponential, no
+    new ``n x m`` array): the final plan of a run that kept its kernel (the
+    Newton stage); the marginals are those of the returned plan, exactly.
+
+    Returns
+    -------
+    cost : float
+        ``<P, M>``.
+    """
+    n, m = K.shape
+    for j in range(m):
+        cols[j] = 0.0
+    cost = 0.0
+    for i in range(n):
+        ui = u[i]
+        s = 0.0
+        c = 0.0
+        for j in range(m):
+            p = ui * K[i, j] * v[j]
+            K[i, j] = p
+            s += p
+            c += p * M[i, j]
+            cols[j] += p
+        rows[i] = s
+        cost += c
+    return cost
+
+
+@kernel(fastmath=SAFE_FASTMATH)
 def plan_matvec(M, F, G, inv_reg, x, out):
     """``out = P @ x`` for the plan ``(F, G)`` and a matrix ``x`` of shape ``(m, k)``."""
     n, m = M.shape

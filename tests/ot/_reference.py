@@ -52,57 +52,62 @@ def count_at_least(M, F, G, inv_reg, log_threshold):
     return int((G[None, :] - M * inv_reg >= log_threshold - F[:, None]).sum())
 
 
-def sums_and_candidates(M, F, G, inv_reg, low, rows, cols, cand_rows, cand_cols, cand_logs):
+def sums_and_candidates(M, F, G, inv_reg, low, rows, cols, cand_rows, cand_cols, cand_values):
     X = log_plan(M, F, G, inv_reg)
     P = np.exp(X)
     rows[:] = P.sum(axis=1)
     cols[:] = P.sum(axis=0)
     i, j = np.nonzero(X > low)
-    kept = min(i.size, cand_logs.size)
-    cand_rows[:kept], cand_cols[:kept], cand_logs[:kept] = i[:kept], j[:kept], X[i, j][:kept]
+    kept = min(i.size, cand_values.size)
+    cand_rows[:kept], cand_cols[:kept], cand_values[:kept] = i[:kept], j[:kept], P[i, j][:kept]
     return float(P.sum()), int(i.size)
 
 
-def kernel_sums_and_candidates(K, u, v, level, rows, cols, cand_rows, cand_cols, cand_logs):
+def kernel_sums_and_candidates(K, u, v, level, rows, cols, cand_rows, cand_cols, cand_values):
     P = u[:, None] * K * v[None, :]
     rows[:] = P.sum(axis=1)
     cols[:] = P.sum(axis=0)
     i, j = np.nonzero(P > level)
-    kept = min(i.size, cand_logs.size)
-    cand_rows[:kept], cand_cols[:kept], cand_logs[:kept] = i[:kept], j[:kept], np.log(P[i, j][:kept])
+    kept = min(i.size, cand_values.size)
+    cand_rows[:kept], cand_cols[:kept], cand_values[:kept] = i[:kept], j[:kept], P[i, j][:kept]
     return float(P.sum()), int(i.size)
 
 
-def keep_largest(cand_rows, cand_cols, logs, total, drop_tol, max_kept, step, indptr, indices, data):
-    values = np.exp(logs)
-    top = logs.max()
-    bins = ((top - logs) / step).astype(np.int64)
-    kept_counts = np.cumsum(np.bincount(bins))
-    dropped = total - np.cumsum(np.bincount(bins, weights=values))
+def keep_largest(cand_rows, cand_cols, values, total, drop_tol, max_kept, indptr, indices, data):
+    bins = np.ascontiguousarray(values, dtype=np.float64).view(np.int64) >> 49
+    occupied = np.unique(bins)[::-1]  # non-empty bins, largest values first
+    position = np.searchsorted(-occupied, -bins)
+    kept_counts = np.cumsum(np.bincount(position))
+    dropped = total - np.cumsum(np.bincount(position, weights=values))
     allowed = np.flatnonzero(kept_counts <= max_kept)
     last = allowed[-1] if allowed.size else 0
     meets = np.flatnonzero(dropped[: last + 1] <= drop_tol)
     n_bins = (meets[0] if meets.size else last) + 1
-    keep = bins < n_bins
+    keep = position < n_bins
     kept = int(keep.sum())
     indptr[0] = 0
     np.cumsum(np.bincount(cand_rows[keep], minlength=indptr.size - 1), out=indptr[1:])
     indices[:kept] = cand_cols[keep]
-    data[:] = values
     data[:kept] = values[keep]
-    return int(n_bins), float(top), bool(meets.size)
+    floor = np.array([occupied[n_bins - 1] << 49], dtype=np.int64).view(np.float64)[0]
+    return int(n_bins), float(floor), bool(meets.size)
 
 
-def schur_matrix(indptr, indices, data, row_diag, col_diag):
+def scale_kernel_to_plan(K, u, v, M, rows, cols):
+    K *= u[:, None] * v[None, :]
+    rows[:] = K.sum(axis=1)
+    cols[:] = K.sum(axis=0)
+    return float((K * M).sum())
+
+
+def newton_solve(indptr, indices, data, row_diag, col_diag, grad_rows, grad_cols):
+    """The block Newton system ``[[diag(r), P], [P.T, diag(c)]] d = [grad_rows; grad_cols]``, solved densely."""
     n, m = row_diag.size, col_diag.size
     P = np.zeros((n, m))
     for i in range(n):
         P[i, indices[indptr[i]: indptr[i + 1]]] = data[indptr[i]: indptr[i + 1]]
-    return np.diag(col_diag) - P.T @ np.diag(1.0 / row_diag) @ P
-
-
-def schur_solve(indptr, indices, data, row_diag, col_diag, rhs):
-    return np.linalg.solve(schur_matrix(indptr, indices, data, row_diag, col_diag), rhs)
+    H = np.block([[np.diag(row_diag), P], [P.T, np.diag(col_diag)]])
+    return np.linalg.solve(H, np.concatenate([grad_rows, grad_cols]))
 
 
 def _top_k_rows(scores, k, keep_positive):

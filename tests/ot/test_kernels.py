@@ -71,6 +71,14 @@ def test_plan_kernels(entropic, rng):
         assert_kernel_matches_twin(sk.count_at_least, ref.count_at_least, M, F, G, inv, level)
 
 
+def test_scale_kernel_to_plan(entropic, rng):
+    M, F, G, inv = entropic
+    K = np.exp(F[:, None] + G[None, :] - M * inv)
+    u, v = readonly(np.exp(rng.uniform(-3, 3, 7))), readonly(np.exp(rng.uniform(-3, 3, 9)))
+    assert_kernel_matches_twin(sk.scale_kernel_to_plan, ref.scale_kernel_to_plan, K, u, v, M, np.empty(7),
+                               np.empty(9), rtol=1e-13)
+
+
 def _cleared_past_count(kernel):
     """The candidate kernel, its three candidate buffers cleared past the count (that tail is its scratch space)."""
 
@@ -105,36 +113,51 @@ def test_kernel_sums_and_candidates(entropic, capacity, rng):
     )
 
 
+def _one_per_bin(size):
+    """``size`` plan values one per bin of keep_largest (1/8 of an octave), from 1.0 down."""
+    k = np.arange(size, dtype=np.int64)
+    bits = np.where(k == 0, np.float64(1.0).view(np.int64), np.float64(1.0).view(np.int64) - (k << 49) - (1 << 48))
+    return bits.view(np.float64)
+
+
 @pytest.mark.parametrize(
     ("drop_fraction", "max_kept", "n_bins", "enough"),
-    [(0.5, 40, 7, True), (0.05, 40, 28, True), (0.05, 12, 12, False), (1e-6, 40, 40, False), (0.05, 0, 1, False)],
+    [(0.5, 40, 8, True), (0.05, 40, 30, True), (0.05, 12, 12, False), (1e-6, 40, 40, False), (0.05, 0, 1, False)],
 )
 def test_keep_largest(drop_fraction, max_kept, n_bins, enough):
-    # a 5 x 8 plan whose 40 candidates fall one per bin of 0.1 nats below the largest; the mass exceeds theirs
+    # a 5 x 8 plan whose 40 candidates fall one per bin below the largest; the mass exceeds theirs
     flat = np.arange(40)
-    logs = np.where(flat == 0, 0.0, -0.1 * (flat + 0.5))
-    total = 1.001 * float(np.exp(logs).sum())
+    values = _one_per_bin(40)
+    total = 1.001 * float(values.sum())
+    # the expected bin count: the first prefix of the sorted values whose dropped mass meets the tolerance
+    dropped = total - np.cumsum(values)
+    meets = np.flatnonzero(dropped[:max(max_kept, 1)] <= drop_fraction * total)
+    assert (meets[0] + 1 if meets.size else max(max_kept, 1), bool(meets.size)) == (n_bins, enough)
     args = (
-        flat // 8, flat % 8, logs, total, drop_fraction * total, max_kept, 0.1,
+        flat // 8, flat % 8, values, total, drop_fraction * total, max_kept,
         np.zeros(6, np.int64), np.zeros(40, np.int32), np.zeros(40),
     )
-    args = tuple(readonly(x.astype(np.int32)) for x in args[:2]) + (readonly(logs),) + args[3:]
-    assert sns.keep_largest(*args[:7], *(x.copy() for x in args[7:]))[::2] == (n_bins, enough)
+    args = tuple(readonly(x.astype(np.int32)) for x in args[:2]) + (readonly(values),) + args[3:]
+    got = sns.keep_largest(*args[:6], *(x.copy() for x in args[6:]))
+    assert (got[0], got[2]) == (n_bins, enough)
+    # every kept value is at least the floor, every dropped one below it
+    assert values[n_bins - 1] >= got[1] > (values[n_bins] if n_bins < 40 else 0.0)
     assert_kernel_matches_twin(sns.keep_largest, ref.keep_largest, *args, rtol=1e-15)
 
 
-def test_schur_cg_solves_the_schur_complement(rng):
+def test_schur_cg_solves_the_newton_system(rng):
     P = sparse.random(6, 8, density=0.4, random_state=1, format="csr") + sparse.eye(6, 8, format="csr")
     P = sparse.csr_array(P)
     row_diag = np.asarray(P.sum(axis=1)).ravel() + 0.01
     col_diag = np.asarray(P.sum(axis=0)).ravel() + 0.01
-    rhs = rng.standard_normal(8)
-    x = np.empty(8)
+    grad_rows, grad_cols = rng.standard_normal(6), rng.standard_normal(8)
+    d_rows, d_cols = np.empty(6), np.empty(8)
     n_iter, residual = sns.schur_cg(
-        readonly(P.indptr), readonly(P.indices), readonly(P.data), row_diag, col_diag, rhs, 1e-13, 100, x
+        readonly(P.indptr), readonly(P.indices), readonly(P.data), row_diag, col_diag, readonly(grad_rows),
+        readonly(grad_cols), 1e-13, 100, d_rows, d_cols,
     )
-    expected = ref.schur_solve(P.indptr, P.indices, P.data, row_diag, col_diag, rhs)
-    np.testing.assert_allclose(x, expected, rtol=1e-10)
+    expected = ref.newton_solve(P.indptr, P.indices, P.data, row_diag, col_diag, grad_rows, grad_cols)
+    np.testing.assert_allclose(np.concatenate([d_rows, d_cols]), expected, rtol=1e-10)
     assert 0 < n_iter <= 8 + 2 and residual <= 1e-13
 
 
