@@ -55,16 +55,21 @@ def _max_abs(X):
 def _item_gram(X, dtype, chunk_rows, keep, name, scale):
     """Upper triangle of ``X[:, keep]^T X[:, keep]`` in a Fortran-ordered ``dtype`` matrix, accumulated over row chunks."""
     n_items = len(keep) if keep is not None else X.shape[1]
-    G = np.zeros((n_items, n_items), dtype=dtype, order="F")
+    # empty + fill, not zeros: calloc's lazily zeroed pages fault one by one (seconds for 400 MB on a loaded
+    # machine), while NumPy backs a fresh empty array with huge pages and the fill touches them at memory speed
+    G = np.empty((n_items, n_items), dtype=dtype, order="F")
+    G.fill(0.0)
     syrk = blas.ssyrk if dtype == np.float32 else blas.dsyrk
     for chunk in _row_chunks(X, chunk_rows):
         _check_chunk(chunk, name)
         if keep is not None:
             chunk = chunk[:, keep]
         if sparse.issparse(chunk):
-            chunk = sparse.csr_array(chunk)
+            chunk = sparse.csr_array(chunk / scale if scale != 1.0 else chunk, dtype=dtype)
             chunk.sum_duplicates()  # also sorts the indices, which the kernel's upper triangle needs
-            accumulate_gram(chunk.indptr, chunk.indices, (chunk.data / scale).astype(dtype, copy=False), G)
+            columns = chunk.tocsc()
+            accumulate_gram(chunk.indptr, chunk.indices, chunk.data, columns.indptr, columns.indices, columns.data,
+                            G)
         else:
             chunk = np.asarray(np.asarray(chunk, dtype=np.float64) / scale, dtype=dtype)
             if chunk.shape[0]:
