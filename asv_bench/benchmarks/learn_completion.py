@@ -22,11 +22,12 @@ from sparsekit._tour.learn_completion import (
     movielens_split,
     power_law_interactions,
     relative_rmse,
+    slab_bars,
     soft_impute,
     synthetic_problem,
 )
 from sparsekit.datasets import make_bars
-from sparsekit.learn.decomposition import AltMinCompletion, BinarySparseCoding
+from sparsekit.learn.decomposition import AltMinCompletion, BinarySparseCoding, SpikeSlabCoding
 from sparsekit.learn.recommend import EASE
 
 # EASE's l2 and implicit ALS's (factors, regularization, alpha), both picked on the 150 validation users of
@@ -141,6 +142,47 @@ class BinarySparseCodingBars(PinnedThreads):
         return quiet(BinarySparseCoding(10, random_state=0).fit, self.Y).noise_std_
 
 
+class SpikeSlabCodingBars(PinnedThreads):
+    """SpikeSlabCoding on bars with N(1, 0.3^2) weights where present (pi = 1/5, sigma = 1)."""
+
+    params = [1000]
+    param_names = ["n_samples"]
+    timeout = 300
+
+    def setup(self, n_samples):
+        super().setup(n_samples)
+        self.Y, self.bars = slab_bars(n_samples)
+        SpikeSlabCoding(10, max_iter=1, random_state=0).fit(self.Y[:20])  # compile
+
+    def time_fit(self, n_samples):
+        quiet(SpikeSlabCoding(10, random_state=0).fit, self.Y)
+
+    def track_bar_matching_error(self, n_samples):
+        return bar_matching_error(quiet(SpikeSlabCoding(10, random_state=0).fit, self.Y).components_, self.bars)
+
+    def track_noise_std(self, n_samples):
+        return quiet(SpikeSlabCoding(10, random_state=0).fit, self.Y).noise_std_
+
+
+def _slab_bars_case(n_samples=1000):
+    from sklearn.decomposition import NMF
+
+    Y, bars = slab_bars(n_samples)
+
+    def error(atoms):
+        return bar_matching_error(atoms, bars)
+
+    return CompareCase(
+        case=f"bars 5x5 with N(1, 0.3^2) slabs, N={n_samples}, pi=1/5, sigma=1: SpikeSlabCoding(10) vs NMF(10)",
+        sparsekit=lambda: quiet(SpikeSlabCoding(10, random_state=0).fit, Y),
+        peer=lambda: quiet(NMF(10, init="nndsvda", max_iter=500, random_state=0).fit, np.maximum(Y, 0)),
+        peer_name="sklearn NMF on max(Y, 0)",
+        quality=lambda model, _: error(model.components_) < 0.01 and abs(model.noise_std_ - 1.0) < 0.1,
+        metrics={"bar matching error": (lambda m: error(m.components_), lambda m: error(m.components_))},
+        setup=lambda: SpikeSlabCoding(10, max_iter=1, random_state=0).fit(Y[:20]),
+    )
+
+
 def _bars_case(n_samples=1000):
     from sklearn.decomposition import NMF
 
@@ -248,10 +290,11 @@ def _ease_scale_case(n_items):
 
 
 def compare_cases(quick=False):
-    """AltMin vs soft-impute; MovieLens-100k against surprise's figure; EASE vs implicit ALS; bars vs NMF."""
+    """AltMin vs soft-impute; MovieLens-100k against surprise's figure; EASE vs implicit ALS; bars vs NMF (binary
+    and spike-and-slab coding)."""
     if quick:
-        return [_synthetic_case(600, 450, 0.1), _ease_scale_case(1000), _bars_case(300)]
+        return [_synthetic_case(600, 450, 0.1), _ease_scale_case(1000), _bars_case(300), _slab_bars_case(300)]
     cases = [_synthetic_case(2000, 1500, 0.05, solver) for solver in ("exact", "cg", "sketch")]
     if importlib.util.find_spec("recbole") is not None:
         cases += [_movielens_case(), _ease_movielens_case()]
-    return cases + [_ease_scale_case(10000), _bars_case()]
+    return cases + [_ease_scale_case(10000), _bars_case(), _slab_bars_case()]

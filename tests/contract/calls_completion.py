@@ -1,4 +1,4 @@
-"""Contract entries of matrix completion (``altmin_complete``, ``AltMinCompletion``)."""
+"""Contract entries of matrix completion, EASE, binary and spike-and-slab sparse coding."""
 
 import pathlib
 import tempfile
@@ -76,6 +76,9 @@ CALLS = {
     "binary_sparse_coding": Call(lambda: (*bars(), 8), _BSC, force=dict(max_iter=1), solution="W"),
     "BinarySparseCoding": Call(bars, dict(n_components=8, **_BSC), force=dict(max_iter=1),
                                accepts={"X": ("object", "str")}),
+    "spike_slab_coding": Call(lambda: (*bars(), 8), _BSC, force=dict(max_iter=1), solution="W"),
+    "SpikeSlabCoding": Call(bars, dict(n_components=8, **_BSC), force=dict(max_iter=1),
+                            accepts={"X": ("object", "str")}),
     "AltMinCompletion": Call(with_nan, dict(rank=2, random_state=0), force=dict(max_iter=1), sparse=("X",),
                              accepts=_IMPUTER),
 }

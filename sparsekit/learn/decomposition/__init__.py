@@ -1,6 +1,6 @@
 """Matrix decompositions for sparse and structured data: orthogonal, online, supervised and masked dictionary
 learning, sparse PCA, hyperspectral unmixing (FCLS, endmember extraction, robust NMF), matrix completion by
-alternating minimisation and binary sparse coding."""
+alternating minimisation, binary and spike-and-slab sparse coding."""
 
 from ._altmin_completion import AltMinCompletion
 from ._binary_sparse_coding import BinarySparseCoding, binary_sparse_coding
@@ -15,6 +15,7 @@ from ._orthogonal_dl import orthogonal_dictionary_learning
 from ._orthogonal_dl_estimator import OrthogonalDictionaryLearning
 from ._sparse_pca import sparse_pca
 from ._sparse_pca_estimator import SparsePCA
+from ._spike_slab_coding import SpikeSlabCoding, spike_slab_coding
 from ._supervised_dl import supervised_dictionary_learning
 from ._supervised_dl_estimator import SupervisedDictionaryLearning
 from ._unmixing_correntropy import CorrentropyNMF, correntropy_nmf
@@ -31,6 +32,7 @@ __all__ = [
     "OrthogonalDictionaryLearning",
     "RobustSparseNMF",
     "SparsePCA",
+    "SpikeSlabCoding",
     "StructuredSparseNMF",
     "SupervisedDictionaryLearning",
     "abundance_rmse",
@@ -46,6 +48,7 @@ __all__ = [
     "robust_sparse_nmf",
     "spa",
     "sparse_pca",
+    "spike_slab_coding",
     "spectral_angle_distance",
     "structured_sparse_nmf",
     "supervised_dictionary_learning",

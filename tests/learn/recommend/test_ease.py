@@ -84,13 +84,16 @@ def test_bad_input_is_named():
 def test_gram_kernel_matches_twin():
     X = _interactions(40, 15)
     G = np.zeros((15, 15), order="F")
-    assert_kernel_matches_twin(kernels.accumulate_gram, kernels.accumulate_gram_twin, X.indptr, X.indices, X.data, G)
+    C = X.tocsc()
+    assert_kernel_matches_twin(kernels.accumulate_gram, kernels.accumulate_gram_twin, X.indptr, X.indices, X.data,
+                               C.indptr, C.indices, C.data, G)
 
 
-def test_weights_kernel_matches_twin():
+@pytest.mark.parametrize("n", [8, 150])  # one tile; several, the last one partial
+def test_weights_kernel_matches_twin(n):
     rng = np.random.default_rng(1)
-    A = rng.standard_normal((8, 8))
-    P = np.asfortranarray(np.linalg.inv(A @ A.T + np.eye(8)))
+    A = rng.standard_normal((n, n))
+    P = np.asfortranarray(np.linalg.inv(A @ A.T + np.eye(n)))
     assert_kernel_matches_twin(kernels.weights_from_inverse, kernels.weights_from_inverse_twin, P)
 
 
