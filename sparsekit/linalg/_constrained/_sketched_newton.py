@@ -35,7 +35,10 @@ _TIGHTENINGS = 3  # accuracy tightenings of one Newton system before the Hessian
 # Shifts H + delta I of the KKT matrix (inertia correction without factorising): the first is _FIRST_SHIFT times
 # max(1, max|H_ii|), each next one _SHIFT_GROWTH times larger, at most _SHIFTS systems per iteration.
 _FIRST_SHIFT = 1e-4
-_CURVATURE = 1e-8  # a step needs dx^T (H + delta I) dx >= _CURVATURE ||dx||^2
+# a step needs dx^T (H + delta I) dx >= _CURVATURE dx^T (D + delta I) dx, D = |diag H| floored at 1e-8 max|H_ii|
+# (the identity for an operator): relative to H's own scale, since the 256 x 256 Poisson control Hessian has
+# entries alpha h^2 = 1.5e-9, which an absolute 1e-8 ||dx||^2 took for negative curvature
+_CURVATURE = 1e-8
 _SHIFT_GROWTH = 10.0
 _SHIFTS = 10
 
@@ -221,8 +224,9 @@ def sketched_newton(fun, x0, *, jac, hess, constraints, multipliers0=None, tol=1
     - a step ``z`` is accepted when ``grad L_{mu,nu}^T z <= -(nu ||grad_x L||^2 + mu ||c||^2) / 2``; first ``mu``
       grows to twice the least value that passes, when the step reduces the violation, then the inner accuracy
       tightens tenfold (three times), then ``H`` is shifted to ``H + delta I`` (``delta`` from ``1e-4 max(1,
-      max|H_ii|)``, tenfold each time) whenever the step has curvature ``dx^T (H + delta I) dx < 1e-8 ||dx||^2`` or
-      is not a descent direction: the inertia-free correction of Chiang & Zavala (2016), since a sketching solver
+      max|H_ii|)``, tenfold each time) whenever the step has curvature
+      ``dx^T (H + delta I) dx < 1e-8 dx^T (D + delta I) dx`` (``D`` the diagonal of ``|H|`` floored at ``1e-8
+      max|H_ii|``, the identity for an operator: relative to the scale of ``H``) or is not a descent direction: the inertia-free correction of Chiang & Zavala (2016), since a sketching solver
       gives no inertia. After ten shifts the merit's negative gradient is used (a safeguard);
     - backtracking (halving) Armijo line search with constant ``1e-4`` on the merit function.
 
@@ -341,7 +345,10 @@ def _direction(point, H, r, mu, nu, sketching, inner_maxiter, eta):
     base_gradient = _merit_gradient(point, H, 0.0, nu)  # the merit's gradient is this plus mu (G^T c, 0)
     feasibility = point.G.T @ point.c
     d = point.x.size
-    shift, first_shift = 0.0, _FIRST_SHIFT * max(1.0, float(np.abs(_diagonal(H)).max(initial=0.0)))
+    diagonal = np.abs(_diagonal(H))
+    largest = float(diagonal.max(initial=0.0))
+    diagonal = np.maximum(diagonal, 1e-8 * largest) if largest > 0.0 else np.ones_like(diagonal)
+    shift, first_shift = 0.0, _FIRST_SHIFT * max(1.0, largest)
     work = 0
     for _ in range(_SHIFTS):
         K = _kkt_matrix(_shifted(H, shift) if shift else H, point.G, solver, sketch_size, rng, cache)
@@ -359,7 +366,7 @@ def _direction(point, H, r, mu, nu, sketching, inner_maxiter, eta):
             if not np.all(np.isfinite(z)):
                 break
             dx = z[:d]
-            if float(dx @ (H @ dx)) + shift * float(dx @ dx) < _CURVATURE * float(dx @ dx):
+            if float(dx @ (H @ dx)) + shift * float(dx @ dx) < _CURVATURE * float(dx @ ((diagonal + shift) * dx)):
                 break  # negative curvature along the step: shift H (inertia-free test of Chiang & Zavala)
             # descent test  s0 + mu t <= -(decrease + mu violation / 2): raise mu when that helps, by the least
             # sufficient factor (twice the bound), else solve more accurately
