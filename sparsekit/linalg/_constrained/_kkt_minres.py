@@ -21,7 +21,7 @@ class KKTSystem:
 
     def __init__(self, H, G, sketch_size, rng, cache=None):
         self.H, self.G, self.d = H, G, H.shape[0]
-        self._abs = None  # |H| and |G|, made on the first rounding_floor
+        self._abs = None  # products with |H|, |G|, |G|^T, made on the first rounding_floor
         self.scale = jacobi_scale(H)
         self.U, self.coef = self._nystrom(min(sketch_size, self.d), rng)
         self._factor_schur({} if cache is None else cache)
@@ -55,18 +55,21 @@ class KKTSystem:
             self._capacitance = scipy.linalg.lu_factor(capacitance, check_finite=False)
 
     def rounding_floor(self, z, b):
-        """``eps || |K| |z| + |b| ||``: the residual ``b - K z`` below which the arithmetic certifies nothing.
+        """``eps (|| |H| |dx| || + || |G|^T |dl| || + || |G| |dx| || + ||b||)``, a bound on ``eps || |K| |z| + |b| ||``:
+        the residual ``b - K z`` below which the arithmetic certifies nothing.
 
         The constraint rows of a discretised PDE make it large: on the 256 x 256 Poisson control problem
         (``|G_ij|`` up to ``4 / h^2``, ``|u|`` up to 40) it is about ``1e-4 ||b||`` for the Newton system, above the
-        ``eta = ||r||`` the adaptive rule asks for. The Hessian's part is left out when ``H`` is an operator.
+        ``eta = ||r||`` the adaptive rule asks for. A dense block enters by its Frobenius norm (``|| |M| |v| || <=
+        ||M||_F ||v||``, no copy of it); the Hessian's part is left out when ``H`` is an operator.
         """
         if self._abs is None:
-            self._abs = (None if isinstance(self.H, sparse_linalg.LinearOperator) else abs(self.H), abs(self.G))
-        absH, absG = self._abs
+            self._abs = (None if isinstance(self.H, sparse_linalg.LinearOperator) else _abs_product(self.H),
+                         _abs_product(self.G), _abs_product(self.G.T))
+        absH, absG, absGT = self._abs
         dx, dl = np.abs(z[:self.d]), np.abs(z[self.d:])
-        top = absG.T @ dl + (0.0 if absH is None else absH @ dx)
-        return _EPS * float(np.linalg.norm(np.concatenate([top, absG @ dx]) + np.abs(b)))
+        parts = absG(dx) + absGT(dl) + (0.0 if absH is None else absH(dx)) + float(np.linalg.norm(b))
+        return _EPS * parts
 
     def matvec(self, z):
         dx, dl = z[:self.d], z[self.d:]
@@ -81,6 +84,16 @@ class KKTSystem:
             bottom = bottom - self.MW @ scipy.linalg.lu_solve(self._capacitance, self.W.T @ bottom,
                                                                check_finite=False)
         return np.concatenate([top, bottom])
+
+
+def _abs_product(M):
+    """``v -> || |M| v ||`` for ``v >= 0``: exact for a sparse ``M`` (``|M|`` has its nonzeros), the bound
+    ``||M||_F ||v||`` for a dense one."""
+    if sparse.issparse(M):
+        absolute = abs(sparse.csr_array(M))
+        return lambda v: float(np.linalg.norm(absolute @ v))
+    frobenius = float(np.linalg.norm(M))
+    return lambda v: frobenius * float(np.linalg.norm(v))
 
 
 def jacobi_scale(H):
