@@ -67,6 +67,30 @@ class PoissonControl(PinnedThreads):
         _ours(self.problem)
 
 
+class PoissonControlLarge(PinnedThreads):
+    """The grids where the sketched solver pays: one factorisation of the m x m Schur block, ~13 MINRES products."""
+
+    params = [128, 256]
+    param_names = ["n"]
+    timeout = 300
+
+    def setup(self, n):
+        super().setup(n)
+        self.problem = poisson_control(n)
+
+    def time_sketched_newton(self, n):
+        _ours(self.problem)
+
+    def peakmem_sketched_newton(self, n):
+        _ours(self.problem)
+
+    def track_inner_products(self, n):
+        return int(_ours(self.problem).inner_iterations.sum())
+
+    def track_kkt_residual(self, n):
+        return float(_ours(self.problem).kkt_residual[-1])
+
+
 def compare_cases(quick=False):
     """sketched_newton (sketched-preconditioned MINRES and direct KKT solves) vs trust-constr, KKT residual 1e-6."""
     problems = [(f"logistic + A w = b, d={d}", constrained_logistic(d), ("nystrom-minres", "direct"))
@@ -74,7 +98,7 @@ def compare_cases(quick=False):
     problems += [(f"logistic + A w = b, d={d}, Hessian products", constrained_logistic(d, products=True),
                   ("nystrom-minres",)) for d in (() if quick else (2000,))]
     problems += [(f"Poisson control {n}x{n}", poisson_control(n), ("nystrom-minres", "direct"))
-                 for n in ((16,) if quick else (16, 32, 64))]
+                 for n in ((16,) if quick else (16, 32, 64, 128))]
     cases = []
     for label, problem, solvers in problems:
         for solver in solvers:

@@ -162,3 +162,48 @@ def test_hessian_vector_products_give_the_matrix_answer_and_direct_refuses_them(
     np.testing.assert_allclose(hessp.x, matrix.x, atol=1e-8)
     with pytest.raises(ValueError, match="LinearOperator"):
         sketched_newton(fun, np.zeros(d), jac=jac, hess=lambda x: operator, constraints=constraint, solver="direct")
+
+
+def test_minres_stops_at_the_rounding_floor_of_its_residual():
+    # constraint rows of size 1e8 against a Hessian of 1e-9 (a discretised PDE): no residual below
+    # eps |K| |z| can be certified, so rtol=1e-30 must end there, not run to maxiter
+    rng = np.random.default_rng(4)
+    d, m = 60, 20
+    H = sparse.diags_array(rng.uniform(1e-9, 1e-8, d), format="csr")
+    G = sparse.random_array((m, d), density=0.3, random_state=rng, format="csr") * 1e8 + sparse.eye_array(m, d)
+    system = KKTSystem(H, G, 10, rng)
+    b = rng.standard_normal(d + m)
+    z, iterations = minres(system, b, np.zeros(d + m), 1e-30, 10_000)
+    assert iterations < 100
+    assert np.linalg.norm(system.matvec(z) - b) <= 10 * system.rounding_floor(z, b)
+
+
+def test_a_tiny_but_positive_hessian_is_not_shifted():
+    # H = 1e-10 I is positive definite: the curvature test is relative to diag H, so the exact step is taken
+    rng = np.random.default_rng(5)
+    d, m = 30, 10
+    A, b, q = rng.standard_normal((m, d)), rng.standard_normal(m), rng.standard_normal(d)
+    scale = 1e-10
+    res = sketched_newton(lambda x: scale * (0.5 * x @ x + q @ x), np.zeros(d), jac=lambda x: scale * (x + q),
+                          hess=lambda x: sparse.diags_array(np.full(d, scale)),
+                          constraints=optimize.LinearConstraint(sparse.csr_array(A), b, b), tol=1e-14,
+                          random_state=0)
+    x_star = -q + A.T @ np.linalg.solve(A @ A.T, b + A @ q)
+    assert res.converged and (res.hessian_shifts == 0.0).all()
+    np.testing.assert_allclose(res.x, x_star, rtol=1e-8, atol=1e-8)
+
+
+def test_starting_multipliers_share_the_first_schur_factorisation(monkeypatch):
+    # the starting multipliers and every Newton step share one factorisation of G D^{-1} G^T
+    rng = np.random.default_rng(6)
+    d, m = 80, 20
+    A = sparse.random_array((m, d), density=0.2, random_state=rng, format="csr") + sparse.eye_array(m, d)
+    b = rng.standard_normal(m)
+    calls = []
+    splu = sparse.linalg.splu
+    monkeypatch.setattr(sparse.linalg, "splu", lambda *args, **kwargs: calls.append(1) or splu(*args, **kwargs))
+    res = sketched_newton(lambda x: 0.25 * np.sum(x**4) + 0.5 * x @ x, np.ones(d), jac=lambda x: x**3 + x,
+                          hess=lambda x: sparse.diags_array(3 * x**2 + 1), constraints=optimize.LinearConstraint(
+                              A, b, b), random_state=0)
+    assert res.converged and res.n_iter >= 2
+    assert len(calls) == res.n_iter  # the Jacobi scaling changes with x: one per Newton step, none besides
