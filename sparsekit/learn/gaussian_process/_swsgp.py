@@ -113,7 +113,7 @@ def _plateau(history, tol):
 
 
 def swsgp_fit(X, y, kernel, *, n_inducing=1000, n_neighbors=15, batch_size=256, inducing_init="random",
-              optimizer="adam", learning_rate=0.01, max_iter=200, tol=1e-4, alpha=1e-10, normalize_y=False,
+              optimizer="adam", learning_rate=0.01, max_iter=200, tol=1e-3, alpha=1e-10, normalize_y=False,
               random_state=None, verbose=0, callback=None):
     """Fit a sparse-within-sparse Gaussian process (SWSGP): minibatch Adam on its ELBO.
 
@@ -141,7 +141,7 @@ def swsgp_fit(X, y, kernel, *, n_inducing=1000, n_neighbors=15, batch_size=256, 
         Adam's step size (the paper's choice), divided by 10 at the first plateau of the ELBO.
     max_iter : int, default=200
         Largest number of epochs (passes over the data).
-    tol : float, default=1e-4
+    tol : float, default=1e-3
         Plateau rule: stop when the mean ELBO of the last 3 epochs differs from that of the 3 before by at
         most ``tol`` times its magnitude, after the learning rate has been divided once.
     alpha : float, default=1e-10

@@ -79,11 +79,17 @@ def factor_values(raw, is_diagonal):
     return np.where(is_diagonal, np.exp(np.where(is_diagonal, raw, 0.0)), raw)
 
 
-def gather_factor(values, index, n_neighbors):
-    """The sub-factors ``L_hh``, shape ``(B, H, H)``, lower triangular (zero where the pattern has no entry)."""
+def gather_factor(values, index, n_neighbors, *, log_diagonal=False):
+    """The sub-factors ``L_hh``, shape ``(B, H, H)``, lower triangular (zero where the pattern has no entry).
+
+    With ``log_diagonal``, ``values`` are the stored parameters (diagonal as its logarithm).
+    """
     rows, cols = lower_pairs(n_neighbors)
     L = np.zeros((index.shape[0], n_neighbors, n_neighbors))
     L[:, rows, cols] = np.where(index >= 0, values[np.maximum(index, 0)], 0.0)
+    if log_diagonal:
+        diagonal = np.arange(n_neighbors)
+        L[:, diagonal, diagonal] = np.exp(L[:, diagonal, diagonal])
     return L
 
 
@@ -104,9 +110,7 @@ def local_blocks(latent, Z, neighbors, Q, jitter, *, cache=None):
     except np.linalg.LinAlgError:
         raise ValueError("swsgp: a kernel block of the inducing inputs is not positive definite; the kernel's "
                          "hyperparameters are degenerate (e.g. zero amplitude or zero length scale).") from None
-    eye = np.broadcast_to(np.eye(H), K_hh.shape)
-    inverse_chol = np.linalg.solve(chol, eye)
-    K_inv = np.swapaxes(inverse_chol, 1, 2) @ inverse_chol
+    K_inv = np.linalg.inv(K_hh)
     logdet = 2.0 * np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(axis=1)
     return Xb, valid, K_hh, K[:, :H, H], K[:, H, H], K_inv, logdet
 
@@ -124,21 +128,20 @@ def elbo_batch(state, batch, *, eval_gradient=False):
     cache = {} if eval_gradient else None
     Xb, valid, K_hh, k_hq, k_qq, K_inv, logdet = local_blocks(state.latent, state.Z, nb, state.X[batch],
                                                               state.jitter, cache=cache)
-    values = factor_values(state.raw, state.is_diagonal)
-    L = gather_factor(values, index, H)
+    L = gather_factor(state.raw, index, H, log_diagonal=True)
     m_h = state.m[nb]
-    S = L @ np.swapaxes(L, 1, 2)
     A = np.einsum("bij,bj->bi", K_inv, k_hq)
     mu = np.einsum("bi,bi->b", A, m_h)
-    SA = np.einsum("bij,bj->bi", S, A)
+    LtA = np.einsum("bji,bj->bi", L, A)
+    SA = np.einsum("bij,bj->bi", L, LtA)
     v = k_qq - np.einsum("bi,bi->b", k_hq, A) + np.einsum("bi,bi->b", A, SA)
     sigma2 = state.sigma2
     r = state.y[batch] - mu
     expected = -0.5 * np.log(2.0 * np.pi * sigma2) - (r * r + v) / (2.0 * sigma2)
     a_m = np.einsum("bij,bj->bi", K_inv, m_h)
     diag_L = np.diagonal(L, axis1=1, axis2=2)
-    KinvS = K_inv @ S
-    kl = 0.5 * (np.einsum("bii->b", KinvS) + np.einsum("bi,bi->b", m_h, a_m) - H + logdet
+    P = K_inv @ L
+    kl = 0.5 * (np.einsum("bij,bij->b", P, L) + np.einsum("bi,bi->b", m_h, a_m) - H + logdet
                 - 2.0 * np.log(diag_L).sum(axis=1))
     w_e, w_k = n / B, 1.0 / B
     value = float(w_e * expected.sum() - w_k * kl.sum())
@@ -150,8 +153,8 @@ def elbo_batch(state, batch, *, eval_gradient=False):
     grad_m = np.zeros_like(state.m)
     np.add.at(grad_m, nb, g_mu[:, None] * A - w_k * a_m)
     # factor: v ∋ AᵀL Lᵀ A gives 2 g_v A Aᵀ L; KL gives (K⁻¹ - S⁻¹) L = K⁻¹L - L⁻ᵀ (lower part: diag 1/L_ii)
-    grad_L = 2.0 * g_v * (A[:, :, None] * np.einsum("bi,bij->bj", A, L)[:, None, :])
-    grad_L -= w_k * (K_inv @ L)
+    grad_L = 2.0 * g_v * (A[:, :, None] * LtA[:, None, :])
+    grad_L -= w_k * P
     grad_L[:, np.arange(H), np.arange(H)] += w_k / diag_L
     rows, cols = lower_pairs(H)
     lower = grad_L[:, rows, cols]
@@ -164,7 +167,7 @@ def elbo_batch(state, batch, *, eval_gradient=False):
     W[:, :H, :H] = (-0.5 * g_mu)[:, None, None] * (outer + np.swapaxes(outer, 1, 2))
     Ac = A[:, :, None] * c[:, None, :]
     W[:, :H, :H] += g_v * (A[:, :, None] * A[:, None, :] - Ac - np.swapaxes(Ac, 1, 2))
-    W[:, :H, :H] -= 0.5 * w_k * (K_inv - KinvS @ K_inv - a_m[:, :, None] * a_m[:, None, :])
+    W[:, :H, :H] -= 0.5 * w_k * (K_inv - P @ np.swapaxes(P, 1, 2) - a_m[:, :, None] * a_m[:, None, :])
     edge = 0.5 * (g_mu[:, None] * a_m + 2.0 * g_v * (c - A))
     W[:, :H, H] = edge
     W[:, H, :H] = edge

@@ -50,7 +50,7 @@ class SparseWithinSparseGaussianProcessRegressor(ParamsValidationMixin, Regresso
         Adam's step size.
     max_iter : int, default=200
         Largest number of epochs.
-    tol : float, default=1e-4
+    tol : float, default=1e-3
         Relative ELBO plateau over 3-epoch windows (see :func:`~sparsekit.learn.gaussian_process.swsgp_fit`).
     alpha : float, default=1e-10
         Added to the likelihood's noise variance.
@@ -123,7 +123,7 @@ class SparseWithinSparseGaussianProcessRegressor(ParamsValidationMixin, Regresso
     }
 
     def __init__(self, kernel=None, *, n_inducing=1000, n_neighbors=15, batch_size=256, inducing_init="random",
-                 optimizer="adam", learning_rate=0.01, max_iter=200, tol=1e-4, alpha=1e-10, normalize_y=False,
+                 optimizer="adam", learning_rate=0.01, max_iter=200, tol=1e-3, alpha=1e-10, normalize_y=False,
                  random_state=None, verbose=0):
         self.kernel = kernel
         self.n_inducing = n_inducing
