@@ -18,11 +18,11 @@ def _kernel():
 
 
 _AS_SKLEARN = {"X": ("object", "str"), "y": ("object", "str")}
-_SMALL = dict(n_inducing=20, n_neighbors=5, batch_size=10, max_iter=40, random_state=0)
+_SMALL = dict(n_inducing=20, n_neighbors=5, batch_size=10, max_iter=100, random_state=0)
 
 CALLS = {
-    "swsgp_fit": Call(lambda: (*swsgp_data(), _kernel()), dict(_SMALL, tol=1e-3), force=dict(max_iter=1),
+    "swsgp_fit": Call(lambda: (*swsgp_data(), _kernel()), dict(_SMALL, tol=1e-2), force=dict(max_iter=1),
                       solution="m"),
-    "SparseWithinSparseGaussianProcessRegressor": Call(swsgp_data, dict(_SMALL, kernel=_kernel(), tol=1e-3),
+    "SparseWithinSparseGaussianProcessRegressor": Call(swsgp_data, dict(_SMALL, kernel=_kernel(), tol=1e-2),
                                                        force=dict(max_iter=1), accepts=_AS_SKLEARN),
 }

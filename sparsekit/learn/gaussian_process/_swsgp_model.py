@@ -115,11 +115,18 @@ def local_blocks(latent, Z, neighbors, Q, jitter, *, cache=None):
     return Xb, valid, K_hh, K[:, :H, H], K[:, H, H], K_inv, logdet
 
 
-def elbo_batch(state, batch, *, eval_gradient=False):
-    """Minibatch estimate of the ELBO ``(n/B) Σ E_q log N(y_i | f_i, σ²) - (1/B) Σ KL(q(u_h(i)) ‖ p(u_h(i)))``.
+def _sparse_sum(positions, values):
+    """``(where, total)``: the distinct ``positions`` and the sum of the ``values`` at each (a sparse gradient)."""
+    where, inverse = np.unique(positions, return_inverse=True)
+    return where, np.bincount(inverse.ravel(), weights=values.ravel(), minlength=where.size)
 
-    ``state`` holds the data and the current parameters (see :class:`~._swsgp.SWSGPState`); returns the value
-    and, with ``eval_gradient``, the gradients in ``m``, in the stored factor parameters and in
+
+def elbo_batch(state, batch, *, eval_gradient=False):
+    """Minibatch estimate of the ELBO ``(n/B) Σ E_q log N(y_i | f_i, σ²) - (w/B) Σ KL(q(u_h(i)) ‖ p(u_h(i)))``.
+
+    ``state`` holds the data and the current parameters (see :class:`~._swsgp.SWSGPState`; ``w`` is its
+    ``kl_weight``); returns the value and, with ``eval_gradient``, the gradients in ``m`` and in the stored
+    factor parameters (sparse: ``(positions, values)`` of the entries the batch touches) and in
     ``kernel.theta`` (free entries, scikit-learn's order).
     """
     n, H = state.y.size, state.neighbors.shape[1]
@@ -143,15 +150,14 @@ def elbo_batch(state, batch, *, eval_gradient=False):
     P = K_inv @ L
     kl = 0.5 * (np.einsum("bij,bij->b", P, L) + np.einsum("bi,bi->b", m_h, a_m) - H + logdet
                 - 2.0 * np.log(diag_L).sum(axis=1))
-    w_e, w_k = n / B, 1.0 / B
+    w_e, w_k = n / B, state.kl_weight / B
     value = float(w_e * expected.sum() - w_k * kl.sum())
     if not eval_gradient:
         return value
     g_mu = w_e * r / sigma2
     g_v = -w_e / (2.0 * sigma2)
     # mean: μ = Aᵀm_h; KL: ½ m_hᵀK⁻¹m_h
-    grad_m = np.zeros_like(state.m)
-    np.add.at(grad_m, nb, g_mu[:, None] * A - w_k * a_m)
+    grad_m = _sparse_sum(nb, g_mu[:, None] * A - w_k * a_m)
     # factor: v ∋ AᵀL Lᵀ A gives 2 g_v A Aᵀ L; KL gives (K⁻¹ - S⁻¹) L = K⁻¹L - L⁻ᵀ (lower part: diag 1/L_ii)
     grad_L = 2.0 * g_v * (A[:, :, None] * LtA[:, None, :])
     grad_L -= w_k * P
@@ -159,7 +165,7 @@ def elbo_batch(state, batch, *, eval_gradient=False):
     rows, cols = lower_pairs(H)
     lower = grad_L[:, rows, cols]
     lower = np.where(rows == cols, lower * L[:, rows, cols], lower)  # the diagonal is stored as a logarithm
-    grad_raw = np.bincount(index[index >= 0], weights=lower[index >= 0], minlength=state.raw.size)
+    grad_raw = _sparse_sum(index[index >= 0], lower[index >= 0])
     # kernel: the weights W of dF = Σ W ∘ dK over the blocks (Z_h, x_q)
     c = np.einsum("bij,bj->bi", K_inv, SA)
     outer = A[:, :, None] * a_m[:, None, :]

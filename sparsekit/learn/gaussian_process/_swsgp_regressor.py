@@ -44,6 +44,9 @@ class SparseWithinSparseGaussianProcessRegressor(ParamsValidationMixin, Regresso
         Minibatch size.
     inducing_init : {"random", "kmeans"}, default="random"
         A random subset of the training inputs, or k-means centres.
+    kl_weight : {"neighbourhood", "inducing"}, default="neighbourhood"
+        Weight of the local KL terms: 1 as in the paper's reimplementation, or ``M / H`` (see
+        :func:`~sparsekit.learn.gaussian_process.swsgp_fit`).
     optimizer : "adam" or None, default="adam"
         ``None`` keeps the kernel's hyperparameters as given.
     learning_rate : float, default=0.01
@@ -123,13 +126,14 @@ class SparseWithinSparseGaussianProcessRegressor(ParamsValidationMixin, Regresso
     }
 
     def __init__(self, kernel=None, *, n_inducing=1000, n_neighbors=15, batch_size=256, inducing_init="random",
-                 optimizer="adam", learning_rate=0.01, max_iter=200, tol=1e-3, alpha=1e-10, normalize_y=False,
+                 kl_weight="neighbourhood", optimizer="adam", learning_rate=0.01, max_iter=200, tol=1e-3, alpha=1e-10, normalize_y=False,
                  random_state=None, verbose=0):
         self.kernel = kernel
         self.n_inducing = n_inducing
         self.n_neighbors = n_neighbors
         self.batch_size = batch_size
         self.inducing_init = inducing_init
+        self.kl_weight = kl_weight
         self.optimizer = optimizer
         self.learning_rate = learning_rate
         self.max_iter = max_iter
@@ -160,9 +164,9 @@ class SparseWithinSparseGaussianProcessRegressor(ParamsValidationMixin, Regresso
         X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True, ensure_min_samples=2)
         kernel = default_kernel() if self.kernel is None else self.kernel
         result = swsgp_fit(X, y, kernel, n_inducing=self.n_inducing, n_neighbors=self.n_neighbors,
-                           batch_size=self.batch_size, inducing_init=self.inducing_init, optimizer=self.optimizer,
-                           learning_rate=self.learning_rate, max_iter=self.max_iter, tol=self.tol, alpha=self.alpha,
-                           normalize_y=self.normalize_y, random_state=self.random_state, verbose=self.verbose)
+                           batch_size=self.batch_size, inducing_init=self.inducing_init, kl_weight=self.kl_weight,
+                           optimizer=self.optimizer, learning_rate=self.learning_rate, max_iter=self.max_iter,
+                           tol=self.tol, alpha=self.alpha, normalize_y=self.normalize_y, random_state=self.random_state, verbose=self.verbose)
         self._y_train_mean, self._y_train_std = result.y_mean, result.y_std
         return store_result(self, result, ("kernel", "Z", "m", "neighbors", "elbo_history", "n_iter", "converged"))
 
