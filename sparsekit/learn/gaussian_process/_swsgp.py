@@ -10,6 +10,7 @@ from ..._core.progress import IterationMonitor
 from ..._core.random import check_random_state
 from ..._core.result import STATUS_CONVERGED, STATUS_MAX_ITER, STATUS_STOPPED, Result, end_run
 from ._swsgp_model import (
+    batch_groups,
     elbo_batch,
     factor_values,
     metric_scale,
@@ -269,13 +270,15 @@ def swsgp_fit(X, y, kernel, *, n_inducing=1000, n_neighbors=15, batch_size=256, 
     B = min(batch_size, n)
     batches = np.array_split(rng.permutation(n), max(1, n // B))
     sizes = np.array([b.size for b in batches], dtype=float)
+    groups = [batch_groups(state, b) for b in batches]
     history, decayed, since = [], False, 0
     status, message = STATUS_MAX_ITER, f"the ELBO did not reach a plateau in {max_iter} epochs"
     with IterationMonitor("swsgp_fit", total=max_iter, verbose=verbose, callback=callback) as monitor:
         for epoch in range(max_iter):
             values = np.empty(len(batches))
             for t in rng.permutation(len(batches)):
-                values[t], grad_m, grad_raw, grad_theta = elbo_batch(state, batches[t], eval_gradient=True)
+                values[t], grad_m, grad_raw, grad_theta = elbo_batch(state, batches[t], eval_gradient=True,
+                                                                         groups=groups[t])
                 adam.step(params, [grad_m, grad_raw] + ([grad_theta] if learn_theta else []))
                 if learn_theta:
                     np.clip(theta, bounds[:, 0], bounds[:, 1], out=theta)

@@ -115,19 +115,23 @@ def local_blocks(latent, Z, neighbors, Q, jitter, *, cache=None):
     return Xb, valid, K_hh, K[:, :H, H], K[:, H, H], K_inv, logdet
 
 
-def _sparse_sum(positions, values):
-    """``(where, total)``: the distinct ``positions`` and the sum of the ``values`` at each (a sparse gradient)."""
-    where, inverse = np.unique(positions, return_inverse=True)
-    return where, np.bincount(inverse.ravel(), weights=values.ravel(), minlength=where.size)
+def batch_groups(state, batch):
+    """The distinct inducing values and factor entries a minibatch touches, with the inverse maps (reusable)."""
+    index = state.index[batch]
+    present = index >= 0
+    m_where, m_inverse = np.unique(state.neighbors[batch], return_inverse=True)
+    raw_where, raw_inverse = np.unique(index[present], return_inverse=True)
+    return m_where, m_inverse.ravel(), present, raw_where, raw_inverse.ravel()
 
 
-def elbo_batch(state, batch, *, eval_gradient=False):
+def elbo_batch(state, batch, *, eval_gradient=False, groups=None):
     """Minibatch estimate of the ELBO ``(n/B) Σ E_q log N(y_i | f_i, σ²) - (w/B) Σ KL(q(u_h(i)) ‖ p(u_h(i)))``.
 
     ``state`` holds the data and the current parameters (see :class:`~._swsgp.SWSGPState`; ``w`` is its
     ``kl_weight``); returns the value and, with ``eval_gradient``, the gradients in ``m`` and in the stored
     factor parameters (sparse: ``(positions, values)`` of the entries the batch touches) and in
-    ``kernel.theta`` (free entries, scikit-learn's order).
+    ``kernel.theta`` (free entries, scikit-learn's order). ``groups`` is :func:`batch_groups` of this batch
+    (computed when not given).
     """
     n, H = state.y.size, state.neighbors.shape[1]
     B = batch.size
@@ -157,7 +161,8 @@ def elbo_batch(state, batch, *, eval_gradient=False):
     g_mu = w_e * r / sigma2
     g_v = -w_e / (2.0 * sigma2)
     # mean: μ = Aᵀm_h; KL: ½ m_hᵀK⁻¹m_h
-    grad_m = _sparse_sum(nb, g_mu[:, None] * A - w_k * a_m)
+    m_where, m_inverse, present, raw_where, raw_inverse = batch_groups(state, batch) if groups is None else groups
+    grad_m = m_where, np.bincount(m_inverse, weights=(g_mu[:, None] * A - w_k * a_m).ravel(), minlength=m_where.size)
     # factor: v ∋ AᵀL Lᵀ A gives 2 g_v A Aᵀ L; KL gives (K⁻¹ - S⁻¹) L = K⁻¹L - L⁻ᵀ (lower part: diag 1/L_ii)
     grad_L = 2.0 * g_v * (A[:, :, None] * LtA[:, None, :])
     grad_L -= w_k * P
@@ -165,7 +170,7 @@ def elbo_batch(state, batch, *, eval_gradient=False):
     rows, cols = lower_pairs(H)
     lower = grad_L[:, rows, cols]
     lower = np.where(rows == cols, lower * L[:, rows, cols], lower)  # the diagonal is stored as a logarithm
-    grad_raw = _sparse_sum(index[index >= 0], lower[index >= 0])
+    grad_raw = raw_where, np.bincount(raw_inverse, weights=lower[present], minlength=raw_where.size)
     # kernel: the weights W of dF = Σ W ∘ dK over the blocks (Z_h, x_q)
     c = np.einsum("bij,bj->bi", K_inv, SA)
     outer = A[:, :, None] * a_m[:, None, :]
