@@ -228,9 +228,9 @@ def swsgp_fit(X, y, kernel, *, n_inducing=1000, n_neighbors=15, batch_size=256, 
     ((100, 2), (100,), True)
     """
     check_params({"n_inducing": n_inducing, "n_neighbors": n_neighbors, "batch_size": batch_size,
-                  "inducing_init": inducing_init, "kl_weight": kl_weight, "optimizer": optimizer, "learning_rate": learning_rate,
-                  "max_iter": max_iter, "tol": tol, "alpha": alpha, "normalize_y": normalize_y,
-                  "verbose": verbose}, FIT_CONSTRAINTS, caller="swsgp_fit")
+                  "inducing_init": inducing_init, "kl_weight": kl_weight, "optimizer": optimizer,
+                  "learning_rate": learning_rate, "max_iter": max_iter, "tol": tol, "alpha": alpha,
+                  "normalize_y": normalize_y, "verbose": verbose}, FIT_CONSTRAINTS, caller="swsgp_fit")
     X, y, kernel = check_training_data(X, y, kernel, caller="swsgp_fit")
     rng = check_random_state(random_state)
     n = X.shape[0]
@@ -254,9 +254,9 @@ def swsgp_fit(X, y, kernel, *, n_inducing=1000, n_neighbors=15, batch_size=256, 
     is_diagonal = (pattern // M) == (pattern % M)
     jitter = JITTER * max(float(np.mean(latent.diag(Z))), np.finfo(float).tiny)
     # derived start: local kriging of f(Z) from the 2H nearest targets
-    noise = (0.0 if white is None else float(white.noise_level)) + float(alpha)
     m, var, _ = conditional(X, y, kernel, Z, 2 * H, float(alpha))
-    latent_var = np.clip(var - (noise - float(alpha)), 1e-4 * np.mean(latent.diag(Z)), None)
+    white_level = 0.0 if white is None else float(white.noise_level)
+    latent_var = np.clip(var - white_level, 1e-4 * np.mean(latent.diag(Z)), None)
     raw = np.zeros(pattern.size)
     raw[is_diagonal] = 0.5 * np.log(latent_var[pattern[is_diagonal] // M])
     state = SWSGPState(X=X, y=y, Z=Z, neighbors=neighbors, index=pattern_index(pattern, neighbors, M), m=m,

@@ -126,8 +126,8 @@ class SparseWithinSparseGaussianProcessRegressor(ParamsValidationMixin, Regresso
     }
 
     def __init__(self, kernel=None, *, n_inducing=1000, n_neighbors=15, batch_size=256, inducing_init="random",
-                 kl_weight="neighbourhood", optimizer="adam", learning_rate=0.01, max_iter=200, tol=1e-3, alpha=1e-10, normalize_y=False,
-                 random_state=None, verbose=0):
+                 kl_weight="neighbourhood", optimizer="adam", learning_rate=0.01, max_iter=200, tol=1e-3,
+                 alpha=1e-10, normalize_y=False, random_state=None, verbose=0):
         self.kernel = kernel
         self.n_inducing = n_inducing
         self.n_neighbors = n_neighbors
@@ -166,7 +166,8 @@ class SparseWithinSparseGaussianProcessRegressor(ParamsValidationMixin, Regresso
         result = swsgp_fit(X, y, kernel, n_inducing=self.n_inducing, n_neighbors=self.n_neighbors,
                            batch_size=self.batch_size, inducing_init=self.inducing_init, kl_weight=self.kl_weight,
                            optimizer=self.optimizer, learning_rate=self.learning_rate, max_iter=self.max_iter,
-                           tol=self.tol, alpha=self.alpha, normalize_y=self.normalize_y, random_state=self.random_state, verbose=self.verbose)
+                           tol=self.tol, alpha=self.alpha, normalize_y=self.normalize_y,
+                           random_state=self.random_state, verbose=self.verbose)
         self._y_train_mean, self._y_train_std = result.y_mean, result.y_std
         return store_result(self, result, ("kernel", "Z", "m", "neighbors", "elbo_history", "n_iter", "converged"))
 
