@@ -180,8 +180,9 @@ class SparseWithinSparseGaussianProcessRegressor(ParamsValidationMixin, Regresso
 
         Parameters
         ----------
-        X : array-like of shape (n_queries, n_features)
-            Query points.
+        X : array-like or dask array of shape (n_queries, n_features)
+            Query points. A dask array gives lazy dask arrays, computed chunk by chunk of rows (each chunk needs
+            only the fitted model: memory ``O(chunk * n_neighbors²)``).
         return_std : bool, default=False
             Also return the predictive standard deviation (the ``WhiteKernel`` noise included).
         return_cov : bool, default=False
@@ -206,6 +207,8 @@ class SparseWithinSparseGaussianProcessRegressor(ParamsValidationMixin, Regresso
         if return_std and return_cov:
             raise RuntimeError("At most one of return_std or return_cov can be requested.")
         check_is_fitted(self)
+        if type(X).__module__.startswith("dask."):
+            return self._predict_dask(X, return_std, return_cov)
         X = validate_data(self, X, reset=False, dtype=np.float64)
         mean, var, g, neighbors, conditional_var = swsgp_latent(self.result_, X, self.n_neighbors)
         mean = mean * self._y_train_std + self._y_train_mean
@@ -219,6 +222,20 @@ class SparseWithinSparseGaussianProcessRegressor(ParamsValidationMixin, Regresso
         if not return_std:
             return mean
         return mean, np.sqrt(np.clip(var + noise, 0.0, None)) * self._y_train_std
+
+    def _predict_dask(self, X, return_std, return_cov):
+        """Lazy prediction over a dask array, one row chunk at a time (the points are independent)."""
+        if return_cov:
+            raise ValueError("X: return_cov needs all query points at once; pass a NumPy array, not a dask array.")
+        if X.ndim != 2:
+            raise ValueError(f"X: expected a 2-D dask array; got {X.ndim} dimensions.")
+        X = X.rechunk({1: -1})
+
+        def block(chunk):
+            return np.column_stack(self.predict(chunk, return_std=True))
+
+        out = X.map_blocks(block, chunks=(X.chunks[0], (2,)), dtype=np.float64)
+        return (out[:, 0], out[:, 1]) if return_std else out[:, 0]
 
     def _rows(self, g, neighbors):
         """The dense ``(n_queries, n_inducing)`` matrix with ``g`` in the columns ``neighbors``."""

@@ -182,3 +182,17 @@ def test_errors_name_the_argument(rng):
         fitted.predict(bad)
     with pytest.raises(RuntimeError, match="return_std"):
         fitted.predict(X, return_std=True, return_cov=True)
+
+
+def test_dask_prediction_is_chunked_and_equal(rng):
+    da = pytest.importorskip("dask.array")
+    X, y = _data(rng, n=200)
+    model = SparseWithinSparseGaussianProcessRegressor(KERNEL, **SMALL).fit(X, y)
+    Xt = rng.random((250, 2))
+    mean, std = model.predict(da.from_array(Xt, chunks=(60, 2)), return_std=True)
+    assert mean.chunks == ((60, 60, 60, 60, 10),)
+    mean_ref, std_ref = model.predict(Xt, return_std=True)
+    np.testing.assert_allclose(mean.compute(), mean_ref, rtol=1e-12)
+    np.testing.assert_allclose(std.compute(), std_ref, rtol=1e-12)
+    with pytest.raises(ValueError, match="return_cov"):
+        model.predict(da.from_array(Xt, chunks=100), return_cov=True)
