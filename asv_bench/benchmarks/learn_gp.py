@@ -11,7 +11,7 @@ from common import CompareCase, PinnedThreads, quiet
 from sklearn.gaussian_process import GaussianProcessRegressor
 
 from sparsekit._tour.learn_gp import gp_kernel, gp_problem, nlpd, rmse
-from sparsekit.learn.gaussian_process import VecchiaGaussianProcessRegressor
+from sparsekit.learn.gaussian_process import SparseWithinSparseGaussianProcessRegressor, VecchiaGaussianProcessRegressor
 
 
 def _fit_predict(model, X, y, X_test):
@@ -108,7 +108,55 @@ def compare_cases(quick=False):
     """Vecchia GP vs exact GP at fixed and at learnt hyperparameters (the issue's two gates at n = 2000), and the
     Vecchia classifier vs scikit-learn's GaussianProcessClassifier on two moons."""
     if quick:
-        return [_case(600, False), _case(600, True), _classifier_case(400)]
-    return [_case(2000, False), _case(2000, True), _classifier_case(2000)]
+        return [_case(600, False), _case(600, True), _classifier_case(400), _swsgp_case(600)]
+    return [_case(2000, False), _case(2000, True), _classifier_case(2000), _swsgp_case(2000)]
+
+
+def _swsgp(kernel, n_inducing):
+    return SparseWithinSparseGaussianProcessRegressor(kernel, n_inducing=n_inducing, n_neighbors=15, optimizer=None,
+                                                      kl_weight="inducing", normalize_y=True, random_state=0)
+
+
+class SWSGPFit(PinnedThreads):
+    """Fit + predict of SparseWithinSparseGaussianProcessRegressor (M = n, H = 15, KL x M/H), fixed kernel."""
+
+    params = ([2000],)
+    param_names = ["n_train"]
+    timeout = 600
+
+    def setup(self, n_train):
+        super().setup(n_train)
+        self.X, self.y, self.Xt, self.yt, kernel = gp_problem(n_train, 1000)
+        self.model = _swsgp(kernel, n_train)
+
+    def time_fit_predict(self, n_train):
+        _fit_predict(self.model, self.X, self.y, self.Xt)
+
+    def track_rmse(self, n_train):
+        return rmse(_fit_predict(self.model, self.X, self.y, self.Xt)[0], self.yt)
+
+    def track_iterations(self, n_train):
+        _fit_predict(self.model, self.X, self.y, self.Xt)
+        return self.model.n_iter_
+
+
+def _swsgp_case(n_train):
+    """SWSGP (all training inputs inducing, 15 neighbours, ``kl_weight="inducing"``) vs the exact GP, fixed kernel."""
+    X, y, Xt, yt, kernel = gp_problem(n_train, 1000)
+
+    def gate(sk, ref):
+        return rmse(sk[0], yt) <= 1.02 * rmse(ref[0], yt) and nlpd(*sk, yt) <= nlpd(*ref, yt) + 0.05
+
+    return CompareCase(
+        case=f"GP draw d=5 Matern-1.5, {n_train} train / 1000 test, fixed, SWSGP M={n_train} H=15 KL x M/H",
+        sparsekit=lambda: _fit_predict(_swsgp(kernel, n_train), X, y, Xt),
+        peer=lambda: _fit_predict(GaussianProcessRegressor(kernel, optimizer=None, normalize_y=True), X, y, Xt),
+        peer_name="sklearn GaussianProcessRegressor (optimizer=None)",
+        quality=gate,
+        metrics={"test RMSE": (lambda out: rmse(out[0], yt), lambda out: rmse(out[0], yt)),
+                 "NLPD": (lambda out: nlpd(*out, yt), lambda out: nlpd(*out, yt))},
+        setup=lambda: _fit_predict(_swsgp(kernel, 100), X[:200], y[:200], Xt[:5]),
+        peer_repeat=1,
+    )
 
 

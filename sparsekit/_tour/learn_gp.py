@@ -118,3 +118,27 @@ def tour_vecchia_classifier(ctx):
     return [TourRow(problem="two moons (noise 0.2), learnt hyperparameters", method="VecchiaGaussianProcessClassifier",
                     size=f"{n} train / 2000 test", seconds=seconds, metric="test log-loss",
                     value=moons_log_loss(proba, yt), peer=peer, peer_seconds=peer_seconds, peer_value=peer_value)]
+
+
+@tour_case("learn.gp", "Sparse-within-sparse GP (SWSGP) vs scikit-learn's exact GaussianProcessRegressor")
+def tour_swsgp_vs_exact(ctx):
+    from sparsekit.learn.gaussian_process import SparseWithinSparseGaussianProcessRegressor
+
+    n, n_test = (400, 200) if ctx.quick else (2000, 1000)
+    X, y, Xt, yt, kernel = gp_problem(n, n_test)
+    with threadpool_limits(1):
+        ours = SparseWithinSparseGaussianProcessRegressor(kernel, n_inducing=n, n_neighbors=15, optimizer=None,
+                                                          kl_weight="inducing", normalize_y=True, random_state=0,
+                                                          max_iter=10 if ctx.quick else 200)
+        (mean, _), seconds = ctx.timed(_fit_predict, ours, X, y, Xt)
+        peer = peer_seconds = peer_value = None
+        if ctx.has("sklearn"):
+            from sklearn.gaussian_process import GaussianProcessRegressor
+
+            exact = GaussianProcessRegressor(kernel, optimizer=None, normalize_y=True)
+            (peer_mean, _), peer_seconds = ctx.timed(_fit_predict, exact, X, y, Xt)
+            peer, peer_value = "sklearn GaussianProcessRegressor (fixed)", rmse(peer_mean, yt)
+    return [TourRow(problem="GP draw, d=5, Matern-1.5, fixed hyperparameters",
+                    method="SWSGP (M = n, H = 15, KL x M/H)",
+                    size=f"{n} train / {n_test} test", seconds=seconds, metric="test RMSE", value=rmse(mean, yt),
+                    peer=peer, peer_seconds=peer_seconds, peer_value=peer_value)]
