@@ -2,7 +2,7 @@
 
 Run where PyTorch and gpytorch install (they are not dependencies of sparsekit)::
 
-    python asv_bench/gp_vnngp.py [n_train] [epochs ...]
+    python asv_bench/gp_vnngp.py [n_train] [epochs ...] [--lr=0.01]
 
 Both sides learn the hyperparameters of a Matérn-1.5 ARD kernel with a scale
 and Gaussian noise, on one thread, from the same start (length scales 1,
@@ -32,7 +32,7 @@ def vecchia(X, y, X_test):
     return mean, std, time.perf_counter() - start
 
 
-def vnngp(X, y, X_test, epochs, k=16, batch=256, seed=0):
+def vnngp(X, y, X_test, epochs, k=16, batch=256, seed=0, lr=0.01):
     import gpytorch
     import torch
 
@@ -68,7 +68,7 @@ def vnngp(X, y, X_test, epochs, k=16, batch=256, seed=0):
     model = VNNGP(train_x.clone(), likelihood).to(dtype)
     model.train()
     likelihood.train()
-    optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     mll = gpytorch.mlls.VariationalELBO(likelihood, model, num_data=train_y.shape[0])
     for _ in range(epochs):
         for _ in range(-(-train_y.shape[0] // batch)):
@@ -88,6 +88,8 @@ def vnngp(X, y, X_test, epochs, k=16, batch=256, seed=0):
 
 
 def main(argv):
+    lr = next((float(a.split("=")[1]) for a in argv if a.startswith("--lr=")), 0.01)
+    argv = [a for a in argv if not a.startswith("--")]
     n_train = int(argv[0]) if argv else 20_000
     epochs = [int(a) for a in argv[1:]] or [5, 20]
     X, y, X_test, y_test, _ = gp_problem(n_train, 1000)
@@ -97,8 +99,8 @@ def main(argv):
         print(f"sparsekit Vecchia: RMSE {rmse(mean, y_test):.4f}, NLPD {nlpd(mean, std, y_test):.3f}, "
               f"{seconds:.1f} s", flush=True)
         for count in epochs:
-            mean, std, seconds = vnngp(X, y, X_test, count)
-            print(f"gpytorch VNNGP k=16, {count} epochs: RMSE {rmse(mean, y_test):.4f}, "
+            mean, std, seconds = vnngp(X, y, X_test, count, lr=lr)
+            print(f"gpytorch VNNGP k=16, lr={lr}, {count} epochs: RMSE {rmse(mean, y_test):.4f}, "
                   f"NLPD {nlpd(mean, std, y_test):.3f}, {seconds:.1f} s", flush=True)
     print(f"load average {os.getloadavg()[0]:.1f}")
 
