@@ -59,7 +59,8 @@ def test_row_violation_matches_twin(penalty):
 def test_maintained_gradient_matches_finite_differences():
     args = list(_kernel_args(3, 2, 0, 1, False))
     K.multinomial_cd(*args)  # 12 updates keep Z, P and G up to date in place
-    (As, y, G, W, l2) = sparse.csc_array((args[2], args[1], args[0]), shape=(40, 10)), args[6], args[9], args[10], args[13]
+    As = sparse.csc_array((args[2], args[1], args[0]), shape=(40, 10))
+    y, G, W, l2 = args[6], args[9], args[10], args[13]
     f = lambda V: multinomial_objective(As, y, V, 0.0, l2, "l1")  # noqa: E731
     numeric = np.zeros_like(W)
     for j, k in np.ndindex(*W.shape):
