@@ -10,7 +10,7 @@ updates divided by the number of features). Then the same objective against scik
 
 Writes ``doc/user_guide/images/linalg_coordinate_multinomial.png`` when run as a script::
 
-    python examples/linalg/greedy_bcd_multinomial.py [--out PATH] [--size 600]
+    python examples/linalg/greedy_bcd_multinomial.py [--out PATH] [--size 500]
 """
 
 import argparse
@@ -28,7 +28,7 @@ from sparsekit.linalg._coordinate._multinomial import multinomial_objective
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--out", default="doc/user_guide/images/linalg_coordinate_multinomial.png")
-parser.add_argument("--size", type=int, default=600)
+parser.add_argument("--size", type=int, default=500)
 parser.add_argument("--classes", type=int, default=10)
 args = parser.parse_args([]) if __name__ != "__main__" else parser.parse_args()
 
@@ -47,7 +47,7 @@ for rule, res in runs.items():
     print(f"{rule:7s} epochs to violation 1e-8: {res.n_epochs:8.1f}  to suboptimality 1e-8: {reached:8.1f}")
 ax.set_xlabel("epochs (feature updates / n_features)")
 ax.set_ylabel("(F - F*) / F*")
-ax.set_title(f"softmax + l1, dataset A design {n}x{p}, {args.classes} classes, 0.1 alpha_max")
+ax.set_title(f"softmax + l1, {n}x{p}, {args.classes} classes, 0.1 alpha_max")
 ax.legend()
 fig.tight_layout()
 

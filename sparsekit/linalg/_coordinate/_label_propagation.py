@@ -1,4 +1,5 @@
-"""Label propagation (the harmonic solution on a graph) by greedy coordinate descent on its sparse quadratic."""
+"""Label propagation (the harmonic solution on a graph) by greedy coordinate descent on its sparse quadratic, one
+node or one forest-shaped block (solved by message passing) at a time."""
 
 from numbers import Integral, Real
 
