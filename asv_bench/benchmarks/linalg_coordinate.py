@@ -9,8 +9,17 @@ skglm's ``Lasso`` (working sets + Anderson CD, run to its tightest ``tol``) is t
 import numpy as np
 from common import CompareCase, PinnedThreads, quiet
 
-from sparsekit._tour.linalg_coordinate import epochs_by_rule, harmonic_cg, lasso_objective, lasso_problem, moons_graph
-from sparsekit.linalg import greedy_bcd, greedy_label_propagation
+from sparsekit._tour.linalg_coordinate import (
+    epochs_by_rule,
+    harmonic_cg,
+    lasso_objective,
+    lasso_problem,
+    lattice_graph,
+    moons_graph,
+    multinomial_alpha_max,
+    multinomial_problem,
+)
+from sparsekit.linalg import greedy_bcd, greedy_bcd_multinomial, greedy_label_propagation
 
 
 def _gate_tol(b):
@@ -138,10 +147,115 @@ def _label_propagation_case(n):
     )
 
 
+class MultinomialRules(PinnedThreads):
+    """greedy_bcd_multinomial, l1 at 0.1 alpha_max on the dataset-A design with softmax labels (300 x 300, 10
+    classes), one feature's row per block: time and epochs to a relative row violation of 1e-8, by rule."""
+
+    params = ["gsq", "gsl", "gs", "cyclic", "random"]
+    param_names = ["rule"]
+    timeout = 300
+
+    def setup(self, rule):
+        super().setup(rule)
+        self.A, self.y = multinomial_problem(300, 300, 10)
+        self.alpha = 0.1 * multinomial_alpha_max(self.A, self.y)
+
+    def _run(self, rule):
+        return greedy_bcd_multinomial(self.A, self.y, alpha=self.alpha, rule=rule, tol=1e-8, random_state=0)
+
+    def time_fit(self, rule):
+        self._run(rule)
+
+    def track_epochs(self, rule):
+        return self._run(rule).n_epochs
+
+
+class ForestBlocks(PinnedThreads):
+    """greedy_label_propagation on dataset D (50 x 50 lattice, 100 labelled) to 1e-8: single coordinates
+    against forest blocks solved by message passing."""
+
+    params = ["coordinate", "forests", "greedy-forest"]
+    param_names = ["blocks"]
+    timeout = 300
+
+    def setup(self, blocks):
+        super().setup(blocks)
+        self.W, self.y, self.labeled = lattice_graph(50, 100)
+
+    def _run(self, blocks):
+        return greedy_label_propagation(self.W, self.y, self.labeled, blocks=blocks, tol=1e-8, max_epochs=100_000)
+
+    def time_fit(self, blocks):
+        self._run(blocks)
+
+    def track_steps(self, blocks):
+        return self._run(blocks).n_steps
+
+    def track_epochs(self, blocks):
+        return self._run(blocks).n_epochs
+
+
+def _multinomial_case(n, k):
+    import warnings
+
+    from sparsekit.linalg._coordinate._multinomial import multinomial_objective
+
+    A, y = multinomial_problem(n, n, k)
+    alpha = 0.1 * multinomial_alpha_max(A, y)
+
+    def ours():
+        return greedy_bcd_multinomial(A, y, alpha=alpha, tol=1e-8).x
+
+    def peer():
+        from sklearn.linear_model import LogisticRegression
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return LogisticRegression(C=1 / (alpha * n), l1_ratio=1.0, solver="saga", fit_intercept=False, tol=1e-8,
+                                      max_iter=100_000).fit(A, y).coef_.T
+
+    def objective(W):
+        return multinomial_objective(A, y, W, alpha, 0.0, "l1")
+
+    return CompareCase(
+        case=f"softmax l1, dataset A design {n}x{n}, {k} classes, 0.1 alpha_max", sparsekit=ours, peer=peer,
+        peer_name="sklearn LogisticRegression (saga)", quality=lambda sk, ref: objective(sk) <= objective(ref) + 1e-8,
+        metrics={"objective": (objective, objective)}, setup=lambda: (ours(), peer()),
+    )
+
+
+def _lattice_case(side):
+    W, y, labeled = lattice_graph(side, 4 * side)
+    L = W.sum(axis=1)
+
+    def ours():
+        return quiet(greedy_label_propagation, W, y, labeled, blocks="forests", tol=1e-8, max_epochs=100_000).x
+
+    def peer():
+        return harmonic_cg(W, y, labeled, 1e-8)  # reaches ||grad||_inf <= 1e-8 relative, as ours
+
+    def gradient_norm(f):
+        g = L * f - W @ f
+        g[labeled] = 0.0
+        return float(np.abs(g).max())
+
+    target = 1.01e-8 * gradient_norm(np.bincount(labeled, weights=y, minlength=W.shape[0]))  # x0 = 0
+
+    return CompareCase(
+        case=f"label propagation, {side}x{side} lattice, forest blocks tol 1e-8, cg rtol 1e-8", sparsekit=ours,
+        peer=peer, peer_name="scipy cg (Jacobi)",
+        quality=lambda sk, ref: gradient_norm(sk) <= target and gradient_norm(ref) <= target,
+        metrics={"gradient norm": (gradient_norm, gradient_norm)}, setup=lambda: (ours(), peer()),
+    )
+
+
 def compare_cases(quick=False):
     """greedy_bcd vs sklearn's cyclic Lasso and skglm at 0.1 and 0.01 alpha_max on dataset A; label propagation
-    vs SciPy's CG on dataset E."""
+    vs SciPy's CG on dataset E and (forest blocks) on the lattice of dataset D; multinomial ℓ1 vs sklearn's
+    saga."""
     if quick:
-        return [_lasso_case(300, 1000, 0.01, "sklearn Lasso (cyclic)"), _label_propagation_case(500)]
+        return [_lasso_case(300, 1000, 0.01, "sklearn Lasso (cyclic)"), _label_propagation_case(500),
+                _multinomial_case(150, 5), _lattice_case(20)]
     return [_lasso_case(1000, 5000, fraction, peer) for fraction in (0.1, 0.01)
-            for peer in ("sklearn Lasso (cyclic)", "skglm Lasso")] + [_label_propagation_case(2000)]
+            for peer in ("sklearn Lasso (cyclic)", "skglm Lasso")] + [_label_propagation_case(2000),
+                                                                      _multinomial_case(300, 10), _lattice_case(50)]

@@ -146,3 +146,101 @@ def tour_label_propagation(ctx):
                                 value=float(res.n_epochs), peer="scipy cg (Jacobi)" if peer is not None else None,
                                 peer_seconds=peer_seconds))
         return rows
+
+
+def multinomial_problem(n=1000, p=1000, n_classes=50, seed=0):
+    """The design of dataset A (sparse, columns scaled by ``10 N(0, 1)``) with labels drawn from a softmax
+    model: ``W`` 10% nonzero rows of ``N(0, 1)`` entries, margins scaled to standard deviation 2. The paper's
+    softmax dataset C has 50 classes at 1000 x 1000. Returns ``(A, y)``."""
+    rng = np.random.default_rng(seed)
+    M = sparse.random_array((n, p), density=10 * np.log(n) / n, format="csc", rng=rng,
+                            data_sampler=lambda size: rng.standard_normal(size) + 1.0)
+    A = sparse.csc_array(M @ sparse.diags_array(10 * rng.standard_normal(p)))
+    W = np.zeros((p, n_classes))
+    rows = rng.choice(p, p // 10, replace=False)
+    W[rows] = rng.standard_normal((len(rows), n_classes))
+    Z = A @ W
+    Z *= 2.0 / Z.std()
+    P = np.exp(Z - Z.max(axis=1, keepdims=True))
+    P /= P.sum(axis=1, keepdims=True)
+    y = (P.cumsum(axis=1) > rng.random(n)[:, None]).argmax(axis=1)
+    return A, y
+
+
+def multinomial_epochs_by_rule(A, y, alpha, *, tol, penalty="l1", rules=("gsq", "gsl", "gs", "cyclic", "random")):
+    """Epochs (feature updates / n_features) each rule needs to reach a relative row violation ``tol``, one
+    feature's row of coefficients per block; the runs, for their objective histories."""
+    from sparsekit.linalg import greedy_bcd_multinomial
+
+    return {rule: greedy_bcd_multinomial(A, y, alpha=alpha, penalty=penalty, rule=rule, tol=tol, max_epochs=5000,
+                                         random_state=0) for rule in rules}
+
+
+def multinomial_alpha_max(A, y):
+    """The smallest ``alpha`` at which ``W = 0`` solves the ℓ1 problem: ``||A^T (1/K - Y)||_max / n``."""
+    k = int(y.max()) + 1
+    return float(np.abs(A.T @ (1.0 / k - np.eye(k)[y])).max()) / A.shape[0]
+
+
+@tour_case("linalg.coordinate", "Multinomial logistic, l1: greedy BCD epochs by rule, objective vs sklearn saga")
+def tour_multinomial(ctx):
+    from sparsekit.linalg._coordinate._multinomial import multinomial_objective
+
+    with threadpool_limits(1):
+        n, k = (150, 5) if ctx.quick else (500, 10)
+        A, y = multinomial_problem(n, n, k)
+        alpha = 0.1 * multinomial_alpha_max(A, y)
+        runs, seconds = ctx.timed(multinomial_epochs_by_rule, A, y, alpha, tol=1e-8)
+        rows = [TourRow(problem="dataset A design, softmax labels, l1 at 0.1 alpha_max",
+                        method=f"greedy_bcd_multinomial rule={rule}", size=f"{n}x{n}, {k} classes",
+                        seconds=seconds / len(runs), metric="epochs to 1e-8", value=float(res.n_epochs))
+                for rule, res in runs.items()]
+        if ctx.has("sklearn"):
+            import warnings
+
+            from sklearn.linear_model import LogisticRegression
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                model, peer_seconds = ctx.timed(LogisticRegression(C=1 / (alpha * n), l1_ratio=1.0, solver="saga",
+                                                                   fit_intercept=False, tol=1e-8,
+                                                                   max_iter=100_000).fit, A, y)
+            ours = runs["gsq"].objective
+            rows.append(TourRow(problem="dataset A design, softmax labels, l1 at 0.1 alpha_max",
+                                method="greedy_bcd_multinomial rule=gsq", size=f"{n}x{n}, {k} classes",
+                                seconds=seconds / len(runs), metric="objective - ours", value=0.0,
+                                peer="sklearn LogisticRegression (saga)", peer_seconds=peer_seconds,
+                                peer_value=multinomial_objective(A, y, model.coef_.T, alpha, 0.0, "l1") - ours))
+        return rows
+
+
+def lattice_graph(side=50, n_labeled=100, seed=0):
+    """The paper's dataset D: a ``side x side`` lattice (weights uniform on [0.1, 1]), ``n_labeled`` random
+    nodes labelled -1/+1. Returns ``(W, y, labeled)``."""
+    rng = np.random.default_rng(seed)
+    idx = np.arange(side * side).reshape(side, side)
+    rows = np.r_[idx[:, :-1].ravel(), idx[:-1, :].ravel()]
+    cols = np.r_[idx[:, 1:].ravel(), idx[1:, :].ravel()]
+    W = sparse.coo_array((rng.uniform(0.1, 1.0, len(rows)), (rows, cols)), shape=(side * side,) * 2).tocsr()
+    labeled = rng.choice(side * side, n_labeled, replace=False)
+    return sparse.csr_array(W + W.T), rng.choice([-1.0, 1.0], n_labeled), labeled
+
+
+@tour_case("linalg.coordinate", "Label propagation on a lattice: forest blocks by message passing vs coordinates "
+                                "and SciPy's CG")
+def tour_forest_blocks(ctx):
+    from sparsekit.linalg import greedy_label_propagation
+
+    with threadpool_limits(1):
+        side = 20 if ctx.quick else 50
+        W, y, labeled = lattice_graph(side, 4 * side)
+        rows = []
+        for blocks, rule in (("coordinate", "gsl"), ("forests", "gsl"), ("greedy-forest", "gsl")):
+            res, seconds = ctx.timed(greedy_label_propagation, W, y, labeled, blocks=blocks, rule=rule, tol=1e-8,
+                                     max_epochs=100_000)
+            peer, peer_seconds = ctx.timed(harmonic_cg, W, y, labeled, 1e-10) if blocks == "forests" else (None, None)
+            rows.append(TourRow(problem="dataset D: lattice label propagation", method=f"greedy_label_propagation "
+                                f"blocks={blocks}", size=f"{side}x{side}", seconds=seconds, metric="block steps",
+                                value=float(res.n_steps), peer="scipy cg (Jacobi)" if peer is not None else None,
+                                peer_seconds=peer_seconds))
+        return rows

@@ -10,6 +10,7 @@ from ._krylov import _gcrodr_sequence  # noqa: F401
 from ._constrained._sketched_newton import sketched_newton
 from ._coordinate._greedy_bcd import greedy_bcd
 from ._coordinate._label_propagation import greedy_label_propagation
+from ._coordinate._multinomial import greedy_bcd_multinomial
 from ._completion._altmin import altmin_complete
 from ._krylov._gcrodr import RecycleSpace, gcrodr
 from ._fractional._fractional_cd import fractional_cd, fractional_l4_cd
@@ -78,5 +79,6 @@ __all__ = [
     "sketched_newton",
     # coordinate descent
     "greedy_bcd",
+    "greedy_bcd_multinomial",
     "greedy_label_propagation",
 ]

@@ -44,3 +44,19 @@ CALLS.update({
     "greedy_label_propagation": Call(graph, dict(eps=0.01), force=dict(max_epochs=1, tol=1e-15), solution="x",
                                      sparse=("W",), homogeneous=("y",)),
 })
+
+
+def classes():
+    """Three classes from a sparse regression design."""
+    import numpy as np
+
+    from sparsekit.datasets import make_sparse_regression
+
+    A, y, _, _ = make_sparse_regression(30, 12, 3, snr_db=30, random_state=0)
+    return A, np.digitize(y, np.quantile(y, [1 / 3, 2 / 3]))
+
+
+CALLS.update({
+    "greedy_bcd_multinomial": Call(classes, dict(alpha=0.01), force=dict(max_epochs=1, tol=1e-15), solution="x",
+                                   sparse=("A",), accepts={"y": ("object", "str")}),  # y holds class labels
+})
