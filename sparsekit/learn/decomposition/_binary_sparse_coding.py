@@ -1,31 +1,12 @@
 """Binary sparse coding by truncated EM (ProSper's BSC-ET model class) and its scikit-learn estimator."""
 
-from numbers import Integral, Real
-
 import numpy as np
-from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
-from sklearn.utils.validation import check_is_fitted
 
-from ..._core.params import Interval, ParamsValidationMixin, validate_params
-from ..._core.random import check_random_state
-from ..._core.result import STATUS_CONVERGED, STATUS_MAX_ITER, Result, end_run
-from ..._core.validation import check_array
-from .._data import validate_data
-from .._result_attributes import store_result
-from ._binary_sparse_coding_kernels import candidate_masks, estep
+from ..._core.params import validate_params
+from ._binary_sparse_coding_kernels import estep
+from ._truncated_em import _CONSTRAINTS, _TruncatedEMCoder, em_setup, m_step, run_em
 
 __all__ = ["BinarySparseCoding", "binary_sparse_coding"]
-
-_CONSTRAINTS = {
-    "n_components": [Interval(Integral, 1, None, closed="left")],
-    "n_candidates": [Interval(Integral, 1, 20, closed="both")],
-    "max_active": [Interval(Integral, 1, None, closed="left")],
-    "max_iter": [Interval(Integral, 1, None, closed="left")],
-    "anneal_temperature": [Interval(Real, 1, None, closed="left")],
-    "anneal_fraction": [Interval(Real, 0, 1, closed="both")],
-    "tol": [Interval(Real, 0, None, closed="left")],
-    "random_state": ["random_state"],
-}
 
 
 @validate_params({"Y": ["array-like"], **_CONSTRAINTS})
@@ -100,40 +81,24 @@ def binary_sparse_coding(Y, n_components, *, n_candidates=8, max_active=5, max_i
     >>> res.W.shape, bool(abs(res.sigma - 2.0) < 0.4)
     ((25, 10), True)
     """
-    Y = check_array(Y, "Y", ndim=2).astype(np.float64, copy=False)
-    if max_active > n_candidates:
-        raise ValueError(f"max_active={max_active} must not exceed n_candidates={n_candidates}.")
-    rng = check_random_state(random_state)
-    # the model is scale-equivariant (W and sigma scale with Y): run on Y / max|Y| so that no square overflows
-    scale = float(np.abs(Y).max()) or 1.0
-    Y = Y / scale
-    N, D = Y.shape
-    H = n_components
-    masks = candidate_masks(min(n_candidates, H), max_active)
-    W = Y.mean(axis=0)[:, None] + rng.standard_normal((D, H)) * Y.std() / 4
-    sigma2, pi = max(float(Y.var()), np.finfo(float).tiny), 1.0 / max(H, 2)
+    Y, scale, masks, W, sigma2, pi = em_setup(Y, n_components, n_candidates, max_active, random_state)
+    N, H = Y.shape[0], n_components
     sum_y2 = float(np.sum(Y**2))
-    anneal_steps = int(anneal_fraction * max_iter)
-    loglik, status = [], STATUS_MAX_ITER
-    message = f"max_iter={max_iter} EM steps reached before the log-likelihood settled to tol={tol:g}"
-    for it in range(1, max_iter + 1):
-        temperature = 1.0 + (anneal_temperature - 1.0) * max(0.0, 1.0 - (it - 1) / max(anneal_steps, 1))
-        YS, SS, active, evidence, _ = estep(Y, W, sigma2, pi, 1.0 / temperature, n_candidates, masks, False)
-        W = np.linalg.lstsq(SS, YS.T, rcond=None)[0].T
-        sigma2 = max((sum_y2 - 2 * np.sum(W * YS) + np.sum((W.T @ W) * SS)) / (N * D), np.finfo(float).tiny)
-        pi = float(np.clip(active / (N * H), 1e-6, 1 - 1e-6))
-        loglik.append(evidence / N)
-        if not np.isfinite(loglik[-1]):
-            message = "the log-likelihood became non-finite"
-            break
-        if temperature == 1.0 and it > anneal_steps + 1 and abs(loglik[-1] - loglik[-2]) <= tol * abs(loglik[-2]):
-            status, message = STATUS_CONVERGED, f"the log-likelihood changed by less than tol={tol:g}"
-            break
-    result = Result(W=W * scale, sigma=float(np.sqrt(sigma2)) * scale, pi=pi, loglik=np.array(loglik), n_iter=it)
-    return end_run(result, caller="binary_sparse_coding", status=status, message=message)
+
+    def step(beta):
+        nonlocal W, sigma2, pi
+        YS, SS, active, evidence, _ = estep(Y, W, sigma2, pi, beta, n_candidates, masks, False)
+        W, sigma2, pi = m_step(YS, SS, active, sum_y2, N, H)
+        return evidence / N
+
+    def finish():
+        return {"W": W * scale, "sigma": float(np.sqrt(sigma2)) * scale, "pi": pi}
+
+    return run_em(step, finish, caller="binary_sparse_coding", max_iter=max_iter,
+                  anneal_temperature=anneal_temperature, anneal_fraction=anneal_fraction, tol=tol)
 
 
-class BinarySparseCoding(ClassNamePrefixFeaturesOutMixin, ParamsValidationMixin, TransformerMixin, BaseEstimator):
+class BinarySparseCoding(_TruncatedEMCoder):
     """Binary sparse coding (ProSper's BSC): a dictionary whose atoms combine with 0/1 weights, learnt by truncated EM.
 
     Parameters
@@ -194,66 +159,14 @@ class BinarySparseCoding(ClassNamePrefixFeaturesOutMixin, ParamsValidationMixin,
     (2, 10)
     """
 
-    _parameter_constraints = dict(_CONSTRAINTS)
+    _solver = staticmethod(binary_sparse_coding)
+    _extra_attributes = {}
 
     def __init__(self, n_components=10, *, n_candidates=8, max_active=5, max_iter=80, anneal_temperature=2.0,
                  anneal_fraction=0.6, tol=1e-4, random_state=None):
-        self.n_components = n_components
-        self.n_candidates = n_candidates
-        self.max_active = max_active
-        self.max_iter = max_iter
-        self.anneal_temperature = anneal_temperature
-        self.anneal_fraction = anneal_fraction
-        self.tol = tol
-        self.random_state = random_state
+        super().__init__(n_components, n_candidates=n_candidates, max_active=max_active, max_iter=max_iter,
+                         anneal_temperature=anneal_temperature, anneal_fraction=anneal_fraction, tol=tol,
+                         random_state=random_state)
 
-    @property
-    def _n_features_out(self):
-        return self.components_.shape[0]
-
-    def fit(self, X, y=None):
-        """Learn the atoms, the noise level and the sparsity.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Data.
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        BinarySparseCoding
-            The fitted estimator.
-        """
-        self._validate_params()
-        X = validate_data(self, X, dtype=[np.float64, np.float32])
-        result = binary_sparse_coding(X, self.n_components, n_candidates=self.n_candidates,
-                                      max_active=self.max_active, max_iter=self.max_iter,
-                                      anneal_temperature=self.anneal_temperature,
-                                      anneal_fraction=self.anneal_fraction, tol=self.tol,
-                                      random_state=self.random_state)
-        self.components_ = result.W.T.astype(X.dtype)
-        self.noise_std_, self.sparsity_ = result.sigma, result.pi
-        return store_result(self, result, ("loglik", "n_iter", "converged"))
-
-    def transform(self, X):
-        """Posterior means of the binary latents.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Data.
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_components)
-            ``<s>`` under the truncated posterior.
-        """
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
-        W = np.ascontiguousarray(self.components_.T, dtype=np.float64)
-        masks = candidate_masks(min(self.n_candidates, self.n_components), self.max_active)
-        means = estep(X.astype(np.float64), W, self.noise_std_**2, self.sparsity_, 1.0, self.n_candidates, masks,
-                      True)[4]
-        return means.astype(X.dtype, copy=False)
+    def _posterior_means(self, X, W, masks):
+        return estep(X, W, self.noise_std_**2, self.sparsity_, 1.0, self.n_candidates, masks, True)[4]

@@ -12,14 +12,15 @@ The kernel returns the sufficient statistics of the M-step.
 import numpy as np
 
 from ..._core.jit import kernel
+from ._truncated_em_kernels import (
+    candidate_masks,
+    normalise_log_joints,
+    normalise_log_joints_twin,
+    truncated_state_sets_twin,
+    truncated_states,
+)
 
 __all__ = ["candidate_masks", "estep", "estep_twin"]
-
-
-def candidate_masks(n_candidates, max_active):
-    """Bit masks over the candidates with 1 to ``max_active`` ones (the zero state is added separately)."""
-    masks = [m for m in range(1, 1 << n_candidates) if bin(m).count("1") <= max_active]
-    return np.array(masks, dtype=np.int64)
 
 
 @kernel
@@ -37,6 +38,8 @@ def estep(Y, W, sigma2, pi, beta, n_candidates, masks, want_means):
     n_states = 1 + masks.shape[0] + H
     logp = np.empty(n_states)
     states = np.zeros((n_states, H), dtype=np.bool_)
+    size = np.zeros(n_states, dtype=np.int64)
+    act = np.zeros((n_states, H), dtype=np.int64)
     YS = np.zeros((D, H))
     SS = np.zeros((H, H))
     total_active = 0.0
@@ -49,24 +52,11 @@ def estep(Y, W, sigma2, pi, beta, n_candidates, masks, want_means):
         y = Y[n]
         for h in range(H):
             score[h] = np.dot(W[:, h], y) / norms[h]
-        cand = np.argsort(-score, kind="mergesort")[:Hc]
+        k = truncated_states(score, Hc, masks, act, size)
         states[:, :] = False
-        k = 1
-        for m in range(masks.shape[0]):
-            if masks[m] >= (1 << Hc):
-                continue
-            for c in range(Hc):
-                if (masks[m] >> c) & 1:
-                    states[k, cand[c]] = True
-            k += 1
-        for h in range(H):
-            is_cand = False
-            for c in range(Hc):
-                if cand[c] == h:
-                    is_cand = True
-            if not is_cand:
-                states[k, h] = True
-                k += 1
+        for j in range(k):
+            for p in range(size[j]):
+                states[j, act[j, p]] = True
         for j in range(k):
             Ws[:] = 0.0
             active = 0
@@ -78,12 +68,8 @@ def estep(Y, W, sigma2, pi, beta, n_candidates, masks, want_means):
             for d in range(D):
                 r += (y[d] - Ws[d]) ** 2
             logp[j] = beta * (-r / (2.0 * sigma2) + active * prior)
-        top = logp[:k].max()
-        z = 0.0
-        for j in range(k):
-            logp[j] = np.exp(logp[j] - top)
-            z += logp[j]
-        evidence += top + np.log(z)
+        log_evidence, z = normalise_log_joints(logp, k)
+        evidence += log_evidence
         mean = np.zeros(H)
         for j in range(k):
             q = logp[j] / z
@@ -115,22 +101,14 @@ def estep_twin(Y, W, sigma2, pi, beta, n_candidates, masks, want_means):
     means = np.zeros((N if want_means else 0, H))
     for n in range(N):
         y = Y[n]
-        cand = np.argsort(-(W.T @ y) / norms, kind="mergesort")[:Hc]
-        S = [np.zeros(H, dtype=bool)]
-        for m in masks[masks < (1 << Hc)]:
-            s = np.zeros(H, dtype=bool)
-            s[cand[[c for c in range(Hc) if (m >> c) & 1]]] = True
-            S.append(s)
-        for h in np.setdiff1d(np.arange(H), cand):
-            s = np.zeros(H, dtype=bool)
-            s[h] = True
-            S.append(s)
-        S = np.array(S, dtype=float)
+        sets = truncated_state_sets_twin((W.T @ y) / norms, Hc, masks)
+        S = np.zeros((len(sets), H))
+        for j, A in enumerate(sets):
+            S[j, A] = 1.0
         logp = beta * (-((y[None, :] - S @ W.T) ** 2).sum(axis=1) / (2 * sigma2) + S.sum(axis=1) * prior)
-        top = logp.max()
-        q = np.exp(logp - top)
-        evidence += top + np.log(q.sum())
-        q /= q.sum()
+        log_evidence, z = normalise_log_joints_twin(logp, len(logp))
+        evidence += log_evidence
+        q = logp / z
         mean = q @ S
         SS += (S * q[:, None]).T @ S
         total_active += mean.sum()

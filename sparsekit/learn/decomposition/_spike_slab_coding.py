@@ -1,22 +1,12 @@
 """Spike-and-slab sparse coding by truncated EM (ProSper's GSC model class) and its scikit-learn estimator."""
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
-from sklearn.utils.validation import check_is_fitted
 
-from ..._core.params import ParamsValidationMixin, validate_params
-from ..._core.random import check_random_state
-from ..._core.result import STATUS_CONVERGED, STATUS_MAX_ITER, Result, end_run
-from ..._core.validation import check_array
-from .._data import validate_data
-from .._result_attributes import store_result
-from ._binary_sparse_coding import _CONSTRAINTS
-from ._binary_sparse_coding_kernels import candidate_masks
+from ..._core.params import validate_params
 from ._spike_slab_coding_kernels import estep_gaussian
+from ._truncated_em import _CONSTRAINTS, _TINY, _TruncatedEMCoder, em_setup, m_step, run_em
 
 __all__ = ["SpikeSlabCoding", "spike_slab_coding"]
-
-_TINY = np.finfo(float).tiny
 
 
 @validate_params({"Y": ["array-like"], **_CONSTRAINTS})
@@ -102,47 +92,30 @@ def spike_slab_coding(Y, n_components, *, n_candidates=8, max_active=5, max_iter
     >>> res.W.shape, bool(abs(res.sigma - 1.0) < 0.2)
     ((25, 10), True)
     """
-    Y = check_array(Y, "Y", ndim=2).astype(np.float64, copy=False)
-    if max_active > n_candidates:
-        raise ValueError(f"max_active={max_active} must not exceed n_candidates={n_candidates}.")
-    rng = check_random_state(random_state)
-    # scale-equivariant like binary sparse coding: run on Y / max|Y|, scale W and sigma back
-    scale = float(np.abs(Y).max()) or 1.0
-    Y = Y / scale
-    N, D = Y.shape
-    H = n_components
-    masks = candidate_masks(min(n_candidates, H), max_active)
-    W = Y.mean(axis=0)[:, None] + rng.standard_normal((D, H)) * Y.std() / 4
+    Y, scale, masks, W, sigma2, pi = em_setup(Y, n_components, n_candidates, max_active, random_state)
+    N, H = Y.shape[0], n_components
     mu, psi2 = np.ones(H), np.full(H, 0.25)
-    sigma2, pi = max(float(Y.var()), _TINY), 1.0 / max(H, 2)
     sum_y2 = float(np.sum(Y**2))
-    anneal_steps = int(anneal_fraction * max_iter)
-    loglik, status = [], STATUS_MAX_ITER
-    message = f"max_iter={max_iter} EM steps reached before the log-likelihood settled to tol={tol:g}"
-    for it in range(1, max_iter + 1):
-        temperature = 1.0 + (anneal_temperature - 1.0) * max(0.0, 1.0 - (it - 1) / max(anneal_steps, 1))
-        YS, SS, s_sum, sz_sum, evidence, _ = estep_gaussian(Y, W, sigma2, pi, mu, psi2, 1.0 / temperature,
-                                                            n_candidates, masks, False)
-        W = np.linalg.lstsq(SS, YS.T, rcond=None)[0].T
-        sigma2 = max((sum_y2 - 2 * np.sum(W * YS) + np.sum((W.T @ W) * SS)) / (N * D), _TINY)
-        pi = float(np.clip(s_sum.sum() / (N * H), 1e-6, 1 - 1e-6))
+
+    def step(beta):
+        nonlocal W, sigma2, pi, mu, psi2
+        YS, SS, s_sum, sz_sum, evidence, _ = estep_gaussian(Y, W, sigma2, pi, mu, psi2, beta, n_candidates, masks,
+                                                            False)
+        W, sigma2, pi = m_step(YS, SS, s_sum.sum(), sum_y2, N, H)
         used = s_sum > 1e-8 * N  # a unit no data point uses keeps its slab
         mu = np.where(used, sz_sum / np.maximum(s_sum, _TINY), mu)
         psi2 = np.where(used, np.diag(SS) / np.maximum(s_sum, _TINY) - mu**2, psi2)
         psi2 = np.maximum(psi2, 1e-6 * max(float(np.max(mu**2)), 1.0))
-        loglik.append(evidence / N)
-        if not np.isfinite(loglik[-1]):
-            message = "the log-likelihood became non-finite"
-            break
-        if temperature == 1.0 and it > anneal_steps + 1 and abs(loglik[-1] - loglik[-2]) <= tol * abs(loglik[-2]):
-            status, message = STATUS_CONVERGED, f"the log-likelihood changed by less than tol={tol:g}"
-            break
-    result = Result(W=W * scale, mu=mu, psi=np.sqrt(psi2), sigma=float(np.sqrt(sigma2)) * scale, pi=pi,
-                    loglik=np.array(loglik), n_iter=it)
-    return end_run(result, caller="spike_slab_coding", status=status, message=message)
+        return evidence / N
+
+    def finish():
+        return {"W": W * scale, "mu": mu, "psi": np.sqrt(psi2), "sigma": float(np.sqrt(sigma2)) * scale, "pi": pi}
+
+    return run_em(step, finish, caller="spike_slab_coding", max_iter=max_iter,
+                  anneal_temperature=anneal_temperature, anneal_fraction=anneal_fraction, tol=tol)
 
 
-class SpikeSlabCoding(ClassNamePrefixFeaturesOutMixin, ParamsValidationMixin, TransformerMixin, BaseEstimator):
+class SpikeSlabCoding(_TruncatedEMCoder):
     """Spike-and-slab sparse coding (ProSper's GSC): atoms combined with Gaussian weights where active.
 
     Parameters
@@ -207,67 +180,15 @@ class SpikeSlabCoding(ClassNamePrefixFeaturesOutMixin, ParamsValidationMixin, Tr
     (2, 10)
     """
 
-    _parameter_constraints = dict(_CONSTRAINTS)
+    _solver = staticmethod(spike_slab_coding)
+    _extra_attributes = {"slab_mean_": "mu", "slab_std_": "psi"}
 
     def __init__(self, n_components=10, *, n_candidates=8, max_active=5, max_iter=120, anneal_temperature=6.0,
                  anneal_fraction=0.8, tol=1e-4, random_state=None):
-        self.n_components = n_components
-        self.n_candidates = n_candidates
-        self.max_active = max_active
-        self.max_iter = max_iter
-        self.anneal_temperature = anneal_temperature
-        self.anneal_fraction = anneal_fraction
-        self.tol = tol
-        self.random_state = random_state
+        super().__init__(n_components, n_candidates=n_candidates, max_active=max_active, max_iter=max_iter,
+                         anneal_temperature=anneal_temperature, anneal_fraction=anneal_fraction, tol=tol,
+                         random_state=random_state)
 
-    @property
-    def _n_features_out(self):
-        return self.components_.shape[0]
-
-    def fit(self, X, y=None):
-        """Learn the atoms, the slabs, the noise level and the sparsity.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Data.
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        SpikeSlabCoding
-            The fitted estimator.
-        """
-        self._validate_params()
-        X = validate_data(self, X, dtype=[np.float64, np.float32])
-        result = spike_slab_coding(X, self.n_components, n_candidates=self.n_candidates,
-                                   max_active=self.max_active, max_iter=self.max_iter,
-                                   anneal_temperature=self.anneal_temperature,
-                                   anneal_fraction=self.anneal_fraction, tol=self.tol,
-                                   random_state=self.random_state)
-        self.components_ = result.W.T.astype(X.dtype)
-        self.slab_mean_, self.slab_std_ = result.mu, result.psi
-        self.noise_std_, self.sparsity_ = result.sigma, result.pi
-        return store_result(self, result, ("loglik", "n_iter", "converged"))
-
-    def transform(self, X):
-        """Posterior means of the codes ``s * z``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Data.
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_components)
-            ``<s z>`` under the truncated posterior.
-        """
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
-        W = np.ascontiguousarray(self.components_.T, dtype=np.float64)
-        masks = candidate_masks(min(self.n_candidates, self.n_components), self.max_active)
-        means = estep_gaussian(X.astype(np.float64), W, self.noise_std_**2, self.sparsity_, self.slab_mean_,
-                               self.slab_std_**2, 1.0, self.n_candidates, masks, True)[5]
-        return means.astype(X.dtype, copy=False)
+    def _posterior_means(self, X, W, masks):
+        return estep_gaussian(X, W, self.noise_std_**2, self.sparsity_, self.slab_mean_, self.slab_std_**2, 1.0,
+                              self.n_candidates, masks, True)[5]

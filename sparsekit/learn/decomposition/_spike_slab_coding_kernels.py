@@ -2,7 +2,7 @@
 
 Model: ``s_h ~ Bernoulli(pi)``, ``z_h ~ N(mu_h, psi2_h)``, ``y ~ N(W (s * z), sigma2 I)``.
 The states ``s`` considered for a data point are those of binary sparse
-coding (:mod:`._binary_sparse_coding_kernels`: the zero state, every
+coding (:mod:`._truncated_em_kernels`: the zero state, every
 singleton, every state with at most ``max_active`` ones among the
 ``n_candidates`` units of largest ``|W_h . y| / |W_h|``). Given ``s`` with
 active set ``A`` the slab integrates out in closed form:
@@ -18,6 +18,12 @@ means ``<s z>``.
 import numpy as np
 
 from ..._core.jit import kernel
+from ._truncated_em_kernels import (
+    normalise_log_joints,
+    normalise_log_joints_twin,
+    truncated_state_sets_twin,
+    truncated_states,
+)
 
 __all__ = ["estep_gaussian", "estep_gaussian_twin"]
 
@@ -27,7 +33,7 @@ def estep_gaussian(Y, W, sigma2, pi, mu, psi2, beta, n_candidates, masks, want_m
     """Truncated E-step: ``(Y^T <sz>, sum <sz sz^T>, sum <s>, sum <sz>, sum log-evidence, <sz> or empty)``.
 
     ``W`` is (D, H), ``Y`` is (N, D), ``mu`` and ``psi2`` are (H,); ``masks``
-    from :func:`candidate_masks`.
+    from :func:`._truncated_em_kernels.candidate_masks`.
     """
     N, D = Y.shape
     H = W.shape[1]
@@ -60,28 +66,7 @@ def estep_gaussian(Y, W, sigma2, pi, mu, psi2, beta, n_candidates, masks, want_m
         for h in range(H):
             Wty[h] = np.dot(WT[h], y)
             score[h] = abs(Wty[h]) / norms[h]
-        cand = np.argsort(-score, kind="mergesort")[:Hc]
-        k = 1
-        size[0] = 0
-        for m in range(masks.shape[0]):
-            if masks[m] >= (1 << Hc):
-                continue
-            a = 0
-            for c in range(Hc):
-                if (masks[m] >> c) & 1:
-                    act[k, a] = cand[c]
-                    a += 1
-            size[k] = a
-            k += 1
-        for h in range(H):
-            is_cand = False
-            for c in range(Hc):
-                if cand[c] == h:
-                    is_cand = True
-            if not is_cand:
-                act[k, 0] = h
-                size[k] = 1
-                k += 1
+        k = truncated_states(score, Hc, masks, act, size)
         yy = np.dot(y, y)
         for j in range(k):
             a = size[j]
@@ -129,12 +114,8 @@ def estep_gaussian(Y, W, sigma2, pi, mu, psi2, beta, n_candidates, masks, want_m
                     lam[j, p, col] = value / L[p, p]
             logp[j] = beta * (log_norm - yy / (2.0 * sigma2) - 0.5 * quad_prior - 0.5 * logdet + 0.5 * quad
                               + a * prior)
-        top = logp[:k].max()
-        z = 0.0
-        for j in range(k):
-            logp[j] = np.exp(logp[j] - top)
-            z += logp[j]
-        evidence += top + np.log(z)
+        log_evidence, z = normalise_log_joints(logp, k)
+        evidence += log_evidence
         mean = np.zeros(H)
         for j in range(k):
             w = logp[j] / z
@@ -167,12 +148,8 @@ def estep_gaussian_twin(Y, W, sigma2, pi, mu, psi2, beta, n_candidates, masks, w
     means = np.zeros((N if want_means else 0, H))
     for n in range(N):
         y = Y[n]
-        cand = np.argsort(-np.abs(W.T @ y) / norms, kind="mergesort")[:Hc]
-        sets = [np.zeros(0, dtype=int)]
-        sets += [cand[[c for c in range(Hc) if (m >> c) & 1]] for m in masks[masks < (1 << Hc)]]
-        sets += [np.array([h]) for h in np.setdiff1d(np.arange(H), cand)]
         logp, moments = [], []
-        for A in sets:
+        for A in truncated_state_sets_twin(np.abs(W.T @ y) / norms, Hc, masks):
             M = W[:, A].T @ W[:, A] / sigma2 + np.diag(1.0 / psi2[A])
             b = W[:, A].T @ y / sigma2 + mu[A] / psi2[A]
             Minv = np.linalg.inv(M) if len(A) else np.zeros((0, 0))
@@ -182,10 +159,9 @@ def estep_gaussian_twin(Y, W, sigma2, pi, mu, psi2, beta, n_candidates, masks, w
                         - 0.5 * logdet + 0.5 * b @ kappa + len(A) * prior)
             moments.append((A, kappa, Minv + np.outer(kappa, kappa)))
         logp = beta * np.array(logp)
-        top = logp.max()
-        q = np.exp(logp - top)
-        evidence += top + np.log(q.sum())
-        q /= q.sum()
+        log_evidence, z = normalise_log_joints_twin(logp, len(logp))
+        evidence += log_evidence
+        q = logp / z
         mean = np.zeros(H)
         for w, (A, kappa, second) in zip(q, moments):
             mean[A] += w * kappa
