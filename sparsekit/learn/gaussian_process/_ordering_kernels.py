@@ -198,6 +198,38 @@ def _insert(best2, best, candidate, p):
 
 
 @kernel
+def _earlier_neighbors_scan(X, rank, Q, limit, k):
+    """:func:`earlier_neighbors_kernel` by a scan of all points: coordinates stored feature-major in rank order,
+    so that the distances of one query to all its earlier points are one vectorised pass per feature."""
+    n, d = X.shape
+    m = Q.shape[0]
+    by_rank = np.argsort(rank, kind="mergesort")
+    sorted_rank = np.empty(n, np.int64)
+    XT = np.empty((d, n))
+    for t in range(n):
+        sorted_rank[t] = rank[by_rank[t]]
+        for j in range(d):
+            XT[j, t] = X[by_rank[t], j]
+    neighbors = np.full((m, k), -1, np.int64)
+    found2 = np.full((m, k), np.inf)
+    dist2 = np.empty(n)
+    for q in range(m):
+        count = np.searchsorted(sorted_rank, limit[q])  # the points of rank below the query's limit
+        dist2[:count] = 0.0
+        for j in range(d):
+            x = Q[q, j]
+            for t in range(count):
+                diff = XT[j, t] - x
+                dist2[t] += diff * diff
+        best2 = found2[q]
+        best = neighbors[q]
+        for t in range(count):
+            if dist2[t] < best2[k - 1]:
+                _insert(best2, best, dist2[t], by_rank[t])
+    return neighbors, np.sqrt(found2)
+
+
+@kernel
 def earlier_neighbors_kernel(X, rank, Q, limit, k):
     """For each query row ``Q[q]``: the ``k`` rows ``p`` of ``X`` nearest to it with ``rank[p] < limit[q]``.
 
@@ -206,22 +238,7 @@ def earlier_neighbors_kernel(X, rank, Q, limit, k):
     """
     m, d = Q.shape
     if X.shape[0] <= BRUTE_FORCE_SIZE:
-        # scan the points in rank order and stop at the first one not earlier than the query
-        by_rank = np.argsort(rank, kind="mergesort")
-        Xr = np.empty((X.shape[0], d))
-        for t in range(X.shape[0]):
-            Xr[t] = X[by_rank[t]]
-        neighbors = np.full((m, k), -1, np.int64)
-        found2 = np.full((m, k), np.inf)
-        for q in range(m):
-            x = Q[q]
-            for t in range(X.shape[0]):
-                if rank[by_rank[t]] >= limit[q]:
-                    break
-                candidate = _distance2(Xr, t, x)
-                if candidate < found2[q, k - 1]:
-                    _insert(found2[q], neighbors[q], candidate, by_rank[t])
-        return neighbors, np.sqrt(found2)
+        return _earlier_neighbors_scan(X, rank, Q, limit, k)
     perm, start, end, left, right, lo, hi = build_kdtree(X)
     min_rank = _node_min_rank(start, end, perm, rank)
     # points and ranks in tree order: the leaf scans read memory contiguously

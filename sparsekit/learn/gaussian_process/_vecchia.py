@@ -11,8 +11,9 @@ from ..._core.params import Interval, check_params
 from ..._core.progress import IterationMonitor
 from ..._core.result import STATUS_CONVERGED, STATUS_MAX_ITER, STATUS_STOPPED, Result, end_run
 from ..._core.validation import check_array, check_vector
-from ._factor_kernels import kl_factor_columns
-from ._kernel_blocks import block_kernel, length_scale_of, weighted_gradient
+from ._factor_kernels import RADIAL_CODES, kl_factor_columns
+from ._fused_kernels import radial_conditionals
+from ._kernel_blocks import affine_form, block_kernel, length_scale_of, weighted_gradient
 from ._ordering import maximin_ordering, unit_scaled
 from ._ordering_kernels import earlier_neighbors_kernel
 
@@ -122,6 +123,18 @@ def _check_jitter(jitter, caller):
         )
 
 
+def fused_form(kernel, alpha, n_features):
+    """``(code, amplitude, noise, inv_scale)`` when :func:`radial_conditionals` can evaluate ``kernel`` with a
+    scalar ``alpha`` (``c * Matern/RBF + WhiteKernel``), else None (the general block path)."""
+    form = affine_form(kernel) if np.ndim(alpha) == 0 else None
+    if form is None or form[1] is None:
+        return None
+    amplitude, radial, noise = form
+    nu = float(radial.nu) if isinstance(radial, kernels.Matern) else np.inf
+    inv_scale = np.broadcast_to(1.0 / np.asarray(radial.length_scale, dtype=np.float64), (n_features,))
+    return RADIAL_CODES[nu], amplitude, noise, inv_scale
+
+
 def vecchia_loglik(X, y, kernel, neighbors, alpha, *, eval_gradient=False):
     """Vecchia log-likelihood ``Σ_i log N(y_i | y_c(i))`` and its gradient in ``kernel.theta``.
 
@@ -130,6 +143,15 @@ def vecchia_loglik(X, y, kernel, neighbors, alpha, *, eval_gradient=False):
     (``K⁻¹ - pad(K_cc⁻¹) = uuᵀ`` and ``K⁻¹y = pad(a) + z u``).
     """
     n, k = neighbors.shape
+    fused = None if eval_gradient else fused_form(kernel, alpha, X.shape[1])
+    if fused is not None:
+        code, amplitude, noise, inv_scale = fused
+        Xs = X * inv_scale
+        mean, var, jitter = radial_conditionals(Xs, y, Xs, neighbors, code, amplitude, noise, float(alpha),
+                                                float(alpha))
+        _check_jitter(jitter, "vecchia")
+        total = -0.5 * float(np.sum(np.log(var) + (y - mean) ** 2 / var)) - 0.5 * n * np.log(2.0 * np.pi)
+        return total, float(jitter.max())
     total, gradient, max_jitter = 0.0, np.zeros(kernel.theta.size), 0.0
     for part in _chunks(n, k + 1, X.shape[1]):
         cache = {} if eval_gradient else None
@@ -176,6 +198,13 @@ def conditional(X_train, y_train, kernel, Q, n_neighbors, alpha, *, weights=Fals
     neighbors, _ = earlier_neighbors_kernel(
         scaled, np.zeros(n, np.int64), q_scaled, np.ones(Q.shape[0], np.int64), k
     )
+    fused = None if weights else fused_form(kernel, alpha, X_train.shape[1])
+    if fused is not None:
+        code, amplitude, noise, inv_scale = fused
+        mean, var, jitter = radial_conditionals(X_train * inv_scale, y_train, Q * inv_scale, neighbors, code,
+                                                amplitude, noise, float(alpha), 0.0)
+        _check_jitter(jitter, "predict")
+        return mean, var, neighbors
     mean, var, b = np.empty(Q.shape[0]), np.empty(Q.shape[0]), np.empty((Q.shape[0], k))
     for part in _chunks(Q.shape[0], k + 1, X_train.shape[1]):
         K, Y, valid = gather_blocks(X_train, neighbors[part], Q[part], alpha, kernel, y_train, nugget_last=False)
