@@ -51,9 +51,10 @@ def radial_conditionals(Xs, y, Qs, neighbors, code, amplitude, noise, alpha, alp
     """
     n_q, k = neighbors.shape
     d = Xs.shape[1]
-    P = np.empty((k + 1, d))
+    P = np.empty((d, k + 1))  # feature-major: the distances of one point to the earlier ones vectorise
     B = np.empty((k + 1, k + 1))
     A = np.empty((k + 1, k + 1))
+    s2 = np.empty(k + 1)
     yc = np.empty(k)
     w = np.empty(k)
     mean = np.empty(n_q)
@@ -66,22 +67,24 @@ def radial_conditionals(Xs, y, Qs, neighbors, code, amplitude, noise, alpha, alp
             p = neighbors[q, j]
             if p >= 0:
                 for t in range(d):
-                    P[count, t] = Xs[p, t]
+                    P[t, count] = Xs[p, t]
                 yc[count] = y[p]
                 count += 1
         for t in range(d):
-            P[count, t] = Qs[q, t]
+            P[t, count] = Qs[q, t]
         m = count + 1
         mean_diagonal = 0.0
         for i in range(m):
             B[i, i] = k0 + (alpha if i < count else alpha_last)
             mean_diagonal += B[i, i] / m
+            s2[:i] = 0.0
+            for t in range(d):
+                x = P[t, i]
+                for j in range(i):
+                    diff = P[t, j] - x
+                    s2[j] += diff * diff
             for j in range(i):
-                s = 0.0
-                for t in range(d):
-                    diff = P[i, t] - P[j, t]
-                    s += diff * diff
-                B[i, j] = amplitude * _profile(s, code)[0]
+                B[i, j] = amplitude * _profile(s2[j], code)[0]
         ok = False
         for attempt in range(len(JITTERS)):
             added = JITTERS[attempt] * mean_diagonal
