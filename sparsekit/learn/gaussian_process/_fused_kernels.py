@@ -39,6 +39,30 @@ def _cholesky_leading(A, m):
     return True
 
 
+@kernel
+def _profile_row(s2, i, code, amplitude, out):
+    """``out[:i] = amplitude * profile(s2[:i])``: one loop per profile, the square roots vectorised apart from
+    the exponentials (the values of :func:`~._factor_kernels._profile`, also where ``s2`` is infinite)."""
+    if code == 3:
+        for j in range(i):
+            out[j] = amplitude * np.exp(-0.5 * s2[j])
+        return
+    c = 1.0 if code == 0 else (3.0 if code == 1 else 5.0)
+    for j in range(i):
+        s2[j] = np.sqrt(c * s2[j])
+    for j in range(i):
+        r = s2[j]
+        e = np.exp(-r)
+        if code == 0:
+            out[j] = amplitude * e
+        elif r == np.inf:
+            out[j] = 0.0
+        elif code == 1:
+            out[j] = amplitude * ((1.0 + r) * e)
+        else:
+            out[j] = amplitude * ((1.0 + r + r * r / 3.0) * e)
+
+
 @kernel(fastmath=SAFE_FASTMATH)
 def radial_conditionals(Xs, y, Qs, neighbors, code, amplitude, noise, alpha, alpha_last):
     """``(mean, var, jitter)`` of ``y(Qs[q])`` given ``y[neighbors[q]]``, for each query ``q``.
@@ -83,8 +107,7 @@ def radial_conditionals(Xs, y, Qs, neighbors, code, amplitude, noise, alpha, alp
                 for j in range(i):
                     diff = P[t, j] - x
                     s2[j] += diff * diff
-            for j in range(i):
-                B[i, j] = amplitude * _profile(s2[j], code)[0]
+            _profile_row(s2, i, code, amplitude, B[i])
         ok = False
         for attempt in range(len(JITTERS)):
             added = JITTERS[attempt] * mean_diagonal
