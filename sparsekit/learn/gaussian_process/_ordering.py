@@ -132,5 +132,5 @@ def nearest_earlier_neighbors(X, order, n_neighbors, *, length_scale=None):
         raise ValueError(f"order must be a permutation of range({n}) (one index per row of X).")
     rank = np.empty(n, np.int64)
     rank[order] = np.arange(n)
-    neighbors, _ = earlier_neighbors_kernel(X, rank, X, rank, int(n_neighbors))
+    neighbors, _ = earlier_neighbors_kernel(X, rank, X, rank, int(n_neighbors), np.full(n, np.inf))
     return neighbors

@@ -198,7 +198,7 @@ def _insert(best2, best, candidate, p):
 
 
 @kernel
-def _earlier_neighbors_scan(X, rank, Q, limit, k):
+def _earlier_neighbors_scan(X, rank, Q, limit, k, radius2):
     """:func:`earlier_neighbors_kernel` by a scan of all points: coordinates stored feature-major in rank order,
     so that the distances of one query to all its earlier points are one vectorised pass per feature."""
     n, d = X.shape
@@ -224,21 +224,22 @@ def _earlier_neighbors_scan(X, rank, Q, limit, k):
         best2 = found2[q]
         best = neighbors[q]
         for t in range(count):
-            if dist2[t] < best2[k - 1]:
+            if dist2[t] < best2[k - 1] and dist2[t] <= radius2[q]:
                 _insert(best2, best, dist2[t], by_rank[t])
     return neighbors, np.sqrt(found2)
 
 
 @kernel
-def earlier_neighbors_kernel(X, rank, Q, limit, k):
-    """For each query row ``Q[q]``: the ``k`` rows ``p`` of ``X`` nearest to it with ``rank[p] < limit[q]``.
+def earlier_neighbors_kernel(X, rank, Q, limit, k, radius2):
+    """For each query row ``Q[q]``: the ``k`` rows ``p`` of ``X`` nearest to it with ``rank[p] < limit[q]``
+    and squared distance at most ``radius2[q]`` (``inf``: no radius).
 
     Returns ``(neighbors, distances)`` of shape ``(len(Q), k)``, nearest first; ``-1`` / ``inf`` where fewer
     than ``k`` points qualify. A KD-tree search, or a scan of all points below ``BRUTE_FORCE_SIZE`` of them.
     """
     m, d = Q.shape
     if X.shape[0] <= BRUTE_FORCE_SIZE:
-        return _earlier_neighbors_scan(X, rank, Q, limit, k)
+        return _earlier_neighbors_scan(X, rank, Q, limit, k, radius2)
     perm, start, end, left, right, lo, hi = build_kdtree(X)
     min_rank = _node_min_rank(start, end, perm, rank)
     # points and ranks in tree order: the leaf scans read memory contiguously
@@ -260,14 +261,15 @@ def earlier_neighbors_kernel(X, rank, Q, limit, k):
         while top > 0:
             top -= 1
             v = stack[top]
-            if min_rank[v] >= limit[q] or _box_distance2(lo, hi, v, x) >= best2[k - 1]:
+            box2 = _box_distance2(lo, hi, v, x)
+            if min_rank[v] >= limit[q] or box2 >= best2[k - 1] or box2 > radius2[q]:
                 continue
             if left[v] < 0:
                 for t in range(start[v], end[v]):
                     if rank_p[t] >= limit[q]:
                         continue
                     candidate = _distance2(Xp, t, x)
-                    if candidate < best2[k - 1]:
+                    if candidate < best2[k - 1] and candidate <= radius2[q]:
                         _insert(best2, best, candidate, perm[t])
             else:
                 # the nearer child last, so that it is searched first
@@ -280,7 +282,7 @@ def earlier_neighbors_kernel(X, rank, Q, limit, k):
     return neighbors, np.sqrt(found2)
 
 
-def earlier_neighbors_twin(X, rank, Q, limit, k):
+def earlier_neighbors_twin(X, rank, Q, limit, k, radius2):
     """NumPy twin of :func:`earlier_neighbors_kernel`: brute force over all pairs."""
     m = Q.shape[0]
     neighbors = np.full((m, k), -1, np.int64)
@@ -288,6 +290,7 @@ def earlier_neighbors_twin(X, rank, Q, limit, k):
     for q in range(m):
         allowed = np.flatnonzero(rank < limit[q])
         dist2 = ((X[allowed] - Q[q]) ** 2).sum(axis=1)
+        allowed, dist2 = allowed[dist2 <= radius2[q]], dist2[dist2 <= radius2[q]]
         keep = np.argsort(dist2, kind="stable")[:k]
         neighbors[q, : keep.size] = allowed[keep]
         distances[q, : keep.size] = np.sqrt(dist2[keep])

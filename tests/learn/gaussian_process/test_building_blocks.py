@@ -38,8 +38,9 @@ def test_earlier_neighbors_match_twin(rng, n):
     X = rng.random((n, 2))
     rank = _rank(rng.permutation(n))
     queries = slice(0, 400)
-    assert_kernel_matches_twin(ok.earlier_neighbors_kernel, ok.earlier_neighbors_twin,
-                               X, rank, X[queries], rank[queries], 7)
+    for radius2 in (np.full(400, np.inf), rng.random(400) * 0.01):  # no radius; the rho rule's radii
+        assert_kernel_matches_twin(ok.earlier_neighbors_kernel, ok.earlier_neighbors_twin,
+                                   X, rank, X[queries], rank[queries], 7, radius2)
 
 
 def test_kdtree_partitions_the_points(rng):
@@ -181,3 +182,33 @@ def test_fused_path_matches_the_block_path(rng, kernel):
     mean_ref, var_ref, _, _ = conditional(X, y, kernel, Q, 12, 1e-6, weights=True)
     np.testing.assert_allclose(mean, mean_ref, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(var, var_ref, rtol=1e-9)
+
+
+def test_rho_rule_keeps_neighbors_within_the_radius_and_a_larger_rho_is_closer_to_exact(rng):
+    from sparsekit.learn.gaussian_process import vecchia_gp_fit
+
+    X = rng.random((300, 2))
+    kernel = Matern(0.3, nu=1.5) + WhiteKernel(1e-4)
+    K = kernel(X) + 1e-10 * np.eye(300)
+    order, distances = maximin_ordering(X, length_scale=0.3)
+    reach = np.empty(300)
+    reach[order] = distances
+
+    def kl(rho):
+        res = sparse_inverse_cholesky(X, kernel, n_neighbors=100, rho=rho)
+        found = res.neighbors >= 0
+        gaps = np.linalg.norm(X[np.where(found, res.neighbors, 0)] - X[:, None], axis=2) / 0.3
+        assert np.all(gaps[found] <= (rho * reach[:, None] * (1 + 1e-12)).repeat(100, axis=1)[found])
+        U = res.U.toarray()
+        M = U.T @ K @ U
+        return 0.5 * (np.trace(M) - np.linalg.slogdet(M)[1] - 300), found.sum()
+
+    (kl1, nnz1), (kl2, nnz2), (kl3, nnz3) = kl(1.5), kl(2.5), kl(4.0)
+    assert kl3 < kl2 < kl1 and nnz1 < nnz2 < nnz3
+    y = np.linalg.cholesky(K) @ rng.standard_normal(300)
+    exact = -0.5 * (y @ np.linalg.solve(K, y) + np.linalg.slogdet(K)[1] + 300 * np.log(2 * np.pi))
+    gaps = [abs(vecchia_gp_fit(X, y, kernel, n_neighbors=100, rho=rho, alpha=1e-10, optimizer=None).log_likelihood
+                - exact) for rho in (1.5, 4.0)]
+    assert gaps[1] < gaps[0]
+    with pytest.raises(ValueError, match="rho"):
+        sparse_inverse_cholesky(X, kernel, rho=0.5)
