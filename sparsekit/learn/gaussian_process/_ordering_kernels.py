@@ -4,15 +4,13 @@ One static KD-tree (median splits, bounding boxes) serves both searches, so noth
 
 - maximin ordering (Schäfer, Katzfuss and Owhadi, 2021): after point ``j`` is picked with distance ``l_j`` to
   the points picked before it, only the points within ``l_j`` of ``x_j`` can get closer to the picked set (the
-  current maximum is ``l_j``), so one ball query per pick updates every distance; a lazy max-heap picks the next
+  current maximum is ``l_j``), so one ball query per pick updates every distance; an indexed max-heap picks the next
   point. The total ball output is ``O(n log n)`` for data of bounded dimension;
 - the ``k`` nearest *earlier* points of each point: a kNN search in which points of rank at least the query's
   are skipped and subtrees holding none of rank below it are pruned.
 
 Each kernel has a plain NumPy twin (``*_twin``), quadratic, used as the test oracle.
 """
-
-import heapq
 
 import numpy as np
 
@@ -90,6 +88,29 @@ def _distance2(X, p, x):
 
 
 @kernel
+def _sift_down(heap, position, key, size, slot):
+    """Restore the max-heap order by ``(key, lowest index)`` below ``slot`` after its key decreased."""
+    p = heap[slot]
+    while True:
+        child = 2 * slot + 1
+        if child >= size:
+            break
+        c = heap[child]
+        if child + 1 < size:
+            other = heap[child + 1]
+            if key[other] > key[c] or (key[other] == key[c] and other < c):
+                child, c = child + 1, other
+        if key[c] > key[p] or (key[c] == key[p] and c < p):
+            heap[slot] = c
+            position[c] = slot
+            slot = child
+        else:
+            break
+    heap[slot] = p
+    position[p] = slot
+
+
+@kernel
 def maximin_kernel(X):
     """Exact maximin ordering of the rows of ``X``; returns ``(order, distances)``.
 
@@ -112,16 +133,27 @@ def maximin_kernel(X):
     picked = np.zeros(n, np.bool_)
     order = np.empty(n, np.int64)
     distances = np.empty(n)
-    heap = [(0.0, first)]
-    heap.pop()
+    # an indexed max-heap of the unpicked points by (distance, lowest index): a distance that decreases moves
+    # its point down in place, so the heap never holds more than n entries
+    heap = np.empty(n, np.int64)
+    position = np.full(n, -1, np.int64)
+    size = 0
+    for i in range(n):  # all keys inf: ascending indices are a valid heap
+        if i != first:
+            heap[size] = i
+            position[i] = size
+            size += 1
     stack = np.empty(4 * 64, np.int64)
     current, current_d2 = first, np.inf
     for step in range(n):
         if step > 0:
-            while True:
-                key, current = heapq.heappop(heap)
-                if not picked[current] and -key == dist2[current]:
-                    break
+            current = heap[0]
+            position[current] = -1
+            size -= 1
+            if size > 0:
+                heap[0] = heap[size]
+                position[heap[0]] = 0
+                _sift_down(heap, position, dist2, size, 0)
             current_d2 = dist2[current]
         picked[current] = True
         order[step] = current
@@ -144,7 +176,7 @@ def maximin_kernel(X):
                     candidate = _distance2(X, p, x)
                     if candidate < dist2[p]:
                         dist2[p] = candidate
-                        heapq.heappush(heap, (-candidate, p))
+                        _sift_down(heap, position, dist2, size, position[p])
             else:
                 stack[top] = left[v]
                 stack[top + 1] = right[v]
