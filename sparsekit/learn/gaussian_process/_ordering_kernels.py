@@ -245,6 +245,7 @@ def _earlier_neighbors_scan(X, rank, Q, limit, k, radius2):
     neighbors = np.full((m, k), -1, np.int64)
     found2 = np.full((m, k), np.inf)
     dist2 = np.empty(n)
+    sample = np.empty(k + 2)
     for q in range(m):
         count = np.searchsorted(sorted_rank, limit[q])  # the points of rank below the query's limit
         dist2[:count] = 0.0
@@ -255,10 +256,42 @@ def _earlier_neighbors_scan(X, rank, Q, limit, k, radius2):
                 dist2[t] += diff * diff
         best2 = found2[q]
         best = neighbors[q]
+        bound = min(radius2[q], _sample_bound(dist2, count, k, sample))
         for t in range(count):
-            if dist2[t] < best2[k - 1] and dist2[t] <= radius2[q]:
+            if dist2[t] <= bound and dist2[t] < best2[k - 1]:
                 _insert(best2, best, dist2[t], by_rank[t])
     return neighbors, np.sqrt(found2)
+
+
+#: Stride of the sample from which :func:`_sample_bound` guesses the k-th smallest distance.
+SAMPLE_STRIDE = 8
+
+
+@kernel
+def _sample_bound(dist2, count, k, sample):
+    """An upper bound on the ``k``-th smallest of ``dist2[:count]`` that is usually tight, else ``inf``.
+
+    The ``r``-th smallest of every ``SAMPLE_STRIDE``-th distance (``r`` about 1.5 k / stride) is a guess; if at
+    least ``k`` distances are at most the guess it bounds the ``k``-th smallest, and the scan of candidates then
+    inserts few that are pushed out later (the list's cost). The neighbours found are the same either way.
+    """
+    r = (3 * k) // (2 * SAMPLE_STRIDE) + 2
+    if k < 8 or count < 4 * k or count // SAMPLE_STRIDE < r:
+        return np.inf
+    sample[:r] = np.inf
+    for t in range(0, count, SAMPLE_STRIDE):
+        value = dist2[t]
+        if value < sample[r - 1]:
+            slot = r - 1
+            while slot > 0 and sample[slot - 1] > value:
+                sample[slot] = sample[slot - 1]
+                slot -= 1
+            sample[slot] = value
+    guess = sample[r - 1]
+    below = 0
+    for t in range(count):
+        below += dist2[t] <= guess
+    return guess if below >= k else np.inf
 
 
 @kernel

@@ -39,8 +39,9 @@ def test_earlier_neighbors_match_twin(rng, n):
     rank = _rank(rng.permutation(n))
     queries = slice(0, 400)
     for radius2 in (np.full(400, np.inf), rng.random(400) * 0.01):  # no radius; the rho rule's radii
-        assert_kernel_matches_twin(ok.earlier_neighbors_kernel, ok.earlier_neighbors_twin,
-                                   X, rank, X[queries], rank[queries], 7, radius2)
+        for k in (7, 12):  # the scan bounds the k-th distance from a sample from k = 8 on
+            assert_kernel_matches_twin(ok.earlier_neighbors_kernel, ok.earlier_neighbors_twin,
+                                       X, rank, X[queries], rank[queries], k, radius2)
 
 
 def test_kdtree_partitions_the_points(rng):
