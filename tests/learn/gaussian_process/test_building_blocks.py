@@ -151,6 +151,12 @@ def test_affine_radial_blocks_match_twin_and_the_general_path(rng):
     np.testing.assert_allclose(fast, general, rtol=1e-13, atol=1e-15)
 
 
+def test_exp_neg_matches_numpy(rng):
+    r = np.concatenate(([0.0, 1e-300, 0.5 * np.log(2), 707.9, 708.0, 800.0, np.inf], rng.random(500) * 40))
+    assert_kernel_matches_twin(fk_fused.exp_neg, fk_fused.exp_neg_twin, r, np.empty(r.size), r.size,
+                               np.empty(r.size), rtol=1e-13, atol=0.0)
+
+
 def test_fused_conditionals_match_twin(rng):
     X = rng.random((60, 3))
     X[7] = X[3]  # a duplicate: without noise its block needs the jitter
