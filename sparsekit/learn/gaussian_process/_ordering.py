@@ -63,7 +63,7 @@ def maximin_ordering(X, *, length_scale=None):
     The first point is the one nearest the centroid; ties go to the lowest index. The ordering is exact (greedy
     farthest-point selection), computed in ``O(n log n)`` for data of bounded dimension with the algorithm of
     Schäfer, Katzfuss and Owhadi [1]_: after each pick only the points within the picked distance can get closer
-    to the picked set, so one KD-tree ball query per pick keeps every distance current, and a lazy max-heap gives
+    to the picked set, so one KD-tree ball query per pick keeps every distance current, and an indexed max-heap gives
     the next pick. Duplicated points come last among their copies with distance 0.
 
     References
@@ -132,5 +132,5 @@ def nearest_earlier_neighbors(X, order, n_neighbors, *, length_scale=None):
         raise ValueError(f"order must be a permutation of range({n}) (one index per row of X).")
     rank = np.empty(n, np.int64)
     rank[order] = np.arange(n)
-    neighbors, _ = earlier_neighbors_kernel(X, rank, X, rank, int(n_neighbors))
+    neighbors, _ = earlier_neighbors_kernel(X, rank, X, rank, int(n_neighbors), np.full(n, np.inf))
     return neighbors

@@ -4,15 +4,13 @@ One static KD-tree (median splits, bounding boxes) serves both searches, so noth
 
 - maximin ordering (Schäfer, Katzfuss and Owhadi, 2021): after point ``j`` is picked with distance ``l_j`` to
   the points picked before it, only the points within ``l_j`` of ``x_j`` can get closer to the picked set (the
-  current maximum is ``l_j``), so one ball query per pick updates every distance; a lazy max-heap picks the next
+  current maximum is ``l_j``), so one ball query per pick updates every distance; an indexed max-heap picks the next
   point. The total ball output is ``O(n log n)`` for data of bounded dimension;
 - the ``k`` nearest *earlier* points of each point: a kNN search in which points of rank at least the query's
   are skipped and subtrees holding none of rank below it are pruned.
 
 Each kernel has a plain NumPy twin (``*_twin``), quadratic, used as the test oracle.
 """
-
-import heapq
 
 import numpy as np
 
@@ -90,6 +88,29 @@ def _distance2(X, p, x):
 
 
 @kernel
+def _sift_down(heap, position, key, size, slot):
+    """Restore the max-heap order by ``(key, lowest index)`` below ``slot`` after its key decreased."""
+    p = heap[slot]
+    while True:
+        child = 2 * slot + 1
+        if child >= size:
+            break
+        c = heap[child]
+        if child + 1 < size:
+            other = heap[child + 1]
+            if key[other] > key[c] or (key[other] == key[c] and other < c):
+                child, c = child + 1, other
+        if key[c] > key[p] or (key[c] == key[p] and c < p):
+            heap[slot] = c
+            position[c] = slot
+            slot = child
+        else:
+            break
+    heap[slot] = p
+    position[p] = slot
+
+
+@kernel
 def maximin_kernel(X):
     """Exact maximin ordering of the rows of ``X``; returns ``(order, distances)``.
 
@@ -112,16 +133,27 @@ def maximin_kernel(X):
     picked = np.zeros(n, np.bool_)
     order = np.empty(n, np.int64)
     distances = np.empty(n)
-    heap = [(0.0, first)]
-    heap.pop()
+    # an indexed max-heap of the unpicked points by (distance, lowest index): a distance that decreases moves
+    # its point down in place, so the heap never holds more than n entries
+    heap = np.empty(n, np.int64)
+    position = np.full(n, -1, np.int64)
+    size = 0
+    for i in range(n):  # all keys inf: ascending indices are a valid heap
+        if i != first:
+            heap[size] = i
+            position[i] = size
+            size += 1
     stack = np.empty(4 * 64, np.int64)
     current, current_d2 = first, np.inf
     for step in range(n):
         if step > 0:
-            while True:
-                key, current = heapq.heappop(heap)
-                if not picked[current] and -key == dist2[current]:
-                    break
+            current = heap[0]
+            position[current] = -1
+            size -= 1
+            if size > 0:
+                heap[0] = heap[size]
+                position[heap[0]] = 0
+                _sift_down(heap, position, dist2, size, 0)
             current_d2 = dist2[current]
         picked[current] = True
         order[step] = current
@@ -144,7 +176,7 @@ def maximin_kernel(X):
                     candidate = _distance2(X, p, x)
                     if candidate < dist2[p]:
                         dist2[p] = candidate
-                        heapq.heappush(heap, (-candidate, p))
+                        _sift_down(heap, position, dist2, size, position[p])
             else:
                 stack[top] = left[v]
                 stack[top + 1] = right[v]
@@ -198,30 +230,81 @@ def _insert(best2, best, candidate, p):
 
 
 @kernel
-def earlier_neighbors_kernel(X, rank, Q, limit, k):
-    """For each query row ``Q[q]``: the ``k`` rows ``p`` of ``X`` nearest to it with ``rank[p] < limit[q]``.
+def _earlier_neighbors_scan(X, rank, Q, limit, k, radius2):
+    """:func:`earlier_neighbors_kernel` by a scan of all points: coordinates stored feature-major in rank order,
+    so that the distances of one query to all its earlier points are one vectorised pass per feature."""
+    n, d = X.shape
+    m = Q.shape[0]
+    by_rank = np.argsort(rank, kind="mergesort")
+    sorted_rank = np.empty(n, np.int64)
+    XT = np.empty((d, n))
+    for t in range(n):
+        sorted_rank[t] = rank[by_rank[t]]
+        for j in range(d):
+            XT[j, t] = X[by_rank[t], j]
+    neighbors = np.full((m, k), -1, np.int64)
+    found2 = np.full((m, k), np.inf)
+    dist2 = np.empty(n)
+    sample = np.empty(k + 2)
+    for q in range(m):
+        count = np.searchsorted(sorted_rank, limit[q])  # the points of rank below the query's limit
+        dist2[:count] = 0.0
+        for j in range(d):
+            x = Q[q, j]
+            for t in range(count):
+                diff = XT[j, t] - x
+                dist2[t] += diff * diff
+        best2 = found2[q]
+        best = neighbors[q]
+        bound = min(radius2[q], _sample_bound(dist2, count, k, sample))
+        for t in range(count):
+            if dist2[t] <= bound and dist2[t] < best2[k - 1]:
+                _insert(best2, best, dist2[t], by_rank[t])
+    return neighbors, np.sqrt(found2)
+
+
+#: Stride of the sample from which :func:`_sample_bound` guesses the k-th smallest distance.
+SAMPLE_STRIDE = 8
+
+
+@kernel
+def _sample_bound(dist2, count, k, sample):
+    """An upper bound on the ``k``-th smallest of ``dist2[:count]`` that is usually tight, else ``inf``.
+
+    The ``r``-th smallest of every ``SAMPLE_STRIDE``-th distance (``r`` about 1.5 k / stride) is a guess; if at
+    least ``k`` distances are at most the guess it bounds the ``k``-th smallest, and the scan of candidates then
+    inserts few that are pushed out later (the list's cost). The neighbours found are the same either way.
+    """
+    r = (3 * k) // (2 * SAMPLE_STRIDE) + 2
+    if k < 8 or count < 4 * k or count // SAMPLE_STRIDE < r:
+        return np.inf
+    sample[:r] = np.inf
+    for t in range(0, count, SAMPLE_STRIDE):
+        value = dist2[t]
+        if value < sample[r - 1]:
+            slot = r - 1
+            while slot > 0 and sample[slot - 1] > value:
+                sample[slot] = sample[slot - 1]
+                slot -= 1
+            sample[slot] = value
+    guess = sample[r - 1]
+    below = 0
+    for t in range(count):
+        below += dist2[t] <= guess
+    return guess if below >= k else np.inf
+
+
+@kernel
+def earlier_neighbors_kernel(X, rank, Q, limit, k, radius2):
+    """For each query row ``Q[q]``: the ``k`` rows ``p`` of ``X`` nearest to it with ``rank[p] < limit[q]``
+    and squared distance at most ``radius2[q]`` (``inf``: no radius).
 
     Returns ``(neighbors, distances)`` of shape ``(len(Q), k)``, nearest first; ``-1`` / ``inf`` where fewer
     than ``k`` points qualify. A KD-tree search, or a scan of all points below ``BRUTE_FORCE_SIZE`` of them.
     """
     m, d = Q.shape
     if X.shape[0] <= BRUTE_FORCE_SIZE:
-        # scan the points in rank order and stop at the first one not earlier than the query
-        by_rank = np.argsort(rank, kind="mergesort")
-        Xr = np.empty((X.shape[0], d))
-        for t in range(X.shape[0]):
-            Xr[t] = X[by_rank[t]]
-        neighbors = np.full((m, k), -1, np.int64)
-        found2 = np.full((m, k), np.inf)
-        for q in range(m):
-            x = Q[q]
-            for t in range(X.shape[0]):
-                if rank[by_rank[t]] >= limit[q]:
-                    break
-                candidate = _distance2(Xr, t, x)
-                if candidate < found2[q, k - 1]:
-                    _insert(found2[q], neighbors[q], candidate, by_rank[t])
-        return neighbors, np.sqrt(found2)
+        return _earlier_neighbors_scan(X, rank, Q, limit, k, radius2)
     perm, start, end, left, right, lo, hi = build_kdtree(X)
     min_rank = _node_min_rank(start, end, perm, rank)
     # points and ranks in tree order: the leaf scans read memory contiguously
@@ -243,14 +326,15 @@ def earlier_neighbors_kernel(X, rank, Q, limit, k):
         while top > 0:
             top -= 1
             v = stack[top]
-            if min_rank[v] >= limit[q] or _box_distance2(lo, hi, v, x) >= best2[k - 1]:
+            box2 = _box_distance2(lo, hi, v, x)
+            if min_rank[v] >= limit[q] or box2 >= best2[k - 1] or box2 > radius2[q]:
                 continue
             if left[v] < 0:
                 for t in range(start[v], end[v]):
                     if rank_p[t] >= limit[q]:
                         continue
                     candidate = _distance2(Xp, t, x)
-                    if candidate < best2[k - 1]:
+                    if candidate < best2[k - 1] and candidate <= radius2[q]:
                         _insert(best2, best, candidate, perm[t])
             else:
                 # the nearer child last, so that it is searched first
@@ -263,7 +347,7 @@ def earlier_neighbors_kernel(X, rank, Q, limit, k):
     return neighbors, np.sqrt(found2)
 
 
-def earlier_neighbors_twin(X, rank, Q, limit, k):
+def earlier_neighbors_twin(X, rank, Q, limit, k, radius2):
     """NumPy twin of :func:`earlier_neighbors_kernel`: brute force over all pairs."""
     m = Q.shape[0]
     neighbors = np.full((m, k), -1, np.int64)
@@ -271,6 +355,7 @@ def earlier_neighbors_twin(X, rank, Q, limit, k):
     for q in range(m):
         allowed = np.flatnonzero(rank < limit[q])
         dist2 = ((X[allowed] - Q[q]) ** 2).sum(axis=1)
+        allowed, dist2 = allowed[dist2 <= radius2[q]], dist2[dist2 <= radius2[q]]
         keep = np.argsort(dist2, kind="stable")[:k]
         neighbors[q, : keep.size] = allowed[keep]
         distances[q, : keep.size] = np.sqrt(dist2[keep])

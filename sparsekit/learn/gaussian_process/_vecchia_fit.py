@@ -6,12 +6,13 @@ import numpy as np
 
 from ..._core.params import Interval, Options, check_params
 from ..._core.result import STATUS_CONVERGED, Result, end_run
-from ._vecchia import check_training_data, fit_hyperparameters, order_and_neighbors, vecchia_loglik
+from ._vecchia import RHO_CONSTRAINT, check_training_data, fit_hyperparameters, order_and_neighbors, vecchia_loglik
 
 __all__ = ["vecchia_gp_fit"]
 
 FIT_CONSTRAINTS = {
     "n_neighbors": [Interval(Integral, 1, None, closed="left")],
+    "rho": RHO_CONSTRAINT,
     "alpha": [Interval(Real, 0, None, closed="left")],
     "optimizer": [Options({"fmin_l_bfgs_b"}), None],
     "max_iter": [Interval(Integral, 1, None, closed="left")],
@@ -20,8 +21,8 @@ FIT_CONSTRAINTS = {
 }
 
 
-def vecchia_gp_fit(X, y, kernel, *, n_neighbors=15, alpha=1e-10, optimizer="fmin_l_bfgs_b", max_iter=200,
-                   normalize_y=False, verbose=0, callback=None):
+def vecchia_gp_fit(X, y, kernel, *, n_neighbors=15, rho=None, alpha=1e-10, optimizer="fmin_l_bfgs_b",
+                   max_iter=200, normalize_y=False, verbose=0, callback=None):
     """Fit a Vecchia Gaussian process: maximise the Vecchia log-likelihood in the kernel's hyperparameters.
 
     Parameters
@@ -35,6 +36,10 @@ def vecchia_gp_fit(X, y, kernel, *, n_neighbors=15, alpha=1e-10, optimizer="fmin
         ``kernel.bounds``; fixed hyperparameters stay fixed). Include a ``WhiteKernel`` for noisy data.
     n_neighbors : int, default=15
         Conditioning-set size ``k`` (clamped to ``n_samples - 1``, where the approximation is exact).
+    rho : float >= 1, optional
+        Radius rule: each point conditions only on the earlier points within ``rho`` times its maximin distance
+        (at most ``n_neighbors`` of them; see
+        :func:`~sparsekit.learn.gaussian_process.sparse_inverse_cholesky`). ``None``: the ``k`` nearest.
     alpha : float, default=1e-10
         Added to the diagonal of the training covariance, as in scikit-learn.
     optimizer : "fmin_l_bfgs_b" or None, default="fmin_l_bfgs_b"
@@ -102,8 +107,9 @@ def vecchia_gp_fit(X, y, kernel, *, n_neighbors=15, alpha=1e-10, optimizer="fmin
     >>> bool(res.converged), bool(0.005 < res.kernel.k2.noise_level < 0.05)
     (True, True)
     """
-    check_params({"n_neighbors": n_neighbors, "alpha": alpha, "optimizer": optimizer, "max_iter": max_iter,
-                  "normalize_y": normalize_y, "verbose": verbose}, FIT_CONSTRAINTS, caller="vecchia_gp_fit")
+    check_params({"n_neighbors": n_neighbors, "rho": rho, "alpha": alpha, "optimizer": optimizer,
+                  "max_iter": max_iter, "normalize_y": normalize_y, "verbose": verbose}, FIT_CONSTRAINTS,
+                 caller="vecchia_gp_fit")
     X, y, kernel = check_training_data(X, y, kernel, caller="vecchia_gp_fit")
     n = X.shape[0]
     y_mean, y_std = 0.0, 1.0
@@ -118,7 +124,7 @@ def vecchia_gp_fit(X, y, kernel, *, n_neighbors=15, alpha=1e-10, optimizer="fmin
     y = (y - y_mean) / y_std
     alpha = float(alpha)
     history, n_iter, status, message = [], 0, STATUS_CONVERGED, "hyperparameters held fixed"
-    order, neighbors = order_and_neighbors(X, kernel, n_neighbors)
+    order, neighbors = order_and_neighbors(X, kernel, n_neighbors, rho)
     if optimizer is not None and kernel.theta.size:
 
         def loss(theta):

@@ -41,6 +41,11 @@ class VecchiaGaussianProcessRegressor(ParamsValidationMixin, RegressorMixin, Bas
         ``ConstantKernel(1.0, "fixed") * RBF(1.0, "fixed")``. Add a ``WhiteKernel`` for noisy targets.
     n_neighbors : int, default=15
         Conditioning-set size of the likelihood (clamped to ``n_samples - 1``, where the model is exact).
+    rho : float >= 1, default=None
+        Radius rule of the likelihood's conditioning sets: each training point conditions only on the earlier
+        points within ``rho`` times its maximin distance, at most ``n_neighbors`` of them (Schäfer, Katzfuss and
+        Owhadi; see :func:`~sparsekit.learn.gaussian_process.sparse_inverse_cholesky`). ``None``: the
+        ``n_neighbors`` nearest. Prediction is unaffected (test points have no maximin distance).
     n_neighbors_predict : int, default=50
         Training points each prediction conditions on (clamped to ``n_samples``). Prediction accuracy needs more
         neighbours than hyperparameter estimation: at d = 5, 30 / 40 / 50 / 60 neighbours gave test RMSEs 3.6 /
@@ -115,17 +120,18 @@ class VecchiaGaussianProcessRegressor(ParamsValidationMixin, RegressorMixin, Bas
     """
 
     _parameter_constraints = {
-        **{key: FIT_CONSTRAINTS[key] for key in ("n_neighbors", "alpha", "optimizer", "max_iter", "normalize_y",
+        **{key: FIT_CONSTRAINTS[key] for key in ("n_neighbors", "rho", "alpha", "optimizer", "max_iter", "normalize_y",
                                                   "verbose")},
         "kernel": [Kernel, None],
         "n_neighbors_predict": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
     }
 
-    def __init__(self, kernel=None, *, n_neighbors=15, n_neighbors_predict=50, alpha=1e-10,
+    def __init__(self, kernel=None, *, n_neighbors=15, rho=None, n_neighbors_predict=50, alpha=1e-10,
                  optimizer="fmin_l_bfgs_b", max_iter=200, normalize_y=False, verbose=0, random_state=None):
         self.kernel = kernel
         self.n_neighbors = n_neighbors
+        self.rho = rho
         self.n_neighbors_predict = n_neighbors_predict
         self.alpha = alpha
         self.optimizer = optimizer
@@ -154,7 +160,7 @@ class VecchiaGaussianProcessRegressor(ParamsValidationMixin, RegressorMixin, Bas
             check_kernel(self.kernel)
         X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True, ensure_min_samples=2)
         kernel = default_kernel() if self.kernel is None else self.kernel
-        result = vecchia_gp_fit(X, y, kernel, n_neighbors=self.n_neighbors, alpha=self.alpha,
+        result = vecchia_gp_fit(X, y, kernel, n_neighbors=self.n_neighbors, rho=self.rho, alpha=self.alpha,
                                 optimizer=self.optimizer, max_iter=self.max_iter, normalize_y=self.normalize_y,
                                 verbose=self.verbose)
         self.X_train_ = X

@@ -6,6 +6,7 @@ from sklearn.gaussian_process.kernels import RBF, ConstantKernel, Matern, Ration
 
 from sparsekit._core._testing import assert_kernel_matches_twin, readonly
 from sparsekit.learn.gaussian_process import _factor_kernels as fk
+from sparsekit.learn.gaussian_process import _fused_kernels as fk_fused
 from sparsekit.learn.gaussian_process import _ordering_kernels as ok
 from sparsekit.learn.gaussian_process import maximin_ordering, nearest_earlier_neighbors, sparse_inverse_cholesky
 from sparsekit.learn.gaussian_process._kernel_blocks import block_kernel, weighted_gradient
@@ -37,8 +38,10 @@ def test_earlier_neighbors_match_twin(rng, n):
     X = rng.random((n, 2))
     rank = _rank(rng.permutation(n))
     queries = slice(0, 400)
-    assert_kernel_matches_twin(ok.earlier_neighbors_kernel, ok.earlier_neighbors_twin,
-                               X, rank, X[queries], rank[queries], 7)
+    for radius2 in (np.full(400, np.inf), rng.random(400) * 0.01):  # no radius; the rho rule's radii
+        for k in (7, 12):  # the scan bounds the k-th distance from a sample from k = 8 on
+            assert_kernel_matches_twin(ok.earlier_neighbors_kernel, ok.earlier_neighbors_twin,
+                                       X, rank, X[queries], rank[queries], k, radius2)
 
 
 def test_kdtree_partitions_the_points(rng):
@@ -146,3 +149,73 @@ def test_affine_radial_blocks_match_twin_and_the_general_path(rng):
     fast = block_kernel(kernel, Xb, valid)
     general = block_kernel(kernel, Xb, valid, cache={})
     np.testing.assert_allclose(fast, general, rtol=1e-13, atol=1e-15)
+
+
+def test_exp_neg_matches_numpy(rng):
+    r = np.concatenate(([0.0, 1e-300, 0.5 * np.log(2), 707.9, 708.0, 800.0, np.inf], rng.random(500) * 40))
+    assert_kernel_matches_twin(fk_fused.exp_neg, fk_fused.exp_neg_twin, r, np.empty(r.size), r.size,
+                               np.empty(r.size), rtol=1e-13, atol=0.0)
+
+
+def test_fused_conditionals_match_twin(rng):
+    X = rng.random((60, 3))
+    X[7] = X[3]  # a duplicate: without noise its block needs the jitter
+    y = rng.standard_normal(60)
+    Q = np.vstack((rng.random((12, 3)), X[3:4]))
+    neighbors = np.stack([rng.permutation(60)[:6] for _ in range(13)])
+    neighbors[0, 4:] = -1  # padding is skipped
+    neighbors[12, :2] = [3, 7]
+    for code in range(4):
+        # without noise the duplicate's block is jittered by 1e-10 of its diagonal: condition number 1e10
+        for noise, alpha, rtol in ((0.05, 1e-10, 1e-9), (0.0, 0.0, 1e-4)):
+            assert_kernel_matches_twin(fk_fused.radial_conditionals, fk_fused.radial_conditionals_twin, X, y, Q,
+                                       neighbors, code, 1.7, noise, alpha, alpha, rtol=rtol, atol=1e-9)
+    *_, jitter = fk_fused.radial_conditionals(X, y, Q, neighbors, 1, 1.0, 0.0, 0.0, 0.0)
+    assert jitter[12] > 0 and np.all(jitter[:12] == 0)
+
+
+@pytest.mark.parametrize("kernel", [ConstantKernel(1.7) * Matern([0.3, 0.5, 0.4], nu=1.5) + WhiteKernel(0.01),
+                                    RBF(0.4), Matern(0.3, nu=0.5) * ConstantKernel(0.5)], ids=str)
+def test_fused_path_matches_the_block_path(rng, kernel):
+    from sparsekit.learn.gaussian_process._vecchia import conditional, order_and_neighbors, vecchia_loglik
+
+    X, Q = rng.random((150, 3)), rng.random((20, 3))
+    y = rng.standard_normal(150)
+    _, neighbors = order_and_neighbors(X, kernel, 8)
+    fused, jitter = vecchia_loglik(X, y, kernel, neighbors, 1e-6)
+    general = vecchia_loglik(X, y, kernel, neighbors, 1e-6, eval_gradient=True)[0]  # the gradient path: blocks
+    assert fused == pytest.approx(general, rel=1e-10)
+    mean, var, _ = conditional(X, y, kernel, Q, 12, 1e-6)
+    mean_ref, var_ref, _, _ = conditional(X, y, kernel, Q, 12, 1e-6, weights=True)
+    np.testing.assert_allclose(mean, mean_ref, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(var, var_ref, rtol=1e-9)
+
+
+def test_rho_rule_keeps_neighbors_within_the_radius_and_a_larger_rho_is_closer_to_exact(rng):
+    from sparsekit.learn.gaussian_process import vecchia_gp_fit
+
+    X = rng.random((300, 2))
+    kernel = Matern(0.3, nu=1.5) + WhiteKernel(1e-4)
+    K = kernel(X) + 1e-10 * np.eye(300)
+    order, distances = maximin_ordering(X, length_scale=0.3)
+    reach = np.empty(300)
+    reach[order] = distances
+
+    def kl(rho):
+        res = sparse_inverse_cholesky(X, kernel, n_neighbors=100, rho=rho)
+        found = res.neighbors >= 0
+        gaps = np.linalg.norm(X[np.where(found, res.neighbors, 0)] - X[:, None], axis=2) / 0.3
+        assert np.all(gaps[found] <= (rho * reach[:, None] * (1 + 1e-12)).repeat(100, axis=1)[found])
+        U = res.U.toarray()
+        M = U.T @ K @ U
+        return 0.5 * (np.trace(M) - np.linalg.slogdet(M)[1] - 300), found.sum()
+
+    (kl1, nnz1), (kl2, nnz2), (kl3, nnz3) = kl(1.5), kl(2.5), kl(4.0)
+    assert kl3 < kl2 < kl1 and nnz1 < nnz2 < nnz3
+    y = np.linalg.cholesky(K) @ rng.standard_normal(300)
+    exact = -0.5 * (y @ np.linalg.solve(K, y) + np.linalg.slogdet(K)[1] + 300 * np.log(2 * np.pi))
+    gaps = [abs(vecchia_gp_fit(X, y, kernel, n_neighbors=100, rho=rho, alpha=1e-10, optimizer=None).log_likelihood
+                - exact) for rho in (1.5, 4.0)]
+    assert gaps[1] < gaps[0]
+    with pytest.raises(ValueError, match="rho"):
+        sparse_inverse_cholesky(X, kernel, rho=0.5)

@@ -137,3 +137,15 @@ def test_progress_is_logged_on_long_fits(rng, caplog):
     with caplog.at_level("INFO", logger="sparsekit"):
         VecchiaGaussianProcessRegressor(Matern(1.0) + WhiteKernel(1.0), verbose=2).fit(X, y)
     assert any("iter" in record.getMessage() for record in caplog.records)
+
+
+def test_rho_rule_through_the_estimator(rng):
+    X, y = _data(rng)
+    knn = VecchiaGaussianProcessRegressor(KERNEL, n_neighbors=30, optimizer=None).fit(X, y)
+    radius = VecchiaGaussianProcessRegressor(KERNEL, n_neighbors=30, rho=2.0, optimizer=None).fit(X, y)
+    sizes = (radius.neighbors_ >= 0).sum(axis=1)
+    assert sizes.max() <= 30 and sizes.sum() < (knn.neighbors_ >= 0).sum() and np.ptp(sizes[radius.order_[30:]]) > 0
+    mean, std = radius.predict(X[:20], return_std=True)
+    assert np.all(np.isfinite(mean)) and np.all(std > 0)
+    with pytest.raises(ValueError, match="rho"):
+        VecchiaGaussianProcessRegressor(KERNEL, rho=0.5).fit(X, y)
