@@ -7,6 +7,14 @@ for threaded callers such as dask. Fast-math is never blanket-enabled: where a
 kernel is measured to benefit, it passes ``fastmath=SAFE_FASTMATH``, which omits
 the ``nnan``/``ninf`` flags that would let NaN propagate silently.
 
+numba compiles a kernel called from another kernel with the *caller's*
+fast-math flags, not its own: a helper that must round exactly (say with the
+``(a + b) - b`` rounding trick) and is called from a kernel compiled with
+``fastmath=SAFE_FASTMATH`` has to be written to be correct under reassociation.
+``assert_kernel_matches_twin`` calls a kernel on its own, compiled with its own
+flags, so it cannot catch this (found in ``exp_neg`` of
+``learn/gaussian_process/_fused_kernels.py``).
+
 Importing this module imports numba; the rest of ``sparsekit._core`` does not.
 """
 

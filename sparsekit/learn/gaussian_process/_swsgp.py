@@ -9,6 +9,7 @@ from ..._core.params import Interval, Options, check_params
 from ..._core.progress import IterationMonitor
 from ..._core.random import check_random_state
 from ..._core.result import STATUS_CONVERGED, STATUS_MAX_ITER, STATUS_STOPPED, Result, end_run
+from ._shared import normalize_targets
 from ._swsgp_model import (
     batch_groups,
     elbo_batch,
@@ -234,16 +235,7 @@ def swsgp_fit(X, y, kernel, *, n_inducing=1000, n_neighbors=15, batch_size=256, 
     X, y, kernel = check_training_data(X, y, kernel, caller="swsgp_fit")
     rng = check_random_state(random_state)
     n = X.shape[0]
-    y_mean, y_std = 0.0, 1.0
-    if normalize_y:
-        top = float(np.max(np.abs(y)))
-        top = top if top > 0 else 1.0
-        y_mean, y_std = top * float(np.mean(y / top)), top * float(np.std(y / top))
-        y_std = y_std if y_std > 0 else 1.0
-    elif not np.isfinite(np.dot(y, y)):
-        raise ValueError("swsgp_fit: y is too large in magnitude (its squares overflow float64); rescale y or "
-                         "pass normalize_y=True.")
-    y = (y - y_mean) / y_std
+    y, y_mean, y_std = normalize_targets(y, normalize_y, caller="swsgp_fit")
     Z = _inducing_inputs(X, n_inducing, inducing_init, rng)
     M = Z.shape[0]
     H = min(n_neighbors, M)

@@ -49,7 +49,8 @@ def nearest_inducing(Z, Q, scale, n_neighbors):
     exponent = unit_scaled(np.concatenate((Z / scale, Q / scale)))[1]
     Zs, Qs = np.ldexp(Z / scale, exponent), np.ldexp(Q / scale, exponent)
     neighbors, _ = earlier_neighbors_kernel(np.ascontiguousarray(Zs), np.zeros(Z.shape[0], np.int64),
-                                            np.ascontiguousarray(Qs), np.ones(Q.shape[0], np.int64), n_neighbors)
+                                            np.ascontiguousarray(Qs), np.ones(Q.shape[0], np.int64), n_neighbors,
+                                            np.full(Q.shape[0], np.inf))
     return np.sort(neighbors, axis=1)
 
 

@@ -11,10 +11,9 @@ from ..._core.params import ParamsValidationMixin
 from ..._core.random import check_random_state
 from .._data import validate_data
 from .._result_attributes import store_result
+from ._shared import in_target_scale, predict_dask, start_predict, validate_fit_data
 from ._swsgp import FIT_CONSTRAINTS, swsgp_fit, swsgp_latent
 from ._swsgp_model import split_noise
-from ._vecchia import check_kernel
-from ._vecchia_regressor import default_kernel
 
 __all__ = ["SparseWithinSparseGaussianProcessRegressor"]
 
@@ -158,11 +157,7 @@ class SparseWithinSparseGaussianProcessRegressor(ParamsValidationMixin, Regresso
         SparseWithinSparseGaussianProcessRegressor
             The fitted estimator.
         """
-        self._validate_params()
-        if self.kernel is not None:
-            check_kernel(self.kernel)
-        X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True, ensure_min_samples=2)
-        kernel = default_kernel() if self.kernel is None else self.kernel
+        X, y, kernel = validate_fit_data(self, X, y, y_numeric=True)
         result = swsgp_fit(X, y, kernel, n_inducing=self.n_inducing, n_neighbors=self.n_neighbors,
                            batch_size=self.batch_size, inducing_init=self.inducing_init, kl_weight=self.kl_weight,
                            optimizer=self.optimizer, learning_rate=self.learning_rate, max_iter=self.max_iter,
@@ -204,38 +199,17 @@ class SparseWithinSparseGaussianProcessRegressor(ParamsValidationMixin, Regresso
         ValueError
             NaN in ``X``, wrong number of features; ``return_cov`` for more than ``MAX_JOINT_QUERIES`` points.
         """
-        if return_std and return_cov:
-            raise RuntimeError("At most one of return_std or return_cov can be requested.")
-        check_is_fitted(self)
-        if type(X).__module__.startswith("dask."):
-            return self._predict_dask(X, return_std, return_cov)
+        if start_predict(self, X, return_std, return_cov):
+            return predict_dask(self.predict, X, return_std, return_cov)
         X = validate_data(self, X, reset=False, dtype=np.float64)
         mean, var, g, neighbors, conditional_var = swsgp_latent(self.result_, X, self.n_neighbors)
-        mean = mean * self._y_train_std + self._y_train_mean
         noise = self._noise()
         if return_cov:
             if X.shape[0] > MAX_JOINT_QUERIES:
                 raise ValueError(f"X: return_cov is limited to {MAX_JOINT_QUERIES} query points; got {X.shape[0]}.")
             G = self._rows(g, neighbors)
-            cov = G @ G.T + np.diag(conditional_var + noise)
-            return mean, cov * self._y_train_std**2
-        if not return_std:
-            return mean
-        return mean, np.sqrt(np.clip(var + noise, 0.0, None)) * self._y_train_std
-
-    def _predict_dask(self, X, return_std, return_cov):
-        """Lazy prediction over a dask array, one row chunk at a time (the points are independent)."""
-        if return_cov:
-            raise ValueError("X: return_cov needs all query points at once; pass a NumPy array, not a dask array.")
-        if X.ndim != 2:
-            raise ValueError(f"X: expected a 2-D dask array; got {X.ndim} dimensions.")
-        X = X.rechunk({1: -1})
-
-        def block(chunk):
-            return np.column_stack(self.predict(chunk, return_std=True))
-
-        out = X.map_blocks(block, chunks=(X.chunks[0], (2,)), dtype=np.float64)
-        return (out[:, 0], out[:, 1]) if return_std else out[:, 0]
+            return in_target_scale(self, mean, cov=G @ G.T + np.diag(conditional_var + noise))
+        return in_target_scale(self, mean, var=var + noise if return_std else None)
 
     def _rows(self, g, neighbors):
         """The dense ``(n_queries, n_inducing)`` matrix with ``g`` in the columns ``neighbors``."""
@@ -269,5 +243,5 @@ class SparseWithinSparseGaussianProcessRegressor(ParamsValidationMixin, Regresso
         eps = rng.standard_normal((self.Z_.shape[0], n_samples))
         shared = np.einsum("qh,qhs->qs", g, eps[neighbors])
         own = np.sqrt(conditional_var + self._noise())[:, None] * rng.standard_normal((X.shape[0], n_samples))
-        return (mean[:, None] + shared + own) * self._y_train_std + self._y_train_mean
+        return in_target_scale(self, mean[:, None] + shared + own)
 

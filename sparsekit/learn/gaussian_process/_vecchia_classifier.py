@@ -10,9 +10,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..._core.params import Interval, ParamsValidationMixin
 from .._data import validate_data
-from ._vecchia import check_kernel
+from ._shared import validate_fit_data
 from ._vecchia_laplace import LAPLACE_CONSTRAINTS, expected_sigmoid, latent_predict, vecchia_laplace_fit
-from ._vecchia_regressor import default_kernel
 
 __all__ = ["VecchiaGaussianProcessClassifier"]
 
@@ -127,10 +126,7 @@ class VecchiaGaussianProcessClassifier(ParamsValidationMixin, ClassifierMixin, B
         VecchiaGaussianProcessClassifier
             The fitted estimator.
         """
-        self._validate_params()
-        if self.kernel is not None:
-            check_kernel(self.kernel)
-        X, y = validate_data(self, X, y, dtype=np.float64, ensure_min_samples=2)
+        X, y, kernel = validate_fit_data(self, X, y)
         try:
             check_classification_targets(y)
         except ValueError as error:
@@ -139,7 +135,6 @@ class VecchiaGaussianProcessClassifier(ParamsValidationMixin, ClassifierMixin, B
         if self.classes_.size < 2:
             raise ValueError(f"y: VecchiaGaussianProcessClassifier needs at least 2 classes; got one class "
                              f"({self.classes_[0]!r}).")
-        kernel = default_kernel() if self.kernel is None else self.kernel
         problems = [encoded == 1] if self.classes_.size == 2 else [encoded == c for c in range(self.classes_.size)]
         self.results_ = [
             vecchia_laplace_fit(X, labels.astype(np.float64), kernel, n_neighbors=self.n_neighbors,

@@ -6,6 +6,7 @@ import numpy as np
 
 from ..._core.params import Interval, Options, check_params
 from ..._core.result import STATUS_CONVERGED, Result, end_run
+from ._shared import normalize_targets
 from ._vecchia import RHO_CONSTRAINT, check_training_data, fit_hyperparameters, order_and_neighbors, vecchia_loglik
 
 __all__ = ["vecchia_gp_fit"]
@@ -112,16 +113,7 @@ def vecchia_gp_fit(X, y, kernel, *, n_neighbors=15, rho=None, alpha=1e-10, optim
                  caller="vecchia_gp_fit")
     X, y, kernel = check_training_data(X, y, kernel, caller="vecchia_gp_fit")
     n = X.shape[0]
-    y_mean, y_std = 0.0, 1.0
-    if normalize_y:
-        top = float(np.max(np.abs(y)))
-        top = top if top > 0 else 1.0
-        y_mean, y_std = top * float(np.mean(y / top)), top * float(np.std(y / top))
-        y_std = y_std if y_std > 0 else 1.0
-    elif not np.isfinite(np.dot(y, y)):
-        raise ValueError("vecchia_gp_fit: y is too large in magnitude (its squares overflow float64); rescale y or "
-                         "pass normalize_y=True.")
-    y = (y - y_mean) / y_std
+    y, y_mean, y_std = normalize_targets(y, normalize_y, caller="vecchia_gp_fit")
     alpha = float(alpha)
     history, n_iter, status, message = [], 0, STATUS_CONVERGED, "hyperparameters held fixed"
     order, neighbors = order_and_neighbors(X, kernel, n_neighbors, rho)

@@ -4,26 +4,21 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.gaussian_process.kernels import RBF, Kernel
-from sklearn.gaussian_process.kernels import ConstantKernel as C
+from sklearn.gaussian_process.kernels import Kernel
 from sklearn.utils.validation import check_is_fitted
 
 from ..._core.params import Interval, ParamsValidationMixin
 from ..._core.random import check_random_state
 from .._data import validate_data
 from .._result_attributes import store_result
-from ._vecchia import check_kernel, conditional, vecchia_loglik
+from ._shared import in_target_scale, predict_dask, start_predict, validate_fit_data
+from ._vecchia import conditional, vecchia_loglik
 from ._vecchia_fit import FIT_CONSTRAINTS, vecchia_gp_fit
 
 __all__ = ["VecchiaGaussianProcessRegressor"]
 
 #: Largest number of training points the joint covariance of ``predict(return_cov=True)`` conditions on.
 MAX_JOINT_CONDITIONING = 4000
-
-
-def default_kernel():
-    """scikit-learn's default: ``ConstantKernel(1.0, "fixed") * RBF(1.0, "fixed")``."""
-    return C(1.0, constant_value_bounds="fixed") * RBF(1.0, length_scale_bounds="fixed")
 
 
 class VecchiaGaussianProcessRegressor(ParamsValidationMixin, RegressorMixin, BaseEstimator):
@@ -155,11 +150,7 @@ class VecchiaGaussianProcessRegressor(ParamsValidationMixin, RegressorMixin, Bas
         VecchiaGaussianProcessRegressor
             The fitted estimator.
         """
-        self._validate_params()
-        if self.kernel is not None:
-            check_kernel(self.kernel)
-        X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True, ensure_min_samples=2)
-        kernel = default_kernel() if self.kernel is None else self.kernel
+        X, y, kernel = validate_fit_data(self, X, y, y_numeric=True)
         result = vecchia_gp_fit(X, y, kernel, n_neighbors=self.n_neighbors, rho=self.rho, alpha=self.alpha,
                                 optimizer=self.optimizer, max_iter=self.max_iter, normalize_y=self.normalize_y,
                                 verbose=self.verbose)
@@ -199,34 +190,14 @@ class VecchiaGaussianProcessRegressor(ParamsValidationMixin, RegressorMixin, Bas
             NaN in ``X``, wrong number of features; ``return_cov`` for test points whose neighbour sets span
             more than ``MAX_JOINT_CONDITIONING`` training points.
         """
-        if return_std and return_cov:
-            raise RuntimeError("At most one of return_std or return_cov can be requested.")
-        check_is_fitted(self)
-        if type(X).__module__.startswith("dask."):
-            return self._predict_dask(X, return_std, return_cov)
+        if start_predict(self, X, return_std, return_cov):
+            return predict_dask(self.predict, X, return_std, return_cov)
         X = validate_data(self, X, reset=False, dtype=np.float64)
         if return_cov:
             mean, cov = self._joint(X)
-            return mean * self._y_train_std + self._y_train_mean, cov * self._y_train_std**2
+            return in_target_scale(self, mean, cov=cov)
         mean, var, _ = conditional(self.X_train_, self.y_train_, self.kernel_, X, self.n_neighbors_predict, self.alpha)
-        mean = mean * self._y_train_std + self._y_train_mean
-        if not return_std:
-            return mean
-        return mean, np.sqrt(np.clip(var, 0.0, None)) * self._y_train_std
-
-    def _predict_dask(self, X, return_std, return_cov):
-        """Lazy prediction over a dask array, one row chunk at a time (each chunk's points are independent)."""
-        if return_cov:
-            raise ValueError("X: return_cov needs all query points at once; pass a NumPy array, not a dask array.")
-        if X.ndim != 2:
-            raise ValueError(f"X: expected a 2-D dask array; got {X.ndim} dimensions.")
-        X = X.rechunk({1: -1})
-
-        def block(chunk):
-            return np.column_stack(self.predict(chunk, return_std=True))
-
-        out = X.map_blocks(block, chunks=(X.chunks[0], (2,)), dtype=np.float64)
-        return (out[:, 0], out[:, 1]) if return_std else out[:, 0]
+        return in_target_scale(self, mean, var=var if return_std else None)
 
     def _joint(self, X):
         """Mean and covariance of ``y(X)`` given the union of the test points' training neighbours."""
