@@ -7,10 +7,10 @@ from ._kronecker_sbl import KroneckerSBL, kronecker_sbl
 from ._ldp_estimator import LDPSparseRegression
 from ._ldp_mechanisms import LDPAccountant, gaussian_mechanism_scale
 from ._ldp_solvers import ldp_iht, ldp_sparse_regression
-from ._nonconvex_penalties import nonconvex_path, nonconvex_regression
-from ._nonconvex_penalties_estimators import MCPRegression, SCADRegression
 from ._loss_omp import loss_omp
 from ._loss_omp_estimator import LossOMP
+from ._nonconvex_penalties import nonconvex_path, nonconvex_regression
+from ._nonconvex_penalties_estimators import MCPRegression, SCADRegression
 from ._phase_retrieval import sparse_phase_retrieval
 from ._sbl_estimator import SBL_METHODS, SparseBayesianRegression, sparse_bayesian_learning
 from ._sbl_evidence import sbl_em, sbl_mackay
