@@ -17,7 +17,7 @@ __all__ = ["MaskedDictionaryLearning"]
 
 class MaskedDictionaryLearning(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ParamsValidationMixin,
                                BaseEstimator):
-    """Dictionary learning with OMP codes and the masked objective of "Hiding Data Helps" (or the plain one).
+    r"""Dictionary learning with OMP codes and the masked objective of "Hiding Data Helps" (or the plain one).
 
     For noisy signals and more atoms than the data has (the over-parameterised regime), ``objective="mask"``
     recovers the true atoms where minimising the reconstruction error drifts away from them.

@@ -69,7 +69,7 @@ class OrthogonalDictionaryTransformMixin(ClassNamePrefixFeaturesOutMixin, Transf
 
 
 class OrthogonalDictionaryLearning(ParamsValidationMixin, OrthogonalDictionaryTransformMixin, BaseEstimator):
-    """Complete dictionary learning by ℓp-norm maximisation over the orthogonal group.
+    r"""Complete dictionary learning by ℓp-norm maximisation over the orthogonal group.
 
     Learns a dictionary with orthonormal atoms in which the data are sparse, by the generalised power method
     (:func:`orthogonal_dictionary_learning`): where :class:`sklearn.decomposition.DictionaryLearning` leaves
