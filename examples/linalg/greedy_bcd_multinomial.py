@@ -1,6 +1,6 @@
 """
 Greedy rules on multinomial logistic regression: GS, GSL and GSQ against cyclic and random block selection
-========================================================================================================
+==========================================================================================================
 
 Softmax regression with an ℓ1 penalty on the design of dataset A of Nutini, Laradji & Schmidt (sparse,
 columns of very different norms), solved by :func:`sparsekit.linalg.greedy_bcd_multinomial` with one feature's
