@@ -164,42 +164,32 @@ class SpikeSlabCodingBars(PinnedThreads):
         return quiet(SpikeSlabCoding(10, random_state=0).fit, self.Y).noise_std_
 
 
-def _slab_bars_case(n_samples=1000):
+def _coding_bars_case(estimator, data, sigma, label):
+    """``estimator(10)`` against sklearn's NMF(10) on bars ``data = (Y, bars)`` with noise ``sigma``."""
     from sklearn.decomposition import NMF
 
-    Y, bars = slab_bars(n_samples)
+    Y, bars = data
 
     def error(atoms):
         return bar_matching_error(atoms, bars)
 
     return CompareCase(
-        case=f"bars 5x5 with N(1, 0.3^2) slabs, N={n_samples}, pi=1/5, sigma=1: SpikeSlabCoding(10) vs NMF(10)",
-        sparsekit=lambda: quiet(SpikeSlabCoding(10, random_state=0).fit, Y),
+        case=f"bars 5x5{label}, N={Y.shape[0]}, pi=1/5, sigma={sigma:g}: {estimator.__name__}(10) vs NMF(10)",
+        sparsekit=lambda: quiet(estimator(10, random_state=0).fit, Y),
         peer=lambda: quiet(NMF(10, init="nndsvda", max_iter=500, random_state=0).fit, np.maximum(Y, 0)),
         peer_name="sklearn NMF on max(Y, 0)",
-        quality=lambda model, _: error(model.components_) < 0.01 and abs(model.noise_std_ - 1.0) < 0.1,
+        quality=lambda model, _: error(model.components_) < 0.01 and abs(model.noise_std_ - sigma) < 0.1 * sigma,
         metrics={"bar matching error": (lambda m: error(m.components_), lambda m: error(m.components_))},
-        setup=lambda: SpikeSlabCoding(10, max_iter=1, random_state=0).fit(Y[:20]),
+        setup=lambda: estimator(10, max_iter=1, random_state=0).fit(Y[:20]),
     )
+
+
+def _slab_bars_case(n_samples=1000):
+    return _coding_bars_case(SpikeSlabCoding, slab_bars(n_samples), 1.0, " with N(1, 0.3^2) slabs")
 
 
 def _bars_case(n_samples=1000):
-    from sklearn.decomposition import NMF
-
-    Y, bars = make_bars(n_samples, random_state=0)
-
-    def error(atoms):
-        return bar_matching_error(atoms, bars)
-
-    return CompareCase(
-        case=f"bars 5x5, N={n_samples}, pi=1/5, sigma=2: BinarySparseCoding(10) vs NMF(10)",
-        sparsekit=lambda: quiet(BinarySparseCoding(10, random_state=0).fit, Y),
-        peer=lambda: quiet(NMF(10, init="nndsvda", max_iter=500, random_state=0).fit, np.maximum(Y, 0)),
-        peer_name="sklearn NMF on max(Y, 0)",
-        quality=lambda model, _: error(model.components_) < 0.01 and abs(model.noise_std_ - 2.0) < 0.2,
-        metrics={"bar matching error": (lambda m: error(m.components_), lambda m: error(m.components_))},
-        setup=lambda: BinarySparseCoding(10, max_iter=1, random_state=0).fit(Y[:20]),
-    )
+    return _coding_bars_case(BinarySparseCoding, make_bars(n_samples, random_state=0), 2.0, "")
 
 
 def _synthetic_case(n, m, observed, solver="exact"):
